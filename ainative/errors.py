@@ -1,0 +1,78 @@
+"""Typed errors that point at the cell: line, column and a caret, like Python's SyntaxError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a piece of the cell sits: 1-based line and column, end column exclusive."""
+
+    line: int
+    column: int
+    end_column: int
+
+    def shifted(self, lines: int) -> Span:
+        return Span(self.line + lines, self.column, self.end_column)
+
+
+class ModelError(Exception):
+    """Base of every error about a model; printed as a short message with a caret line."""
+
+    def __init__(
+        self,
+        message: str,
+        span: Span | None = None,
+        source_line: str | None = None,
+        notes: tuple[str, ...] = (),
+    ):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.source_line = source_line
+        self.notes = tuple(notes)
+
+    @property
+    def line(self) -> int | None:
+        return self.span.line if self.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.span.column if self.span else None
+
+    def located(self, span: Span, source_line: str) -> ModelError:
+        """The same error placed at a span of the cell (used by layers that know the text)."""
+        return type(self)(self.message, span, source_line, self.notes)
+
+    def __str__(self) -> str:
+        head = self.message
+        if self.span is not None:
+            head += f" (line {self.span.line}, column {self.span.column})"
+        lines = [head]
+        if self.span is not None and self.source_line is not None:
+            text = self.source_line.rstrip("\n")
+            width = max(1, min(self.span.end_column, len(text) + 1) - self.span.column)
+            lines.append("    " + text)
+            lines.append("    " + " " * (self.span.column - 1) + "^" * width)
+        lines.extend("  " + note for note in self.notes)
+        return "\n".join(lines)
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.span, self.source_line, self.notes))
+
+
+class ModelSyntaxError(ModelError):
+    """The cell text does not follow the notation."""
+
+
+class UnknownNameError(ModelError):
+    """A function, distribution or variable that the notation does not know."""
+
+
+class ShapeError(ModelError):
+    """Shapes that cannot go together, or a dimension that is unbound or bound twice."""
+
+
+class DataError(ModelError):
+    """Arrays given at call or fit time that do not fit the model."""

@@ -1,0 +1,217 @@
+"""``Model``: the one object every view (magics, widgets, lab extension) talks to.
+
+``model(text, header)`` runs the pipeline — ``parser`` → ``roles`` → ``shapes`` — and wraps the
+checked IR. Everything else is a printer over that IR (``source``, ``latex``) or runs what a
+printer produced (``__call__``, ``init``, ``fit``). JAX is imported on first use, not at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+from . import compiler, parser, roles, shapes
+from .data import as_array, batch_shape, read_inputs, read_parameters
+from .errors import ModelError, ModelSyntaxError, Span
+from .ir import ModelIR
+from .printers.jax import print_jax
+from .printers.latex import print_latex
+
+TARGETS = ("jax",)
+
+
+def model(
+    text: str,
+    header: str | None = None,
+    *,
+    backend: str | None = None,
+    latex: bool | None = None,
+    line_offset: int = 0,
+) -> Model:
+    """Build a model from cell text, as the ``%%model`` magic does.
+
+    ``header`` is the magic's line (``"mlp(x) -> y"``); it may instead be the first line of
+    ``text`` (``"%%model mlp(x) -> y\\n..."``). ``line_offset`` shifts reported line numbers.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"model text must be a string, not {type(text).__name__}")
+    header_text, body, skipped = parser.split_cell(text)
+    if header is not None:
+        header_text, body, skipped = header, text, 0
+    if header_text is None:
+        raise ModelSyntaxError("no header: pass header='name(inputs) -> outputs' or start with %%model",
+                               Span(1 + line_offset, 1, 2), text.split("\n", 1)[0])
+    parsed_header = parser.parse_header(header_text)
+    if backend is not None or latex is not None:
+        parsed_header = type(parsed_header)(
+            parsed_header.name, parsed_header.inputs, parsed_header.outputs,
+            backend if backend is not None else parsed_header.backend,
+            latex if latex is not None else parsed_header.latex)
+    cell = parser.parse(body, parsed_header, line_offset=line_offset + skipped)
+    ir = shapes.check(cell, roles.assign_roles(cell))
+    chosen = parsed_header.backend or ("pyro" if ir.kind == "probabilistic" else "jax")
+    if ir.kind == "probabilistic" and chosen == "jax":
+        raise ModelError(f"{ir.header.name} has '~' statements: use --backend pyro or numpyro, not jax")
+    return Model(ir, chosen)
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A model written in the notation: its IR, its printers, and functions compiled from them."""
+
+    ir: ModelIR
+    backend: str = "jax"
+
+    # what the model is -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.ir.header.name
+
+    @property
+    def kind(self) -> str:
+        """``"deterministic"`` or ``"probabilistic"`` (any ``~`` statement)."""
+        return self.ir.kind
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.ir.roles.inputs
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.ir.roles.outputs
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Trainable parameters: free symbols that are neither inputs nor constants."""
+        return self.ir.roles.params
+
+    @property
+    def latents(self) -> tuple[str, ...]:
+        return self.ir.roles.latents
+
+    @property
+    def shapes(self) -> dict[str, tuple]:
+        """Every variable's shape: integers and dimension names."""
+        return self.ir.shape_of
+
+    @property
+    def dims(self) -> dict[str, int]:
+        """Dimensions the cell itself binds (constants, literals they meet)."""
+        return dict(self.ir.dim_values)
+
+    # printers ----------------------------------------------------------------------------
+    def latex(self) -> str:
+        """The model as aligned equations, exactly as written."""
+        return print_latex(self.ir)
+
+    def _repr_latex_(self) -> str:
+        return f"$$\n{self.latex()}\n$$"
+
+    def source(self, target: str | None = None) -> str:
+        """The generated code for ``target`` (``"jax"``): readable, and runnable on its own."""
+        target = target or self.backend
+        if target not in TARGETS:
+            raise ValueError(f"no printer for {target!r}; available: {', '.join(TARGETS)}")
+        return self._jax_source
+
+    @cached_property
+    def _jax_source(self) -> str:
+        return print_jax(self.ir)
+
+    def __repr__(self) -> str:
+        arrow = f" -> {', '.join(self.outputs)}" if self.outputs else ""
+        lines = [f"Model {self.name}({', '.join(self.inputs)}){arrow}  [{self.kind}, {self.backend}]"]
+        table = self.shapes
+        for role, names in (("input", self.inputs), ("param", self.params), ("latent", self.latents)):
+            for name in names:
+                lines.append(f"  {role:6} {name}: {shapes.format_shape(table[name])}")
+        return "\n".join(lines)
+
+    # running -----------------------------------------------------------------------------
+    @property
+    def jax_function(self):
+        """The generated per-example function ``f(params, *inputs)``, for use with JAX transforms."""
+        return compiler.load(self.source("jax"), self.name)
+
+    def init(self, key: Any = 0, **dims_or_data: Any) -> dict:
+        """Fresh parameters: Glorot-uniform for matrices (rank ≥ 2), zeros for vectors and scalars.
+
+        Keywords bind dimensions (``D=784``) or give input arrays whose shapes bind them.
+        ``key`` is a ``jax.random`` key or an integer seed.
+        """
+        import jax
+        import jax.numpy as jnp
+
+        arrays = {n: v for n, v in dims_or_data.items() if n in self.inputs}
+        dims = {n: v for n, v in dims_or_data.items() if n not in self.inputs}
+        bound = shapes.bind(self.ir, {n: as_array(n, a, "input") for n, a in arrays.items()},
+                            shapes.keywords(self.ir, dims))
+        if isinstance(key, int):
+            key = jax.random.key(key)
+        table = self.shapes
+        keys = jax.random.split(key, max(1, len(self.params)))
+        params = {}
+        for name, subkey in zip(self.params, keys):
+            shape = shapes.concrete(table[name], bound, name)
+            if len(shape) >= 2:
+                fan_out, fan_in = shape[0], int(jnp.prod(jnp.array(shape[1:])))
+                limit = (6.0 / (fan_in + fan_out)) ** 0.5
+                params[name] = jax.random.uniform(subkey, shape, jnp.float32, -limit, limit)
+            else:
+                params[name] = jnp.zeros(shape, jnp.float32)
+        return params
+
+    def __call__(self, params: Mapping[str, Any], *args: Any, **inputs: Any):
+        """Outputs for the given inputs: one array for one output, else a dict by name.
+
+        Inputs are written for one example; extra leading axes are a batch, mapped with ``vmap``.
+        """
+        arrays, batch, batched = self._prepare(params, args, inputs)
+        return _run(self.jax_function, self.inputs, batch, batched, params, arrays)
+
+    def _prepare(self, params, args, given):
+        bound = read_parameters(self.ir, params)
+        arrays = read_inputs(self.ir, args, given)
+        shapes.bind(self.ir, arrays, bound)
+        batch, batched = batch_shape(self.ir, arrays)
+        return arrays, batch, batched
+
+    def fit(self, params: Mapping[str, Any], data: Mapping[str, Any], loss: str | None = None, **options):
+        """Train the parameters on ``data`` by minimising the mean of output ``loss``.
+
+        Options: ``steps`` (1000), ``batch_size`` (all), ``optimizer`` (``optax.adam(1e-3)``),
+        ``seed`` (0), ``progress`` (True). Returns ``FitResult(params, history)``.
+        """
+        from .training import fit
+
+        return fit(self, params, data, loss, **options)
+
+
+def _run(function, names, batch, batched, params, arrays):
+    import jax.numpy as jnp
+
+    size = 1
+    for n in batch:
+        size *= n
+    flat = [jnp.asarray(arrays[n].reshape((size,) + arrays[n].shape[len(batch):]) if batched[n] else arrays[n])
+            for n in names]
+    in_axes = tuple(0 if batched[n] else None for n in names)
+    out = _compiled(function, in_axes)(params, *flat)
+    if not batch:
+        return out
+    import jax
+
+    return jax.tree_util.tree_map(lambda o: o.reshape(batch + o.shape[1:]), out)
+
+
+@lru_cache(maxsize=256)
+def _compiled(function, in_axes: tuple):
+    import jax
+
+    if all(axis is None for axis in in_axes):
+        return jax.jit(function)
+    return jax.jit(jax.vmap(function, in_axes=(None, *in_axes)))
+
+

@@ -1,0 +1,130 @@
+"""The SymPy nodes of the IR that SymPy lacks, and the table of functions the notation knows.
+
+Variables are plain ``Symbol``s; their shapes live in the shape table, not in the node, so
+elementwise arithmetic is SymPy's own ``Add``/``Mul``/``Pow``. The nodes below carry the
+operations that are not elementwise scalar algebra. They never evaluate: each printer gives
+each node its meaning through a ``_print_<Node>`` method or a table row.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Function
+from sympy.printing.precedence import PRECEDENCE
+
+
+class Node(Function):
+    """An IR operation that SymPy leaves alone (no automatic evaluation)."""
+
+    @classmethod
+    def eval(cls, *args):
+        return None
+
+
+class MatrixProduct(Node):
+    """``A B``, ``A @ B``, ``A · B`` between non-scalars: NumPy's ``matmul`` rules."""
+
+    nargs = 2
+    precedence = PRECEDENCE["Mul"]
+
+
+class Transposed(Node):
+    """``Aᵀ``: reverses the axes (a no-op on vectors, as in NumPy)."""
+
+    nargs = 1
+    precedence = PRECEDENCE["Pow"]
+
+
+class Element(Node):
+    """``η_j`` inside a plate over ``j``: one entry along the leading axis of ``η``."""
+
+    nargs = 2
+
+
+class Softmax(Node):
+    """Normalised exponential over the last axis."""
+
+    nargs = 1
+
+
+class LogSumExp(Node):
+    """``log Σ exp`` over every entry, computed stably."""
+
+    nargs = 1
+
+
+class Relu(Node):
+    nargs = 1
+
+
+class Sigmoid(Node):
+    nargs = 1
+
+
+class Softplus(Node):
+    nargs = 1
+
+
+class Log1p(Node):
+    nargs = 1
+
+
+class ReduceSum(Node):
+    """``Σ x``: the sum of every entry."""
+
+    nargs = 1
+
+
+class ReduceMean(Node):
+    nargs = 1
+
+
+class ReduceMax(Node):
+    nargs = 1
+
+
+class ReduceMin(Node):
+    nargs = 1
+
+
+class Maximum(Node):
+    """``max(a, b)``: elementwise, with broadcasting."""
+
+    nargs = 2
+
+
+class Minimum(Node):
+    nargs = 2
+
+
+def _unevaluated(f):
+    return lambda *args: f(*args, evaluate=False)
+
+
+ELEMENTWISE = (sympy.tanh, sympy.exp, sympy.log, sympy.Abs, sympy.sin, sympy.cos, Relu, Sigmoid,
+               Softplus, Log1p)
+REDUCTIONS = (ReduceSum, ReduceMean, ReduceMax, ReduceMin, LogSumExp)
+
+#: name in the notation → (arities, constructor)
+FUNCTIONS = {
+    "tanh": ((1,), _unevaluated(sympy.tanh)),
+    "exp": ((1,), _unevaluated(sympy.exp)),
+    "log": ((1,), _unevaluated(sympy.log)),
+    "abs": ((1,), _unevaluated(sympy.Abs)),
+    "sin": ((1,), _unevaluated(sympy.sin)),
+    "cos": ((1,), _unevaluated(sympy.cos)),
+    "sqrt": ((1,), lambda x: sympy.Pow(x, sympy.S.Half, evaluate=False)),
+    "log1p": ((1,), Log1p),
+    "sigmoid": ((1,), Sigmoid),
+    "relu": ((1,), Relu),
+    "softplus": ((1,), Softplus),
+    "softmax": ((1,), Softmax),
+    "logsumexp": ((1,), LogSumExp),
+    "sum": ((1,), ReduceSum),
+    "mean": ((1,), ReduceMean),
+    "max": ((1, 2), lambda *a: ReduceMax(*a) if len(a) == 1 else Maximum(*a)),
+    "min": ((1, 2), lambda *a: ReduceMin(*a) if len(a) == 1 else Minimum(*a)),
+}
+
+#: names that are constants unless the model defines them
+CONSTANTS = {"pi": sympy.pi}

@@ -1,0 +1,145 @@
+"""The JAX printer: a model's IR → readable, standalone Python source of one pure function.
+
+The function takes ``(params, *inputs)`` for one example (no batch axis) and returns the
+outputs; ``Model`` adds batching with ``vmap`` and compiles it with ``jit``. Common
+subexpressions are eliminated per statement: without it XLA does not merge the matrix
+products that autodiff repeats (SPEC §7).
+"""
+
+from __future__ import annotations
+
+import keyword
+
+import sympy
+from sympy.printing.numpy import JaxPrinter as _SympyJaxPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from ..errors import ModelError, ShapeError
+from ..ir import Assignment, ModelIR, Sampling
+from ..nodes import (
+    Element, LogSumExp, Log1p, Maximum, Minimum, ReduceMax, ReduceMean, ReduceMin, ReduceSum, Relu, Sigmoid,
+    Softmax, Softplus,
+)
+
+RESERVED = set(keyword.kwlist) | {"jax", "jnp", "params", "True", "False", "None"}
+
+#: IR node → the JAX function that computes it
+FUNCTIONS = {
+    Softmax: "jax.nn.softmax",
+    Relu: "jax.nn.relu",
+    Sigmoid: "jax.nn.sigmoid",
+    Softplus: "jax.nn.softplus",
+    Log1p: "jnp.log1p",
+    LogSumExp: "jax.scipy.special.logsumexp",
+    ReduceSum: "jnp.sum",
+    ReduceMean: "jnp.mean",
+    ReduceMax: "jnp.max",
+    ReduceMin: "jnp.min",
+    Maximum: "jnp.maximum",
+    Minimum: "jnp.minimum",
+}
+
+
+def python_name(name: str) -> str:
+    """The identifier a model name gets in generated code (``lambda`` → ``lambda_``)."""
+    return name + "_" if name in RESERVED else name
+
+
+class JaxPrinter(_SympyJaxPrinter):
+    """SymPy's JAX printer, taught the IR's nodes; ``jax.numpy`` is spelled ``jnp``."""
+
+    def __init__(self, elements: dict[Element, str] | None = None):
+        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False, "order": "none"})
+        self.elements = elements or {}
+
+    def _module_format(self, fqn, register=True):
+        fqn = super()._module_format(fqn, register)
+        return "jnp." + fqn[len("jax.numpy.") :] if fqn.startswith("jax.numpy.") else fqn
+
+    def _print_Symbol(self, expr):
+        return python_name(expr.name)
+
+    def _print_Element(self, expr):
+        return self.elements[expr]
+
+    def _print_MatrixProduct(self, expr):
+        a, b = expr.args
+        level = PRECEDENCE["Mul"]
+        return f"{self.parenthesize(a, level, strict=True)} @ {self.parenthesize(b, level, strict=False)}"
+
+    def _print_Transposed(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'], strict=True)}.T"
+
+
+def _print_call(function: str):
+    def method(self, expr):
+        return f"{function}({', '.join(self._print(a) for a in expr.args)})"
+
+    return method
+
+
+for _node, _function in FUNCTIONS.items():
+    setattr(JaxPrinter, f"_print_{_node.__name__}", _print_call(_function))
+
+
+def _statement_lines(printer_for, statement: Assignment, temps, dims: dict[str, int]) -> list[str]:
+    target = python_name(statement.target)
+    elements = sorted({e for e in sympy.preorder_traversal(statement.expr) if isinstance(e, Element)}, key=str)
+    names = {e: f"{python_name(e.args[0].name)}_{e.args[1].name}" for e in elements}
+    printer = printer_for(names)
+    replacements, (reduced,) = sympy.cse([statement.expr], symbols=temps, order="none")
+    if not replacements:
+        reduced = statement.expr
+    body = [f"{printer._print(t)} = {printer._print(v)}" for t, v in replacements]
+    if statement.plate is None:
+        return body + [f"{target} = {printer._print(reduced)}"]
+    if not elements:
+        size = statement.plate.stop if isinstance(statement.plate.stop, int) else dims.get(statement.plate.stop)
+        if size is None:
+            raise ShapeError(f"{statement.target}_{statement.plate.index} uses no indexed variable, so its plate "
+                             f"needs {statement.plate.stop} bound in the cell", statement.span)
+        return body + [f"{target} = jnp.broadcast_to({printer._print(reduced)}, ({size},))"]
+    args = ", ".join(names[e] for e in elements)
+    arrays = ", ".join(python_name(e.args[0].name) for e in elements)
+    inner = [f"    {line}" for line in body] + [f"    return {printer._print(reduced)}"]
+    return [f"def _{target}({args}):", *inner, f"{target} = jax.vmap(_{target})({arrays})"]
+
+
+def print_jax(ir: ModelIR) -> str:
+    """Standalone source of ``NAME(params, *inputs)`` for one example of a deterministic model."""
+    if any(isinstance(s, Sampling) for s in ir.statements):
+        raise ModelError(f"{ir.header.name} has '~' statements: print it with the pyro or numpyro backend")
+    header, roles = ir.header, ir.roles
+    temps = sympy.numbered_symbols("_t")
+    dims = dict(ir.dim_values)
+    used: set[str] = set()
+
+    def printer_for(elements):
+        printer = JaxPrinter(elements)
+        printers.append(printer)
+        return printer
+
+    printers: list[JaxPrinter] = []
+    lines = [f'params["{p}"]' for p in roles.params]
+    body = [f"{python_name(p)} = {src}" for p, src in zip(roles.params, lines)]
+    for name, value in roles.constants:
+        body.append(f"{python_name(name)} = {JaxPrinter()._print(value)}")
+    for statement in ir.statements:
+        if isinstance(statement, Assignment) and statement.target not in dict(roles.constants):
+            body.extend(_statement_lines(printer_for, statement, temps, dims))
+    for printer in printers:
+        used.update(printer.module_imports)
+    outputs = [python_name(o) for o in roles.outputs]
+    if len(outputs) == 1:
+        body.append(f"return {outputs[0]}")
+    else:
+        body.append("return {" + ", ".join(f'"{o}": {p}' for o, p in zip(roles.outputs, outputs)) + "}")
+    imports = ["import jax", "import jax.numpy as jnp"]
+    if "jax.scipy.special" in used or any("jax.scipy.special" in line for line in body):
+        imports.append("import jax.scipy.special")
+    signature = ", ".join(["params", *(python_name(i) for i in roles.inputs)])
+    doc = (f'"""{header.name}({", ".join(roles.inputs)}) -> {", ".join(roles.outputs)} for one example '
+           f'(no batch axis); generated by ainative."""')
+    return "\n".join(
+        [*imports, "", "", f"def {header.name}({signature}):", f"    {doc}", *(f"    {line}" for line in body), ""]
+    )

@@ -1,0 +1,112 @@
+"""The LaTeX printer: a model's IR → aligned equations of exactly what was written."""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from ..distributions import DISTRIBUTIONS
+from ..ir import Assignment, Declaration, ModelIR, Plate, Sampling
+from ..nodes import (
+    LogSumExp, Log1p, Maximum, Minimum, ReduceMax, ReduceMean, ReduceMin, ReduceSum, Relu, Sigmoid, Softmax,
+    Softplus,
+)
+
+#: IR node → its LaTeX operator
+FUNCTIONS = {
+    Softmax: r"\operatorname{softmax}",
+    Relu: r"\operatorname{relu}",
+    Sigmoid: r"\sigma",
+    Softplus: r"\operatorname{softplus}",
+    Log1p: r"\operatorname{log1p}",
+    LogSumExp: r"\operatorname{logsumexp}",
+    ReduceMean: r"\operatorname{mean}",
+    ReduceMax: r"\max",
+    ReduceMin: r"\min",
+    Maximum: r"\max",
+    Minimum: r"\min",
+}
+
+
+class LatexPrinter(_SympyLatexPrinter):
+    """SymPy's LaTeX printer, taught the IR's nodes, keeping terms in the order written."""
+
+    def __init__(self):
+        super().__init__({"order": "none", "mul_symbol": None})
+
+    def _print_MatrixProduct(self, expr):
+        a, b = expr.args
+        level = PRECEDENCE["Mul"]
+        return f"{self.parenthesize(a, level, strict=True)} {self.parenthesize(b, level, strict=False)}"
+
+    def _print_Transposed(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Pow'], strict=False)}^{{\\top}}"
+
+    def _print_Element(self, expr):
+        base, index = (self._print(a) for a in expr.args)
+        return f"{base}_{{{index}}}" if "_" not in base else f"{{{base}}}_{{{index}}}"
+
+    def _print_ReduceSum(self, expr):
+        return rf"\sum {self.parenthesize(expr.args[0], PRECEDENCE['Mul'], strict=True)}"
+
+
+def _print_call(operator: str):
+    def method(self, expr, exp=None):
+        args = ", ".join(self._print(a) for a in expr.args)
+        return rf"{operator}\left({args}\right)" + (f"^{{{exp}}}" if exp else "")
+
+    return method
+
+
+for _node, _operator in FUNCTIONS.items():
+    setattr(LatexPrinter, f"_print_{_node.__name__}", _print_call(_operator))
+
+
+def _name(printer: LatexPrinter, name: str) -> str:
+    return printer._print(sympy.Symbol(name))
+
+
+def _plate(printer: LatexPrinter, plate: Plate | None) -> str:
+    if plate is None:
+        return ""
+    stop = _name(printer, plate.stop) if isinstance(plate.stop, str) else str(plate.stop)
+    return rf" \quad {_name(printer, plate.index)} = {plate.start}, \dots, {stop}"
+
+
+def _target(printer: LatexPrinter, statement) -> str:
+    target = _name(printer, statement.target)
+    if statement.plate is None:
+        return target
+    index = _name(printer, statement.plate.index)
+    return f"{target}_{{{index}}}" if "_" not in target else f"{{{target}}}_{{{index}}}"
+
+
+def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
+    """One statement as an aligned row: ``left &= right``."""
+    printer = printer or LatexPrinter()
+    if isinstance(statement, Declaration):
+        names = ", ".join(_name(printer, n) for n in statement.names)
+        dims = [_name(printer, d) if isinstance(d, str) else str(d) for d in statement.shape]
+        times = r" \times "
+        space = r"\mathbb{R}" + ("^{" + times.join(dims) + "}" if dims else "")
+        return rf"{names} &\in {space}"
+    if isinstance(statement, Assignment):
+        return rf"{_target(printer, statement)} &= {printer._print(statement.expr)}{_plate(printer, statement.plate)}"
+    assert isinstance(statement, Sampling)
+    dist = statement.distribution
+    family = DISTRIBUTIONS[dist.family]
+    positional = family.params[: len(dist.args)]
+    args = ", ".join(
+        printer._print(value) if key == positional[i] else rf"\text{{{key}}}={printer._print(value)}"
+        for i, (key, value) in enumerate(dist.args)
+    )
+    return (rf"{_target(printer, statement)} &\sim {family.latex}\left({args}\right)"
+            f"{_plate(printer, statement.plate)}")
+
+
+def print_latex(ir: ModelIR) -> str:
+    """The model as ``\\begin{aligned} … \\end{aligned}``, one row a statement."""
+    printer = LatexPrinter()
+    rows = [statement_latex(s, printer) for s in ir.statements]
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"

@@ -1,0 +1,105 @@
+"""Training a deterministic model: minibatch gradient descent on the mean of a loss output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from .data import batch_shape, read_inputs, read_parameters
+from .errors import DataError, ShapeError
+from .shapes import bind, format_shape
+
+if TYPE_CHECKING:
+    from .models import Model
+
+
+class FitResult(NamedTuple):
+    """Trained parameters and the loss at every step (``params, history = m.fit(...)``)."""
+
+    params: dict
+    history: np.ndarray
+
+
+def _loss_output(model: Model, loss: str | None) -> str:
+    scalars = [o for o in model.outputs if model.shapes.get(o, ()) == ()]
+    if loss is None:
+        if len(scalars) != 1:
+            raise ShapeError(f"pass loss=<output name>: {model.name} has outputs {', '.join(model.outputs)}")
+        return scalars[0]
+    if loss not in model.outputs:
+        raise ShapeError(f"loss {loss!r} is not an output of {model.name} (outputs: {', '.join(model.outputs)})")
+    if loss not in scalars:
+        raise ShapeError(f"loss {loss} has shape {format_shape(model.shapes[loss])} per example; "
+                         "it must be a scalar (write e.g. L = Σ ...)")
+    return loss
+
+
+def fit(
+    model: Model,
+    params: Mapping[str, Any],
+    data: Mapping[str, Any],
+    loss: str | None = None,
+    *,
+    steps: int = 1000,
+    batch_size: int | None = None,
+    optimizer: Any = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> FitResult:
+    """Minimise the mean over examples of output ``loss``, with an ``optax`` optimizer."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+    from tqdm.auto import tqdm
+
+    ir = model.ir
+    name = _loss_output(model, loss)
+    if not isinstance(data, Mapping):
+        raise DataError(f"data should be a dict of arrays by input name ({', '.join(model.inputs)})")
+    bound = read_parameters(ir, params)
+    arrays = read_inputs(ir, (), data)
+    bind(ir, arrays, bound)
+    batch, batched = batch_shape(ir, arrays)
+    if len(batch) != 1:
+        raise DataError(f"fit needs inputs with one leading axis of examples; they have batch axes {batch}")
+    count = batch[0]
+    size = count if batch_size is None else int(batch_size)
+    if not 1 <= size <= count:
+        raise DataError(f"batch_size must be between 1 and the number of examples ({count}), not {batch_size}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, not {steps!r}")
+    optimizer = optimizer if optimizer is not None else optax.adam(1e-3)
+    per_example = jax.vmap(model.jax_function, in_axes=(None, *(0 if batched[n] else None for n in model.inputs)))
+
+    def objective(p, index, *xs):
+        taken = [jnp.take(x, index, axis=0) if batched[n] else x for n, x in zip(model.inputs, xs)]
+        out = per_example(p, *taken)
+        return jnp.mean(out[name] if isinstance(out, dict) else out)
+
+    @jax.jit
+    def step(p, state, index, *xs):
+        value, grads = jax.value_and_grad(objective)(p, index, *xs)
+        updates, state = optimizer.update(grads, state, p)
+        return optax.apply_updates(p, updates), state, value
+
+    xs = [jnp.asarray(arrays[n]) for n in model.inputs]
+    p = {k: jnp.asarray(v) for k, v in params.items()}
+    state = optimizer.init(p)
+    rng = np.random.default_rng(seed)
+    order, cursor = rng.permutation(count), 0
+    history = []
+    every = max(1, steps // 100)
+    with tqdm(total=steps, desc=f"fit {model.name}", disable=not progress, leave=False) as bar:
+        for i in range(steps):
+            if cursor + size > count:
+                order, cursor = rng.permutation(count), 0
+            index = jnp.asarray(order[cursor : cursor + size]) if size < count else jnp.arange(count)
+            cursor += size
+            p, state, value = step(p, state, index, *xs)
+            history.append(value)
+            if (i + 1) % every == 0 or i + 1 == steps:
+                bar.set_postfix(loss=f"{float(value):.4g}", refresh=False)
+                bar.update((i + 1) - bar.n)
+    return FitResult(p, np.asarray(jax.device_get(history), dtype=np.float32))

@@ -12,13 +12,13 @@ import numpy as np
 
 from .errors import DataError
 from .ir import ModelIR
-from .shapes import Binding, format_shape, bind
+from .shapes import Binding, bind, format_shape
 
 
 def as_array(name: str, value, what: str) -> np.ndarray:
     try:
         array = np.asarray(value)
-    except Exception as error:  # noqa: BLE001 - any failure to convert is the user's data
+    except Exception as error:
         raise DataError(f"{what} {name} could not be read as an array: {error}") from None
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise DataError(f"{what} {name} has dtype {array.dtype}; expected numbers (float32 is used)")
@@ -55,7 +55,8 @@ def read_inputs(ir: ModelIR, args: Sequence, given: Mapping[str, object]) -> dic
 def read_parameters(ir: ModelIR, params: Mapping[str, object]) -> dict[str, Binding]:
     """Check a parameter dict against the model; the dimensions its shapes fix."""
     if not isinstance(params, Mapping):
-        raise DataError(f"params should be a dict of arrays (from {ir.header.name}.init), not {type(params).__name__}")
+        raise DataError(
+            f"params should be a dict of arrays (from {ir.header.name}.init), not {type(params).__name__}")
     expected = ir.roles.params
     missing = [p for p in expected if p not in params]
     extra = [p for p in params if p not in expected]
@@ -66,7 +67,8 @@ def read_parameters(ir: ModelIR, params: Mapping[str, object]) -> dict[str, Bind
     shapes = ir.shape_of
     for name in expected:
         if len(np.shape(params[name])) != len(shapes[name]):
-            raise DataError(f"parameter {name} has shape {np.shape(params[name])}, expected {format_shape(shapes[name])}")
+            raise DataError(
+                f"parameter {name} has shape {np.shape(params[name])}, expected {format_shape(shapes[name])}")
     return bind(ir, {p: tuple(np.shape(params[p])) for p in expected}, what="parameter")
 
 

@@ -1,5 +1,8 @@
 """The intermediate representation: statements over SymPy expressions, and the shape table.
 
+Two statements are equal when they mean the same: where they were written (span, text) does
+not take part, so the three spellings of a model give equal IRs.
+
 Everything here is an immutable value. The parser builds a ``Cell``; ``shapes.check`` turns it
 into a ``ModelIR`` (products resolved, roles named, every variable's shape known). Every
 printer reads a ``ModelIR`` and nothing else.
@@ -8,13 +11,12 @@ printer reads a ``ModelIR`` and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 import sympy
 
 from .errors import Span
 
-Dim = Union[int, str]
+Dim = int | str
 Shape = tuple[Dim, ...]
 
 
@@ -36,7 +38,7 @@ class Plate:
     index: str
     start: Dim
     stop: Dim
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,8 @@ class Declaration:
 
     names: tuple[str, ...]
     shape: Shape
-    span: Span
-    text: str
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,8 @@ class Assignment:
 
     target: str
     expr: sympy.Expr
-    span: Span
-    text: str
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
     plate: Plate | None = None
     spans: tuple[tuple[sympy.Basic, Span], ...] = field(default=(), compare=False, repr=False)
 
@@ -83,8 +85,8 @@ class Sampling:
 
     target: str
     distribution: Distribution
-    span: Span
-    text: str
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
     plate: Plate | None = None
     spans: tuple[tuple[sympy.Basic, Span], ...] = field(default=(), compare=False, repr=False)
 
@@ -93,7 +95,7 @@ class Sampling:
         return self.distribution.values
 
 
-Statement = Union[Declaration, Assignment, Sampling]
+Statement = Declaration | Assignment | Sampling
 
 
 @dataclass(frozen=True)

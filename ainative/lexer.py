@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 
 from lark import Token
 
-from .errors import ModelSyntaxError, Span
 from .distributions import DISTRIBUTIONS
+from .errors import ModelSyntaxError, Span
 from .nodes import CONSTANTS, FUNCTIONS
 
 MAX_NESTING = 48
@@ -80,7 +80,7 @@ _POW = re.compile(r"\*\*")
 _ASSIGN = re.compile(r":=|<-")
 _COMMAND = re.compile(r"\\([A-Za-z]+)\s*")
 _BRACED = re.compile(r"\{\s*([^{}]*?)\s*\}")
-_NOT_NAME = _SUB_CHARS + "ℝΣᵀ"
+_NOT_NAME = _SUB_CHARS + "".join(SUPERSCRIPTS) + "⁻ℝΣᵀ"
 _CORE_WORD = re.compile(rf"[^\W\d_{_NOT_NAME}][^\W_{_NOT_NAME}]*")
 _CORE_LETTER = re.compile(rf"[^\W\d_{_NOT_NAME}]")
 _MARK_RUN = re.compile(rf"[{_MARKS}]+")
@@ -195,7 +195,7 @@ class _Scanner:
             raise self.fail("a prime must follow a name", pos, pos + 1)
         kind = SYMBOLS.get(text[pos])
         if kind:
-            return self.take(kind, text[pos], pos + 1)
+            return self.take(kind, "T" if kind == "TRANSPOSE" else text[pos], pos + 1)
         m = (_CORE_LETTER if self.latex else _CORE_WORD).match(text, pos)
         if m:
             name = _greek_word(m.group())

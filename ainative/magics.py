@@ -11,7 +11,8 @@ import json
 import re
 import sys
 
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 from traitlets import Bool, Enum
@@ -51,8 +52,8 @@ class ModelMagics(Magics):
               help="Print the model for this backend (default: jax, or pyro when it has '~').")
     @argument("--latex", action="store_true", help="Read the cell as LaTeX.")
     @argument("--quiet", action="store_true", help="Bind the model without displaying it.")
-    @cell_magic
-    def model(self, line: str, cell: str):
+    @line_cell_magic
+    def model(self, line: str, cell: str | None = None):
         """Define a model from the cell's notation and bind it under its NAME."""
         from .models import model
 
@@ -60,6 +61,8 @@ class ModelMagics(Magics):
         if options.split()[:1] in (["--help"], ["-h"]) or signature in ("--help", "-h"):
             print(self.model.parser.format_help())
             return
+        if cell is None:
+            raise UsageError("write the model in a cell that starts with %%model NAME(INPUTS) -> OUTPUTS")
         args = parse_argstring(self.model, options)
         backend = args.backend or (None if self.backend == "auto" else self.backend)
         m = model(cell, header=signature, backend=backend, latex=args.latex or self.latex or None, line_offset=1)
@@ -88,10 +91,14 @@ class ModelMagics(Magics):
 
 
 def _show_model_error(shell, etype, value, tb, tb_offset=None):
+    """Show a ``ModelError`` as its message and caret (as the kernel's error output)."""
     magics = shell.magics_manager.registry.get("ModelMagics")
     if magics is not None and not magics.short_errors:
-        return shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-    return [f"{etype.__name__}: {value}"]
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    else:
+        stb = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
 
 
 def register(shell) -> None:

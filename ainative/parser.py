@@ -274,7 +274,10 @@ def _statement_error(error: UnexpectedInput, tokens: list[Token], source_line: s
         what = "the statement ends too early"
     else:
         where = Span(line, token.column, token.end_column)
-        what = f"unexpected {source_line[token.column - 1 : token.end_column - 1]!r}"
+        text = source_line[token.column - 1 : token.end_column - 1]
+        if token.type in ("RPAR", "RBRACE"):
+            return ModelSyntaxError(f"unmatched {text!r}", where, source_line)
+        what = f"unexpected {text!r}"
     expected = _expected(set(getattr(error, "expected", ()) or ()))
     return ModelSyntaxError(f"{what}; expected {expected}", where, source_line)
 
@@ -326,9 +329,6 @@ def _statement(tokens: list[Token], variables: frozenset[str], line: int, source
         return Declaration(names, shape, span, text)
     (name_token, index_token), body, plate = rest
     target = name_token.value
-    if plate is None and index_token is not None:
-        raise ModelSyntaxError(f"{target}_{index_token.value} is indexed but the statement has no plate",
-                               Span(line, name_token.column, index_token.end_column), source_line)
     if plate is not None and index_token is None:
         raise ModelSyntaxError(
             f"a statement over a plate defines an indexed variable: write {target}_{plate.index}",

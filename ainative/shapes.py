@@ -18,7 +18,7 @@ import sympy
 from .distributions import DISTRIBUTIONS
 from .errors import DataError, ShapeError, Span
 from .ir import Assignment, Cell, Declaration, Dim, ModelIR, Roles, Sampling, Shape
-from .nodes import ELEMENTWISE, REDUCTIONS, Element, Maximum, MatrixProduct, Minimum, Softmax, Transposed
+from .nodes import ELEMENTWISE, REDUCTIONS, Element, MatrixProduct, Maximum, Minimum, Softmax, Transposed
 
 
 @dataclass(frozen=True)

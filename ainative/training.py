@@ -25,8 +25,11 @@ class FitResult(NamedTuple):
 def _loss_output(model: Model, loss: str | None) -> str:
     scalars = [o for o in model.outputs if model.shapes.get(o, ()) == ()]
     if loss is None:
-        if len(scalars) != 1:
-            raise ShapeError(f"pass loss=<output name>: {model.name} has outputs {', '.join(model.outputs)}")
+        if not scalars:
+            shapes = ", ".join(f"{o} {format_shape(model.shapes.get(o, ()))}" for o in model.outputs)
+            raise ShapeError(f"a loss is a scalar output per example, and {model.name} has none ({shapes})")
+        if len(scalars) > 1:
+            raise ShapeError(f"pass loss=<output name>: {model.name} has scalar outputs {', '.join(scalars)}")
         return scalars[0]
     if loss not in model.outputs:
         raise ShapeError(f"loss {loss!r} is not an output of {model.name} (outputs: {', '.join(model.outputs)})")

@@ -17,8 +17,19 @@ from sympy.printing.precedence import PRECEDENCE
 from ..errors import ModelError, ShapeError
 from ..ir import Assignment, ModelIR, Sampling
 from ..nodes import (
-    Element, LogSumExp, Log1p, Maximum, Minimum, ReduceMax, ReduceMean, ReduceMin, ReduceSum, Relu, Sigmoid,
-    Softmax, Softplus,
+    Element,
+    Log1p,
+    LogSumExp,
+    Maximum,
+    Minimum,
+    ReduceMax,
+    ReduceMean,
+    ReduceMin,
+    ReduceSum,
+    Relu,
+    Sigmoid,
+    Softmax,
+    Softplus,
 )
 
 RESERVED = set(keyword.kwlist) | {"jax", "jnp", "params", "True", "False", "None"}

@@ -9,7 +9,16 @@ from sympy.printing.precedence import PRECEDENCE
 from ..distributions import DISTRIBUTIONS
 from ..ir import Assignment, Declaration, ModelIR, Plate, Sampling
 from ..nodes import (
-    LogSumExp, Log1p, Maximum, Minimum, ReduceMax, ReduceMean, ReduceMin, ReduceSum, Relu, Sigmoid, Softmax,
+    Log1p,
+    LogSumExp,
+    Maximum,
+    Minimum,
+    ReduceMax,
+    ReduceMean,
+    ReduceMin,
+    Relu,
+    Sigmoid,
+    Softmax,
     Softplus,
 )
 

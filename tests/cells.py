@@ -1,0 +1,33 @@
+"""The SPEC §1 cells, verbatim, shared by the tests."""
+
+MLP = """x ∈ ℝ^D
+W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
+W₂ ∈ ℝ^{K×H};  b₂ ∈ ℝ^K
+h = tanh(W₁ x + b₁)
+y = softmax(W₂ h + b₂)"""
+
+LOGISTIC = """x ∈ ℝ^D;  w ∈ ℝ^D
+p = σ(wᵀx + b)"""
+
+REGRESSION = """X ∈ ℝ^{N×K}
+α ~ Normal(0, 10)
+β ~ Normal(0, 1);  β ∈ ℝ^K
+σ ~ HalfNormal(1)
+y ~ Normal(α + X β, σ)"""
+
+EIGHT_SCHOOLS = """J = 8
+μ ~ 𝒩(0, 5)
+τ ~ HalfCauchy(5)
+η_j ~ 𝒩(0, 1)          for j in 1..J
+θ_j = μ + τ η_j        for j in 1..J
+y_j ~ 𝒩(θ_j, σ_j)      for j in 1..J"""
+
+GAUSS = r"""p = \frac{1}{\sqrt{2 \pi s^2}} \exp\left(-\frac{(x - m)^2}{2 s^2}\right)"""
+
+SPEC_CELLS = {
+    "mlp(x) -> y": MLP,
+    "logistic(x) -> p": LOGISTIC,
+    "regression(X, y)": REGRESSION,
+    "eight_schools(σ, y)": EIGHT_SCHOOLS,
+    "gauss(x) -> p --latex": GAUSS,
+}

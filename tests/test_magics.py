@@ -1,0 +1,107 @@
+import json
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import ainative
+from tests.cells import EIGHT_SCHOOLS, MLP
+
+
+@pytest.fixture(scope="module")
+def shell():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "ainative")
+    yield shell
+    shell.run_line_magic("reset", "-f")
+
+
+def run(shell, code):
+    result = shell.run_cell(code, store_history=False)
+    return result
+
+
+def test_model_cell_binds_and_displays_the_model(shell, capsys):
+    result = run(shell, f"%%model mlp(x) -> y\n{MLP}")
+    assert result.success
+    m = shell.user_ns["mlp"]
+    assert isinstance(m, ainative.Model) and m.params == ("W_1", "b_1", "W_2", "b_2")
+    assert "Model mlp(x) -> y" in capsys.readouterr().out
+    assert run(shell, "import numpy as np").success
+    assert run(shell, "out = mlp(mlp.init(0, D=3, H=4, K=2), x=np.ones((5, 3)))").success
+    assert shell.user_ns["out"].shape == (5, 2)
+
+
+def test_options_and_quiet(shell, capsys):
+    assert run(shell, "%%model gauss(x) -> p --latex --quiet\np = \\frac{1}{s} x").success
+    assert capsys.readouterr().out == ""
+    assert shell.user_ns["gauss"].ir.header.latex
+    assert run(shell, f"%%model schools(σ, y) --backend numpyro --quiet\n{EIGHT_SCHOOLS}").success
+    assert shell.user_ns["schools"].backend == "numpyro"
+
+
+@pytest.mark.parametrize("code", ["%model --help", "%%model --help\ny = x", "%%model mlp(x) -h\ny = x"])
+def test_help(shell, capsys, code):
+    assert run(shell, code).success
+    out = capsys.readouterr().out
+    assert "NAME(INPUTS) [-> OUTPUTS]" in out and "--backend" in out
+
+
+def test_line_form_explains_itself(shell, capsys):
+    assert not run(shell, "%model mlp(x) -> y").success
+    assert "write the model in a cell" in capsys.readouterr().err
+
+
+def test_full_tracebacks_on_request(shell, capsys):
+    run(shell, "%config ModelMagics.short_errors = False")
+    try:
+        run(shell, "%%model bad(x) -> y\ny = (x")
+        assert "Traceback" in capsys.readouterr().out
+    finally:
+        run(shell, "%config ModelMagics.short_errors = True")
+
+
+def test_config_sets_defaults(shell):
+    run(shell, "%config ModelMagics.show = False")
+    run(shell, "%config ModelMagics.latex = True")
+    try:
+        assert run(shell, "%%model product(x) -> y\ny = ab x").success
+        assert shell.user_ns["product"].params == ("a", "b")
+    finally:
+        run(shell, "%config ModelMagics.show = True")
+        run(shell, "%config ModelMagics.latex = False")
+
+
+def test_model_error_is_short_with_a_caret_and_no_traceback(shell, capsys):
+    result = run(shell, "%%model bad(x) -> y\nx ∈ ℝ^D\ny = tanh(W x))")
+    assert not result.success and isinstance(result.error_in_exec, ainative.ModelSyntaxError)
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "ModelSyntaxError: unmatched ')' (line 3, column 14)" in text
+    assert "    y = tanh(W x))\n" in text and "Traceback" not in text and "site-packages" not in text
+    assert "bad" not in shell.user_ns
+
+
+def test_data_errors_from_the_api_are_short_too(shell, capsys):
+    run(shell, f"%%model m2(x) -> y --quiet\n{MLP}")
+    result = run(shell, "m2(m2.init(0, D=3, H=4, K=2), x=[1.0, float('nan'), 2.0])")
+    assert isinstance(result.error_in_exec, ainative.DataError)
+    text = capsys.readouterr().out
+    assert "DataError: input x contains NaN" in text and "Traceback" not in text
+
+
+def test_models_lists_and_json(shell, capsys):
+    run(shell, f"%%model listed(x) -> y --quiet\n{MLP}")
+    capsys.readouterr()
+    assert run(shell, "%models --json").success
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["listed"] == {"name": "listed", "kind": "deterministic", "backend": "jax", "inputs": ["x"],
+                              "outputs": ["y"], "params": ["W_1", "b_1", "W_2", "b_2"], "latents": []}
+    run(shell, "%models")
+    assert "listed(x) -> y  [deterministic, jax]" in capsys.readouterr().out
+
+
+def test_hostile_cell_does_nothing(shell, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(shell, "%%model evil(x) -> y\ny = __import__('os').system('touch X')")
+    assert isinstance(result.error_in_exec, ainative.ModelSyntaxError)
+    assert list(tmp_path.iterdir()) == []

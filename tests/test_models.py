@@ -1,0 +1,102 @@
+import jax
+import numpy as np
+import pytest
+
+import ainative
+from ainative import compiler
+from tests.cells import EIGHT_SCHOOLS, LOGISTIC, MLP
+
+RNG = np.random.default_rng(1)
+
+
+def numpy_mlp(params, x):
+    p = {k: np.asarray(v, np.float64) for k, v in params.items()}
+    logits = np.tanh(x @ p["W_1"].T + p["b_1"]) @ p["W_2"].T + p["b_2"]
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def mlp():
+    return ainative.model(MLP, header="mlp(x) -> y")
+
+
+def test_init_glorot_for_matrices_zeros_for_vectors(mlp):
+    params = mlp.init(jax.random.key(0), D=784, H=128, K=10)
+    assert {k: v.shape for k, v in params.items()} == {"W_1": (128, 784), "b_1": (128,), "W_2": (10, 128),
+                                                       "b_2": (10,)}
+    limit = np.sqrt(6 / (784 + 128))
+    w = np.asarray(params["W_1"])
+    assert w.min() >= -limit and w.max() <= limit and w.std() == pytest.approx(limit / np.sqrt(3), rel=0.02)
+    assert not np.asarray(params["b_1"]).any()
+    assert not np.array_equal(params["W_1"][:10, :10], mlp.init(jax.random.key(1), D=784, H=128, K=10)["W_1"][:10, :10])
+
+
+def test_init_binds_dimensions_from_data(mlp):
+    params = mlp.init(0, x=np.zeros((3, 6)), H=4, K=2)
+    assert params["W_1"].shape == (4, 6)
+
+
+def test_init_needs_every_dimension(mlp):
+    with pytest.raises(ainative.ShapeError, match=r"dimension H .* is not bound"):
+        mlp.init(0, D=3, K=2)
+
+
+@pytest.mark.parametrize("batch", [(), (7,), (2, 3)])
+def test_call_matches_numpy_with_any_leading_batch_axes(mlp, batch):
+    params = mlp.init(0, D=5, H=6, K=4)
+    x = RNG.normal(size=batch + (5,)).astype(np.float32)
+    y = mlp(params, x=x)
+    assert y.shape == batch + (4,)
+    np.testing.assert_allclose(y, numpy_mlp(params, x), rtol=1e-5, atol=1e-6)
+
+
+def test_positional_inputs_and_multiple_outputs():
+    m = ainative.model("x ∈ ℝ^D\ns = Σ x\nq = 2 x", header="f(x) -> s, q")
+    out = m({}, np.ones((3, 4), np.float32))
+    assert set(out) == {"s", "q"} and out["s"].shape == (3,) and out["q"].shape == (3, 4)
+
+
+def test_unbatched_inputs_broadcast_against_batched_ones():
+    m = ainative.model("x ∈ ℝ^D; c ∈ ℝ^D\ny = x ⊙ c", header="f(x, c) -> y")
+    x = RNG.normal(size=(5, 3)).astype(np.float32)
+    c = np.array([1, 2, 3], np.float32)
+    np.testing.assert_allclose(m({}, x=x, c=c), x * c)
+
+
+def test_compiled_once_per_structure(mlp):
+    other = ainative.model(MLP, header="mlp(x) -> y")
+    assert other is not mlp and other.jax_function is mlp.jax_function
+    first = ainative.model(LOGISTIC, header="logistic(x) -> p").jax_function
+    before = compiler.load.cache_info()
+    assert ainative.model(LOGISTIC, header="logistic(x) -> p").jax_function is first
+    after = compiler.load.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+
+
+def test_generated_code_shows_in_tracebacks(mlp):
+    import inspect
+
+    assert "jnp.tanh" in inspect.getsource(mlp.jax_function)
+
+
+def test_repr_lists_roles_and_shapes(mlp):
+    text = repr(mlp)
+    assert text.splitlines()[0] == "Model mlp(x) -> y  [deterministic, jax]"
+    assert "param  W_1: (H, D)" in text
+
+
+def test_backend_choice():
+    assert ainative.model(MLP, header="mlp(x) -> y").backend == "jax"
+    assert ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y)").backend == "pyro"
+    assert ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro").backend == "numpyro"
+    with pytest.raises(ainative.ModelError, match="use --backend pyro or numpyro"):
+        ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y)", backend="jax")
+
+
+def test_header_in_the_text_or_missing():
+    assert ainative.model("%%model f(x) -> y\ny = 2 x").inputs == ("x",)
+    with pytest.raises(ainative.ModelSyntaxError, match="no header"):
+        ainative.model("y = 2 x")
+    with pytest.raises(ValueError, match="no printer"):
+        ainative.model("y = 2 x", header="f(x) -> y").source("c++")

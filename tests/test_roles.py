@@ -1,0 +1,54 @@
+import pytest
+
+import ainative
+from ainative.errors import ModelSyntaxError, ShapeError, UnknownNameError
+from tests.cells import EIGHT_SCHOOLS, GAUSS, LOGISTIC, MLP, REGRESSION
+
+
+def test_deterministic_roles_in_statement_order():
+    m = ainative.model(MLP, header="mlp(x) -> y")
+    assert (m.kind, m.inputs, m.outputs, m.params, m.latents) == (
+        "deterministic", ("x",), ("y",), ("W_1", "b_1", "W_2", "b_2"), ())
+
+
+def test_undeclared_free_symbols_are_scalar_parameters():
+    m = ainative.model(LOGISTIC, header="logistic(x) -> p")
+    assert m.params == ("w", "b") and m.shapes["b"] == () and m.shapes["w"] == ("D",)
+    assert ainative.model(GAUSS, header="gauss(x) -> p --latex").params == ("s", "m")
+
+
+def test_probabilistic_roles():
+    m = ainative.model(REGRESSION, header="regression(X, y)")
+    assert (m.kind, m.latents, m.params, m.outputs) == ("probabilistic", ("alpha", "beta", "sigma"), (), ("y",))
+    assert m.ir.roles.observed == ("y",)
+    schools = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y)")
+    assert schools.latents == ("mu", "tau", "eta") and schools.ir.roles.deterministic == ("theta",)
+    assert schools.ir.constants == {"J": 8}
+
+
+def test_default_output_is_the_last_statement():
+    assert ainative.model("h = 2 x\nz = h + 1", header="f(x)").outputs == ("z",)
+
+
+def test_free_symbol_of_a_probabilistic_model_needs_a_distribution():
+    with pytest.raises(UnknownNameError) as info:
+        ainative.model("mu ~ Normal(0, 1)\ny ~ Normal(mu, sgima)", header="f(y)")
+    assert (info.value.line, info.value.column) == (2, 16)
+    assert "sgima" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "header", "error", "words"),
+    [
+        ("y = x\ny = 2 x", "f(x) -> y", ModelSyntaxError, "defined twice (first on line 1)"),
+        ("x = 2", "f(x) -> x", ModelSyntaxError, "x is an input"),
+        ("y = h\nh = x", "f(x) -> y", ModelSyntaxError, "used before it is defined on line 2"),
+        ("x ∈ ℝ^D\ny = D x", "f(x) -> y", ShapeError, "D is a dimension"),
+        ("x ∈ ℝ^D\nD = 2 z\ny = x", "f(x, z) -> y", ShapeError, "must be a constant integer"),
+        ("y = x", "f(x) -> z", UnknownNameError, "output z is not defined"),
+    ],
+)
+def test_role_errors(text, header, error, words):
+    with pytest.raises(error) as info:
+        ainative.model(text, header=header)
+    assert words in str(info.value)

@@ -1,0 +1,91 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import ainative
+from ainative.errors import DataError, ShapeError
+
+CLASSIFIER = """x ∈ ℝ^D;  t ∈ ℝ^K
+W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
+W₂ ∈ ℝ^{K×H};  b₂ ∈ ℝ^K
+h = tanh(W₁ x + b₁)
+y = softmax(W₂ h + b₂)
+L = -Σ t ⊙ log(y)"""
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return ainative.model(CLASSIFIER, header="mlp(x, t) -> y, L")
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = np.array([[2, 0], [-2, 0], [0, 2.5]], np.float32)
+    labels = rng.integers(0, 3, 300)
+    x = centres[labels] + rng.normal(scale=0.5, size=(300, 2)).astype(np.float32)
+    return x.astype(np.float32), np.eye(3, dtype=np.float32)[labels]
+
+
+def hand_written_loss(p, x, t):
+    h = jnp.tanh(x @ p["W_1"].T + p["b_1"])
+    y = jax.nn.softmax(h @ p["W_2"].T + p["b_2"])
+    return jnp.mean(-jnp.sum(t * jnp.log(y), axis=-1))
+
+
+def test_full_batch_fit_equals_hand_written_optax(classifier, blobs):
+    x, t = blobs
+    params = classifier.init(0, D=2, H=8, K=3)
+    result = classifier.fit(params, {"x": x, "t": t}, loss="L", steps=25, optimizer=optax.sgd(0.1), progress=False)
+    p, state = dict(params), optax.sgd(0.1).init(params)
+    expected = []
+    for _ in range(25):
+        value, grads = jax.value_and_grad(hand_written_loss)(p, x, t)
+        updates, state = optax.sgd(0.1).update(grads, state, p)
+        p = optax.apply_updates(p, updates)
+        expected.append(float(value))
+    np.testing.assert_allclose(result.history, expected, rtol=2e-5)
+    for name in p:
+        np.testing.assert_allclose(result.params[name], p[name], rtol=1e-4, atol=1e-6)
+
+
+def test_minibatch_fit_learns(classifier, blobs):
+    x, t = blobs
+    params, history = classifier.fit(classifier.init(0, D=2, H=16, K=3), {"x": x, "t": t}, loss="L", steps=300,
+                                     batch_size=32, optimizer=optax.adam(1e-2), progress=False)
+    assert history.shape == (300,) and history[-20:].mean() < 0.3 * history[:5].mean()
+    accuracy = (np.argmax(classifier(params, x=x, t=t)["y"], -1) == np.argmax(t, -1)).mean()
+    assert accuracy > 0.9
+
+
+def test_progress_bar_is_shown(classifier, blobs, capsys):
+    x, t = blobs
+    classifier.fit(classifier.init(0, D=2, H=4, K=3), {"x": x, "t": t}, loss="L", steps=5)
+    assert "fit mlp" in capsys.readouterr().err
+
+
+def test_fit_errors(classifier, blobs):
+    x, t = blobs
+    params = classifier.init(0, D=2, H=4, K=3)
+    with pytest.raises(ShapeError, match="loss y has shape"):
+        classifier.fit(params, {"x": x, "t": t}, loss="y", steps=1)
+    with pytest.raises(ShapeError, match="not an output"):
+        classifier.fit(params, {"x": x, "t": t}, loss="h", steps=1)
+    with pytest.raises(DataError, match="batch_size must be between 1 and"):
+        classifier.fit(params, {"x": x, "t": t}, loss="L", batch_size=1000, steps=1)
+    with pytest.raises(DataError, match="one leading axis of examples"):
+        classifier.fit(params, {"x": x[0], "t": t[0]}, loss="L", steps=1)
+    with pytest.raises(DataError, match="contains NaN"):
+        classifier.fit(params, {"x": np.full_like(x, np.nan), "t": t}, loss="L", steps=1)
+
+
+def test_single_scalar_output_is_the_default_loss():
+    vector = ainative.model("x ∈ ℝ^D\nL = (w x - 1)²", header="f(x) -> L")
+    with pytest.raises(ShapeError, match=r"a loss is a scalar output per example, and f has none \(L \(D,\)\)"):
+        vector.fit(vector.init(0, D=2), {"x": np.ones((4, 2), np.float32)}, steps=1)
+    m = ainative.model("x ∈ ℝ^D; w ∈ ℝ^D\nL = (wᵀx - 1)²", header="f(x) -> L")
+    params, history = m.fit(m.init(0, D=2), {"x": np.ones((4, 2), np.float32)}, steps=200,
+                            optimizer=optax.sgd(0.1), progress=False)
+    assert history[-1] < 1e-6 and float(jnp.sum(params["w"])) == pytest.approx(1.0, abs=1e-3)

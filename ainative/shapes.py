@@ -253,11 +253,11 @@ class _Checker:
             if isinstance(statement, Declaration):
                 statements.append(statement)
             elif isinstance(statement, Assignment):
+                expr, shape = self.infer(statement.expr)
                 if statement.target in constants:
                     self.shapes[statement.target] = ()
-                    statements.append(statement)
+                    statements.append(_with_exprs(statement, (expr,)))
                     continue
-                expr, shape = self.infer(statement.expr)
                 self.define(statement.target, shape, statement)
                 statements.append(_with_exprs(statement, (expr,)))
             else:

@@ -93,11 +93,11 @@ for _node, _function in FUNCTIONS.items():
     setattr(JaxPrinter, f"_print_{_node.__name__}", _print_call(_function))
 
 
-def _statement_lines(printer_for, statement: Assignment, temps, dims: dict[str, int]) -> list[str]:
+def _statement_lines(statement: Assignment, temps, dims: dict[str, int]) -> list[str]:
     target = python_name(statement.target)
     elements = sorted({e for e in sympy.preorder_traversal(statement.expr) if isinstance(e, Element)}, key=str)
     names = {e: f"{python_name(e.args[0].name)}_{e.args[1].name}" for e in elements}
-    printer = printer_for(names)
+    printer = JaxPrinter(names)
     replacements, (reduced,) = sympy.cse([statement.expr], symbols=temps, order="none")
     if not replacements:
         reduced = statement.expr
@@ -121,32 +121,24 @@ def print_jax(ir: ModelIR) -> str:
     if any(isinstance(s, Sampling) for s in ir.statements):
         raise ModelError(f"{ir.header.name} has '~' statements: print it with the pyro or numpyro backend")
     header, roles = ir.header, ir.roles
+    constants = dict(roles.constants)
     temps = sympy.numbered_symbols("_t")
-    dims = dict(ir.dim_values)
-    used: set[str] = set()
 
-    def printer_for(elements):
-        printer = JaxPrinter(elements)
-        printers.append(printer)
-        return printer
-
-    printers: list[JaxPrinter] = []
-    lines = [f'params["{p}"]' for p in roles.params]
-    body = [f"{python_name(p)} = {src}" for p, src in zip(roles.params, lines)]
-    for name, value in roles.constants:
-        body.append(f"{python_name(name)} = {JaxPrinter()._print(value)}")
+    body = [f'{python_name(p)} = params["{p}"]' for p in roles.params]
     for statement in ir.statements:
-        if isinstance(statement, Assignment) and statement.target not in dict(roles.constants):
-            body.extend(_statement_lines(printer_for, statement, temps, dims))
-    for printer in printers:
-        used.update(printer.module_imports)
+        if not isinstance(statement, Assignment):
+            continue
+        if statement.target in constants:
+            body.append(f"{python_name(statement.target)} = {JaxPrinter()._print(statement.expr)}")
+        else:
+            body.extend(_statement_lines(statement, temps, dict(ir.dim_values)))
     outputs = [python_name(o) for o in roles.outputs]
     if len(outputs) == 1:
         body.append(f"return {outputs[0]}")
     else:
         body.append("return {" + ", ".join(f'"{o}": {p}' for o, p in zip(roles.outputs, outputs)) + "}")
     imports = ["import jax", "import jax.numpy as jnp"]
-    if "jax.scipy.special" in used or any("jax.scipy.special" in line for line in body):
+    if any("jax.scipy.special." in line for line in body):
         imports.append("import jax.scipy.special")
     signature = ", ".join(["params", *(python_name(i) for i in roles.inputs)])
     doc = (f'"""{header.name}({", ".join(roles.inputs)}) -> {", ".join(roles.outputs)} for one example '

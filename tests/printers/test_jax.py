@@ -115,3 +115,15 @@ def test_generated_function_composes_with_jax_transforms():
     f = m.jax_function
     grads = jax.jit(jax.grad(lambda p, x: jnp.log(f(p, x)[0])))(params, jnp.ones(3))
     assert set(grads) == set(params) and all(np.isfinite(np.asarray(g)).all() for g in grads.values())
+
+
+def test_constants_and_precedence():
+    m = ainative.model("c = 2 π\ny = c x / a b", header="f(x, a, b) -> y")
+    assert "c = 2*jnp.pi" in m.source()
+    np.testing.assert_allclose(m({}, x=np.float32(3.0), a=np.float32(2.0), b=np.float32(4.0)),
+                               2 * np.pi * 3.0 / (2.0 * 4.0), rtol=1e-6)
+
+
+def test_one_declaration_for_several_names():
+    m = ainative.model("x, t ∈ ℝ^D\ny = x ⊙ t", header="f(x, t) -> y")
+    assert m.shapes == {"x": ("D",), "t": ("D",), "y": ("D",)}

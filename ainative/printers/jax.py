@@ -93,14 +93,25 @@ for _node, _function in FUNCTIONS.items():
     setattr(JaxPrinter, f"_print_{_node.__name__}", _print_call(_function))
 
 
+def _repeats(expr) -> bool:
+    """Whether a compound subexpression occurs twice (only then is ``cse`` worth its cost)."""
+    seen = set()
+    for node in sympy.preorder_traversal(expr):
+        if node.args:
+            if node in seen:
+                return True
+            seen.add(node)
+    return False
+
+
 def _statement_lines(statement: Assignment, temps, dims: dict[str, int]) -> list[str]:
     target = python_name(statement.target)
     elements = sorted({e for e in sympy.preorder_traversal(statement.expr) if isinstance(e, Element)}, key=str)
     names = {e: f"{python_name(e.args[0].name)}_{e.args[1].name}" for e in elements}
     printer = JaxPrinter(names)
-    replacements, (reduced,) = sympy.cse([statement.expr], symbols=temps, order="none")
-    if not replacements:
-        reduced = statement.expr
+    replacements, reduced = [], statement.expr
+    if _repeats(statement.expr):
+        replacements, (reduced,) = sympy.cse([statement.expr], symbols=temps, order="none")
     body = [f"{printer._print(t)} = {printer._print(v)}" for t, v in replacements]
     if statement.plate is None:
         return body + [f"{target} = {printer._print(reduced)}"]

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, ShapeError
 from .ir import ModelIR
-from .shapes import Binding, bind, format_shape
+from .shapes import Binding, bind, format_shape, keywords
 
 
 def as_array(name: str, value, what: str) -> np.ndarray:
@@ -88,3 +88,35 @@ def batch_shape(ir: ModelIR, arrays: Mapping[str, np.ndarray]) -> tuple[tuple[in
                             "must share their leading axes")
         batch, owner = extra, name
     return batch or (), batched
+
+
+def read_data(
+    ir: ModelIR, given: Mapping[str, object], dims: Mapping[str, object]
+) -> tuple[dict[str, np.ndarray | None], dict[str, Binding]]:
+    """Whole data sets for a probabilistic model: observed inputs may be absent (then sampled).
+
+    Returns the arrays (``None`` where absent) and every dimension, bound from the arrays and
+    keywords; an unbound dimension is a ``ShapeError`` saying which keyword to pass.
+    """
+    if not isinstance(given, Mapping):
+        raise DataError(f"data should be a dict of arrays by input name ({', '.join(ir.roles.inputs)})")
+    names, observed, shapes = ir.roles.inputs, ir.roles.observed, ir.shape_of
+    for name in given:
+        if name not in names:
+            raise DataError(f"unknown input {name!r}; the inputs of {ir.header.name} are {', '.join(names)}")
+    missing = [n for n in names if n not in observed and given.get(n) is None]
+    if missing:
+        raise DataError(f"missing input(s): {', '.join(f'{n} {format_shape(shapes[n])}' for n in missing)}")
+    arrays: dict[str, np.ndarray | None] = {}
+    for name in names:
+        value = given.get(name)
+        arrays[name] = None if value is None else as_array(name, value, "input")
+        if arrays[name] is not None and arrays[name].ndim != len(shapes[name]):
+            raise DataError(
+                f"input {name} has shape {arrays[name].shape}, but the model expects {format_shape(shapes[name])}; "
+                "a probabilistic model takes whole data sets, so declare the data axis (e.g. X ∈ ℝ^{N×D})")
+    bound = bind(ir, {n: a for n, a in arrays.items() if a is not None}, keywords(ir, dims))
+    for dim in ir.roles.dims:
+        if dim not in bound:
+            raise ShapeError(f"dimension {dim} is not bound: pass {dim}=... or data that fixes it")
+    return arrays, bound

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from . import compiler, parser, roles, shapes
@@ -18,8 +18,10 @@ from .errors import ModelError, ModelSyntaxError, Span
 from .ir import ModelIR
 from .printers.jax import print_jax
 from .printers.latex import print_latex
+from .printers.numpyro import print_numpyro
+from .printers.pyro import print_pyro
 
-TARGETS = ("jax",)
+PRINTERS = {"jax": print_jax, "pyro": print_pyro, "numpyro": print_numpyro}
 
 
 def model(
@@ -110,15 +112,11 @@ class Model:
         return f"$$\n{self.latex()}\n$$"
 
     def source(self, target: str | None = None) -> str:
-        """The generated code for ``target`` (``"jax"``): readable, and runnable on its own."""
+        """The generated code for ``target`` (jax, pyro, numpyro): readable, and runnable on its own."""
         target = target or self.backend
-        if target not in TARGETS:
-            raise ValueError(f"no printer for {target!r}; available: {', '.join(TARGETS)}")
-        return self._jax_source
-
-    @cached_property
-    def _jax_source(self) -> str:
-        return print_jax(self.ir)
+        if target not in PRINTERS:
+            raise ValueError(f"no printer for {target!r}; available: {', '.join(PRINTERS)}")
+        return _printed(target, self.ir)
 
     def __repr__(self) -> str:
         arrow = f" -> {', '.join(self.outputs)}" if self.outputs else ""
@@ -134,6 +132,13 @@ class Model:
     def jax_function(self):
         """The generated per-example function ``f(params, *inputs)``, for use with JAX transforms."""
         return compiler.load(self.source("jax"), self.name)
+
+    @property
+    def program(self):
+        """The generated Pyro or NumPyro model function (per ``backend``) of a probabilistic model."""
+        if self.kind != "probabilistic":
+            raise ModelError(f"{self.name} has no '~' statement, so it has no probabilistic program")
+        return compiler.load(self.source(self.backend), self.name)
 
     def init(self, key: Any = 0, **dims_or_data: Any) -> dict:
         """Fresh parameters: Glorot-uniform for matrices (rank ≥ 2), zeros for vectors and scalars.
@@ -178,15 +183,44 @@ class Model:
         batch, batched = batch_shape(self.ir, arrays)
         return arrays, batch, batched
 
-    def fit(self, params: Mapping[str, Any], data: Mapping[str, Any], loss: str | None = None, **options):
-        """Train the parameters on ``data`` by minimising the mean of output ``loss``.
+    def fit(self, *args: Any, **options: Any):
+        """Fit the model to data.
 
-        Options: ``steps`` (1000), ``batch_size`` (all), ``optimizer`` (``optax.adam(1e-3)``),
-        ``seed`` (0), ``progress`` (True). Returns ``FitResult(params, history)``.
+        Deterministic: ``fit(params, data, loss=<output>, steps=1000, batch_size=None,
+        optimizer=optax.adam(1e-3), seed=0, progress=True)`` → ``FitResult(params, history)``.
+
+        Probabilistic: ``fit(data, method="nuts"|"svi", num_warmup=500, num_samples=500,
+        num_chains=1, steps=2000, lr=0.01, seed=0, progress=True, **dims)`` → ``Posterior``.
         """
+        if self.kind == "probabilistic":
+            from .inference import fit as infer
+
+            return infer(self, *args, **options)
         from .training import fit
 
-        return fit(self, params, data, loss, **options)
+        return fit(self, *args, **options)
+
+    def sample_prior(self, num_samples: int, **data: Any) -> dict:
+        """Draws of every variable from the prior, given the inputs that are not observed."""
+        from .inference import sample_prior
+
+        return sample_prior(self._probabilistic(), num_samples, **data)
+
+    def predict(self, posterior, **data: Any) -> dict:
+        """Posterior predictive draws of the observed variables (and deterministic ones) for ``data``."""
+        from .inference import predict
+
+        return predict(self._probabilistic(), posterior, **data)
+
+    def _probabilistic(self) -> Model:
+        if self.kind != "probabilistic":
+            raise ModelError(f"{self.name} has no '~' statement: call it with params to get its outputs")
+        return self
+
+
+@lru_cache(maxsize=256)
+def _printed(target: str, ir: ModelIR) -> str:
+    return PRINTERS[target](ir)
 
 
 def _run(function, names, batch, batched, params, arrays):

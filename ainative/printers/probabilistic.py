@@ -1,0 +1,141 @@
+"""The layout of a probabilistic program, shared by the Pyro and NumPyro printers.
+
+A printer for one library names its modules and brings an expression printer; this module
+lays out the function: dimensions read from the data, one ``sample`` a ``~`` statement (with
+``plate``s and event shapes from the shape table), one ``deterministic`` a ``=`` statement.
+Plates are vectorised: inside ``for j in 1..J``, ``η_j`` is the whole vector ``η``.
+"""
+
+from __future__ import annotations
+
+from ..distributions import DISTRIBUTIONS
+from ..ir import Assignment, ModelIR, Sampling, Shape
+from .jax import python_name
+
+
+def data_dimensions(ir: ModelIR) -> dict[str, list[tuple[str, int]]]:
+    """Each dimension that is not a constant, with the inputs (and axes) that carry it."""
+    constants, shapes = dict(ir.roles.constants), ir.shape_of
+    return {dim: [(n, shapes[n].index(dim)) for n in ir.roles.inputs if dim in shapes[n]]
+            for dim in ir.roles.dims if dim not in constants}
+
+
+def keyword_dimensions(ir: ModelIR) -> list[str]:
+    """Dimensions the model function takes by keyword: those no always-given input carries."""
+    observed = ir.roles.observed
+    return [python_name(dim) for dim, sources in data_dimensions(ir).items()
+            if not any(n not in observed for n, _ in sources)]
+
+
+class ProbabilisticPrinter:
+    """Base class: subclasses set ``imports``, ``library`` and ``expressions``."""
+
+    imports: tuple[str, ...] = ()
+    library = ""
+
+    def expressions(self):
+        raise NotImplementedError
+
+    # pieces ------------------------------------------------------------------------------
+    def shape_list(self, shape: Shape) -> str:
+        return "[" + ", ".join(python_name(d) if isinstance(d, str) else str(d) for d in shape) + "]"
+
+    def distribution(self, statement: Sampling, printer, event: Shape) -> str:
+        family = DISTRIBUTIONS[statement.distribution.family]
+        args, positional = [], True
+        for i, (key, value) in enumerate(statement.distribution.args):
+            positional = positional and i < len(family.params) and family.params[i] == key
+            text = f"{int(value)}.0" if value.is_Integer and key != "total_count" else printer.doprint(value)
+            args.append(text if positional else f"{key}={text}")
+        call = f"dist.{family.name}({', '.join(args)})"
+        if event:
+            call += f".expand({self.shape_list(event)}).to_event({len(event)})"
+        return call
+
+    def sample_lines(self, ir: ModelIR, statement: Sampling, printer) -> list[str]:
+        shape = ir.shape_of[statement.target]
+        family = DISTRIBUTIONS[statement.distribution.family]
+        name = python_name(statement.target)
+        observed = statement.target in ir.roles.inputs
+        obs = f", obs={name}" if observed else ""
+        plate = None
+        if statement.plate is not None:
+            stop = statement.plate.stop
+            plate = (statement.plate.index, python_name(stop) if isinstance(stop, str) else str(stop))
+            event = shape[1:]
+        elif observed and shape:
+            size = shape[0]
+            plate = (str(size), python_name(size) if isinstance(size, str) else str(size))
+            event = shape[1:]
+        else:
+            event = shape
+        if family.event_rank:
+            event = event[: len(event) - family.event_rank]
+        call = self.distribution(statement, printer, event)
+        line = f'{name} = {self.library}.sample("{statement.target}", {call}{obs})'
+        if plate is None:
+            return [line]
+        return [f"with {self.plate_name(plate[0])}:", f"    {line}"]
+
+    def plate_name(self, name: str) -> str:
+        return f"plate_{python_name(name)}"
+
+    def plates(self, ir: ModelIR) -> dict[str, str]:
+        """Each plate the program enters (name → size), declared once so it can be re-entered."""
+        found = {}
+        for statement in ir.statements:
+            if not isinstance(statement, Sampling):
+                continue
+            shape = ir.shape_of[statement.target]
+            if statement.plate is not None:
+                stop = statement.plate.stop
+                found.setdefault(statement.plate.index, python_name(stop) if isinstance(stop, str) else str(stop))
+            elif statement.target in ir.roles.inputs and shape:
+                found.setdefault(str(shape[0]), python_name(shape[0]) if isinstance(shape[0], str) else str(shape[0]))
+        return found
+
+    def dimension_lines(self, ir: ModelIR) -> list[str]:
+        """Lines binding each dimension from the data; an observed input may be None, so guard it."""
+        observed = ir.roles.observed
+        lines = []
+        for dim, sources in data_dimensions(ir).items():
+            given = [(n, a) for n, a in sources if n not in observed]
+            for name, axis in given[:1] or sources:
+                binding = f"{python_name(dim)} = {python_name(name)}.shape[{axis}]"
+                lines += [binding] if given else [f"if {python_name(name)} is not None:", f"    {binding}"]
+        return lines
+
+    # the program -------------------------------------------------------------------------
+    def print(self, ir: ModelIR) -> str:
+        header, roles = ir.header, ir.roles
+        printer = self.expressions()
+        constants = dict(roles.constants)
+        body = []
+        dims, keywords = self.dimension_lines(ir), keyword_dimensions(ir)
+        for statement in ir.statements:
+            if isinstance(statement, Assignment) and statement.target in constants:
+                body.append(f"{python_name(statement.target)} = {printer.doprint(statement.expr)}")
+        body += dims
+        body += [f'{self.plate_name(n)} = {self.library}.plate("{n}", {size})' for n, size in self.plates(ir).items()]
+        for statement in ir.statements:
+            if isinstance(statement, Sampling):
+                body += self.sample_lines(ir, statement, printer)
+            elif isinstance(statement, Assignment) and statement.target not in constants:
+                value = printer.doprint(statement.expr)
+                body.append(f'{python_name(statement.target)} = {self.library}.deterministic('
+                            f'"{statement.target}", {value})')
+        outputs = [python_name(o) for o in roles.outputs]
+        body.append(f"return {outputs[0]}" if len(outputs) == 1 else
+                    "return {" + ", ".join(f'"{o}": {p}' for o, p in zip(roles.outputs, outputs)) + "}")
+        params, optional = [], False
+        for name in roles.inputs:
+            optional = optional or name in roles.observed
+            params.append(python_name(name) + ("=None" if optional else ""))
+        if keywords:
+            params += ["*", *(f"{k}=None" for k in keywords)]
+        observed = ", ".join(roles.observed)
+        doc = (f'"""{header.name}({", ".join(roles.inputs)}): a {self.library} model; '
+               + (f"{observed} observed when given, sampled when None; " if observed else "")
+               + 'generated by ainative."""')
+        return "\n".join([*self.imports, "", "", f"def {header.name}({', '.join(params)}):", f"    {doc}",
+                          *(f"    {line}" for line in body), ""])

@@ -20,6 +20,26 @@ class Family:
         return self.required <= count <= len(self.params)
 
 
+#: what each parameter name admits; a literal outside it is an error at parse time
+PARAMETER_SUPPORT = {
+    "scale": "positive", "rate": "positive", "concentration": "positive", "concentration1": "positive",
+    "concentration0": "positive", "df": "positive", "total_count": "nonnegative_integer",
+    "probs": "unit_interval",
+}
+
+
+def violates(param: str, value: float) -> str | None:
+    """Why a literal value is outside a parameter's support, or None when it is inside."""
+    support = PARAMETER_SUPPORT.get(param)
+    if support == "positive" and not value > 0:
+        return f"{param} must be positive"
+    if support == "unit_interval" and not 0 <= value <= 1:
+        return f"{param} must be between 0 and 1"
+    if support == "nonnegative_integer" and not (value >= 0 and float(value).is_integer()):
+        return f"{param} must be a non-negative integer"
+    return None
+
+
 _TABLE = (
     Family("Normal", ("loc", "scale"), 2, "real", r"\mathcal{N}"),
     Family("HalfNormal", ("scale",), 1, "positive", r"\mathcal{N}^{+}"),

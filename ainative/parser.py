@@ -18,7 +18,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
 from . import lexer
-from .distributions import DISTRIBUTIONS
+from .distributions import DISTRIBUTIONS, violates
 from .errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownNameError
 from .ir import Assignment, Cell, Declaration, Distribution, Header, Plate, Sampling
 from .nodes import CONSTANTS, FUNCTIONS, Element, MatrixProduct, ReduceSum, Transposed
@@ -233,6 +233,12 @@ class _Builder(Transformer):
                 if key not in spec.params:
                     raise self.fail(ModelSyntaxError, f"{family} has no parameter {key!r}; its parameters are "
                                     f"{', '.join(spec.params)}", value.column, value.end_column)
+            if value.expr.is_number and value.expr.is_real:
+                problem = violates(key, float(value.expr))
+                if problem:
+                    written = self.source_line[value.column - 1 : value.end_column - 1]
+                    raise self.fail(ModelSyntaxError, f"{family}: {problem}, not {written}", value.column,
+                                    value.end_column)
             named.append((key, value.expr))
         keys = [k for k, _ in named]
         if len(set(keys)) != len(keys):

@@ -34,8 +34,9 @@ def svi(fn, args, kwargs, *, sites, steps, lr, num_samples, seed, progress):
     import numpyro
     from numpyro.infer import SVI, Predictive, Trace_ELBO
     from numpyro.infer.autoguide import AutoNormal
+    from numpyro.infer.initialization import init_to_uniform
 
-    guide = AutoNormal(fn)
+    guide = AutoNormal(fn, init_loc_fn=init_to_uniform)
     engine = SVI(fn, guide, numpyro.optim.Adam(lr), Trace_ELBO())
     train, draw = jax.random.split(jax.random.key(seed))
     result = engine.run(train, steps, *args, progress_bar=progress, **kwargs)

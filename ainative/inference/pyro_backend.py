@@ -38,12 +38,12 @@ def svi(fn, args, kwargs, *, sites, steps, lr, num_samples, seed, progress):
     import pyro
     import torch
     from pyro.infer import SVI, Predictive, Trace_ELBO
-    from pyro.infer.autoguide import AutoNormal
+    from pyro.infer.autoguide import AutoNormal, init_to_uniform
     from tqdm.auto import tqdm
 
     pyro.clear_param_store()
     pyro.set_rng_seed(seed)
-    guide = AutoNormal(fn)
+    guide = AutoNormal(fn, init_loc_fn=init_to_uniform)
     engine = SVI(fn, guide, pyro.optim.Adam({"lr": lr}), Trace_ELBO())
     losses = np.zeros(steps, np.float32)
     every = max(1, steps // 100)

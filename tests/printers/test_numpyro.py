@@ -1,0 +1,23 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpyro import handlers
+
+import ainative
+from tests.cells import EIGHT_SCHOOLS, REGRESSION
+
+
+def test_same_program_as_pyro_on_jax():
+    m = ainative.model(REGRESSION, header="regression(X, y) --backend numpyro")
+    source = m.source()
+    assert source == m.source("numpyro")
+    assert source.replace("numpyro", "pyro").split("\n", 4)[-1] == m.source("pyro").split("\n", 3)[-1]
+
+
+def test_numpyro_trace_matches_the_math():
+    m = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
+    sigma = jnp.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    trace = handlers.trace(handlers.seed(m.program, jax.random.key(0))).get_trace(sigma)
+    assert trace["eta"]["value"].shape == (8,)
+    np.testing.assert_allclose(trace["theta"]["value"],
+                               trace["mu"]["value"] + trace["tau"]["value"] * trace["eta"]["value"], rtol=1e-6)

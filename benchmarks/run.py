@@ -11,13 +11,12 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import interleaved
 
 import ainative
 from ainative import compiler
@@ -34,17 +33,6 @@ L = -Σ t ⊙ log(y)"""
 LOGISTIC = """x ∈ ℝ^D;  w ∈ ℝ^D
 p = σ(wᵀx + b)
 L = -(t log(p) + (1 - t) log(1 - p))"""
-
-
-def interleaved(contenders: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds per call of each contender, timed in alternation."""
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def grad_of_mean_loss(f, inputs: int):
@@ -157,7 +145,9 @@ def load_ext() -> list[tuple[str, str, str, str, str]]:
 
 
 def main() -> None:
-    rows = forward_grad() + cell_to_callable() + load_ext()
+    import bench_ppl
+
+    rows = forward_grad() + cell_to_callable() + load_ext() + bench_ppl.rows()
     machine = (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
                f"jax {jax.__version__} on {jax.devices()[0].platform}")
     lines = [

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import DataError, ModelError, ModelSyntaxError, ShapeError, UnknownNameError
+from .errors import (
+    DataError,
+    ExportError,
+    ModelError,
+    ModelSyntaxError,
+    ShapeError,
+    UnknownNameError,
+)
 
 if TYPE_CHECKING:
     from .models import Model
@@ -15,8 +22,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 __all__ = [
-    "DataError", "FitResult", "Model", "ModelError", "ModelSyntaxError", "ShapeError", "UnknownNameError",
-    "load_ipython_extension", "model",
+    "DataError", "ExportError", "FitResult", "Model", "ModelError", "ModelSyntaxError", "ShapeError",
+    "UnknownNameError", "load_ipython_extension", "model",
 ]
 
 

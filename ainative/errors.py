@@ -76,3 +76,7 @@ class ShapeError(ModelError):
 
 class DataError(ModelError):
     """Arrays given at call or fit time that do not fit the model."""
+
+
+class ExportError(ModelError):
+    """A model that cannot be exported, or an export that does not match the model it came from."""

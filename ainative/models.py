@@ -212,6 +212,16 @@ class Model:
 
         return predict(self._probabilistic(), posterior, **data)
 
+    def export_onnx(self, path, fitted, **options: Any):
+        """Write an ONNX graph of the model with ``fitted`` params (or a Posterior), verified in onnxruntime.
+
+        Options: ``opset`` (17), ``ir_version`` (8), ``quantiles`` ((0.05, 0.95)) and ``draws`` (200) for
+        a posterior, ``atol``/``rtol`` of the check, and dimensions by keyword. Returns an ``ExportReport``.
+        """
+        from .export.onnx import export_onnx
+
+        return export_onnx(self, path, fitted, **options)
+
     def _probabilistic(self) -> Model:
         if self.kind != "probabilistic":
             raise ModelError(f"{self.name} has no '~' statement: call it with params to get its outputs")

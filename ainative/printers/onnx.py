@@ -1,0 +1,394 @@
+"""The ONNX printer: a model's IR → an ONNX graph with a named dynamic batch axis.
+
+The IR is written for one example; the graph carries leading axes in front of it. Each tensor
+is tracked with ``lead`` (how many leading axes it has: 0 for parameters, 1 for the batch,
+2 for posterior draws × batch) and ``rank`` (its rank for one example), and each node is
+lowered so that those leading axes broadcast the way ``vmap`` would map them. Nodes and
+tensors are named after the math: a statement's result is its target (``h``, ``y``), its
+parameters are initializers (``W_1``, ``b_1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..errors import ExportError, Span
+from ..ir import Assignment, ModelIR
+from ..nodes import (
+    LogSumExp,
+    Maximum,
+    Minimum,
+    ReduceMax,
+    ReduceMean,
+    ReduceMin,
+    ReduceSum,
+    Relu,
+    Sigmoid,
+    Softmax,
+    Softplus,
+)
+
+BATCH = "batch"
+
+#: elementwise IR node → ONNX operator
+UNARY = {
+    sympy.tanh: "Tanh", sympy.exp: "Exp", sympy.log: "Log", sympy.Abs: "Abs", sympy.sin: "Sin", sympy.cos: "Cos",
+    Relu: "Relu", Sigmoid: "Sigmoid", Softplus: "Softplus",
+}
+#: reduction over every per-example axis → ONNX operator
+REDUCE = {ReduceSum: "ReduceSum", ReduceMean: "ReduceMean", ReduceMax: "ReduceMax", ReduceMin: "ReduceMin",
+          LogSumExp: "ReduceLogSumExp"}
+#: n-ary elementwise IR node → ONNX operator
+NARY = {Maximum: "Max", Minimum: "Min"}
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor of the graph: its name, its leading (batch or draw) axes, its rank for one example."""
+
+    name: str
+    lead: int
+    rank: int
+
+
+class OnnxPrinter:
+    """Emits ONNX nodes for IR expressions into one graph; ``_print_<Node>`` per IR node."""
+
+    def __init__(self, opset: int = 17):
+        from onnx import helper
+
+        self.helper, self.opset = helper, opset
+        self.nodes: list = []
+        self.initializers: dict[str, np.ndarray] = {}
+        self.symbols: dict[str, Tensor] = {}
+        self.scope = ""
+        self.current = ""
+        self.count = 0
+        self.memo: dict[tuple[str, sympy.Basic], Tensor] = {}
+
+    # graph pieces ------------------------------------------------------------------------
+    def fresh(self, hint: str) -> str:
+        self.count += 1
+        return f"{self.scope}{self.current}/{hint}_{self.count}"
+
+    def node(self, op: str, inputs: list[str], out: str | None = None, **attributes) -> str:
+        out = out or self.fresh(op)
+        self.nodes.append(self.helper.make_node(op, inputs, [out], name=f"{op}:{out}", **attributes))
+        return out
+
+    def initializer(self, name: str, value: np.ndarray) -> str:
+        self.initializers[name] = np.asarray(value)
+        return name
+
+    def constant(self, value: float) -> Tensor:
+        name = f"const_{np.float32(value)!r}".replace("np.float32(", "").replace(")", "").replace("-", "neg")
+        if name not in self.initializers:
+            self.initializer(name, np.array(value, np.float32))
+        return Tensor(name, 0, 0)
+
+    def axes(self, values: list[int]) -> str:
+        name = "axes_" + "_".join(str(v).replace("-", "neg") for v in values)
+        if name not in self.initializers:
+            self.initializer(name, np.array(values, np.int64))
+        return name
+
+    def unsqueeze(self, tensor: Tensor, axes: list[int], lead: int, rank: int) -> Tensor:
+        if not axes:
+            return tensor
+        return Tensor(self.node("Unsqueeze", [tensor.name, self.axes(axes)]), lead, rank)
+
+    def squeeze(self, name: str, axes: list[int]) -> str:
+        return self.node("Squeeze", [name, self.axes(axes)])
+
+    def reduce(self, op: str, name: str, axes: list[int]) -> str:
+        if op == "ReduceSum" or self.opset >= 18:
+            return self.node(op, [name, self.axes(axes)], keepdims=0)
+        return self.node(op, [name], axes=axes, keepdims=0)
+
+    # alignment ---------------------------------------------------------------------------
+    def lift(self, tensor: Tensor, lead: int) -> Tensor:
+        """Give a tensor with batch axes the same number of leading axes as ``lead``."""
+        if tensor.lead == 0 or tensor.lead == lead:
+            return tensor
+        return self.unsqueeze(tensor, list(range(lead - tensor.lead)), lead, tensor.rank)
+
+    def align(self, tensors: list[Tensor]) -> tuple[list[Tensor], int, int]:
+        """Leading axes lifted and per-example ranks padded, so NumPy broadcasting is per example."""
+        lead = max(t.lead for t in tensors)
+        rank = max(t.rank for t in tensors)
+        out = []
+        for t in tensors:
+            t = self.lift(t, lead)
+            if t.lead and t.rank < rank:
+                t = self.unsqueeze(t, list(range(t.lead, t.lead + rank - t.rank)), t.lead, rank)
+            out.append(t)
+        return out, lead, rank
+
+    def elementwise(self, op: str, tensors: list[Tensor], out: str | None = None) -> Tensor:
+        aligned, lead, rank = self.align(tensors)
+        result = aligned[0].name
+        for i, t in enumerate(aligned[1:]):
+            result = self.node(op, [result, t.name], out if i == len(aligned) - 2 else None)
+        return Tensor(result, lead, rank)
+
+    # expressions -------------------------------------------------------------------------
+    def emit(self, expr: sympy.Basic, out: str | None = None) -> Tensor:
+        key = (self.scope, expr)
+        if out is None and key in self.memo:
+            return self.memo[key]
+        tensor = self.dispatch(expr, out)
+        if out is not None and tensor.name != out:
+            tensor = Tensor(self.node("Identity", [tensor.name], out), tensor.lead, tensor.rank)
+        self.memo.setdefault(key, tensor)
+        return tensor
+
+    def dispatch(self, expr, out):
+        for cls in type(expr).__mro__:
+            method = getattr(self, f"_print_{cls.__name__}", None)
+            if method is not None:
+                return method(expr, out)
+        if expr.func in UNARY:
+            (arg,) = (self.emit(a) for a in expr.args)
+            return Tensor(self.node(UNARY[expr.func], [arg.name], out), arg.lead, arg.rank)
+        if expr.func in REDUCE:
+            arg = self.emit(expr.args[0])
+            if arg.rank == 0:
+                return arg
+            return Tensor(self.reduce(REDUCE[expr.func], arg.name, list(range(-arg.rank, 0))), arg.lead, 0)
+        if expr.func in NARY:
+            return self.elementwise(NARY[expr.func], [self.emit(a) for a in expr.args], out)
+        if expr.is_number:
+            return self.constant(float(expr))
+        raise ExportError(f"{type(expr).__name__} has no ONNX form")
+
+    def _print_Symbol(self, expr, out):
+        if expr.name not in self.symbols:
+            raise ExportError(f"{expr.name} has no value in the exported graph")
+        return self.symbols[expr.name]
+
+    def _print_Element(self, expr, out):
+        return self._print_Symbol(expr.args[0], out)
+
+    def _print_Add(self, expr, out):
+        return self.elementwise("Add", [self.emit(a) for a in expr.args], out)
+
+    def _print_Mul(self, expr, out):
+        args = list(expr.args)
+        if -1 in args:
+            args.remove(-1)
+            inner = self.emit(sympy.Mul(*args, evaluate=False) if len(args) > 1 else args[0])
+            return Tensor(self.node("Neg", [inner.name], out), inner.lead, inner.rank)
+        return self.elementwise("Mul", [self.emit(a) for a in args], out)
+
+    def _print_Pow(self, expr, out):
+        base, exponent = expr.args
+        b = self.emit(base)
+        if exponent == sympy.S.Half:
+            return Tensor(self.node("Sqrt", [b.name], out), b.lead, b.rank)
+        if exponent == -1:
+            return Tensor(self.node("Reciprocal", [b.name], out), b.lead, b.rank)
+        if exponent == 2:
+            return Tensor(self.node("Mul", [b.name, b.name], out), b.lead, b.rank)
+        return self.elementwise("Pow", [b, self.emit(exponent)], out)
+
+    def _print_Log1p(self, expr, out):
+        arg = self.emit(expr.args[0])
+        shifted = self.node("Add", [arg.name, self.constant(1.0).name])
+        return Tensor(self.node("Log", [shifted], out), arg.lead, arg.rank)
+
+    def _print_Softmax(self, expr, out):
+        arg = self.emit(expr.args[0])
+        if arg.rank == 0:
+            raise ExportError("softmax of a scalar has no ONNX form here (it is always 1)")
+        return Tensor(self.node("Softmax", [arg.name], out, axis=-1), arg.lead, arg.rank)
+
+    def _print_Transposed(self, expr, out):
+        arg = self.emit(expr.args[0])
+        if arg.rank <= 1:
+            return arg
+        perm = list(range(arg.lead)) + [arg.lead + i for i in reversed(range(arg.rank))]
+        return Tensor(self.node("Transpose", [arg.name], out, perm=perm), arg.lead, arg.rank)
+
+    def _print_MatrixProduct(self, expr, out):
+        a, b = (self.emit(x) for x in expr.args)
+        lead = max(a.lead, b.lead)
+        a, b = self.lift(a, lead), self.lift(b, lead)
+        if a.rank == 1 and b.rank == 1:
+            product = self.elementwise("Mul", [a, b])
+            return Tensor(self.reduce("ReduceSum", product.name, [-1]) if out is None else
+                          self.node("ReduceSum", [product.name, self.axes([-1])], out, keepdims=0), lead, 0)
+        if b.rank == 1:
+            column = self.unsqueeze(b, [-1], b.lead, 2)
+            product = self.node("MatMul", [a.name, column.name])
+            return Tensor(self.node("Squeeze", [product, self.axes([-1])], out), lead, a.rank - 1)
+        if a.rank == 1:
+            row = self.unsqueeze(a, [-2], a.lead, 2)
+            product = self.node("MatMul", [row.name, b.name])
+            return Tensor(self.node("Squeeze", [product, self.axes([-2])], out), lead, b.rank - 1)
+        return Tensor(self.node("MatMul", [a.name, b.name], out), lead, max(a.rank, b.rank))
+
+    # statements --------------------------------------------------------------------------
+    def statements(self, ir: ModelIR, until: str | None = None) -> None:
+        """Emit every ``=`` statement (constants included) in order, each named after its target."""
+        for statement in ir.statements:
+            if isinstance(statement, Assignment):
+                if until is not None and statement.target == until:
+                    return
+                self.current = statement.target
+                try:
+                    self.symbols[statement.target] = self.emit(statement.expr, out=self.scope + statement.target)
+                except ExportError as error:
+                    span = Span(statement.span.line, 1, len(statement.text) + 1)
+                    raise ExportError(f"{error.message}, in the statement for {statement.target}", span,
+                                      statement.text) from None
+
+    def model(self, name: str, inputs: list, outputs: list, ir_version: int):
+        """The finished ``ModelProto`` (``inputs``/``outputs`` as ``helper.make_tensor_value_info``)."""
+        from onnx import numpy_helper
+
+        initializers = []
+        for key, value in self.initializers.items():
+            dtype = np.int64 if value.dtype.kind == "i" else np.float32
+            initializers.append(numpy_helper.from_array(value.astype(dtype), key))
+        graph = self.helper.make_graph(self.nodes, name, inputs, outputs, initializers)
+        model = self.helper.make_model(graph, opset_imports=[self.helper.make_opsetid("", self.opset)],
+                                       producer_name="ainative", ir_version=ir_version)
+        return model
+
+
+def value_info(name: str, shape: tuple, batched: bool):
+    from onnx import TensorProto, helper
+
+    dims = ([BATCH] if batched else []) + list(shape)
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, dims)
+
+
+def print_onnx(
+    ir: ModelIR,
+    params: Mapping[str, np.ndarray],
+    shapes: Mapping[str, tuple[int, ...]],
+    *,
+    opset: int = 17,
+    ir_version: int = 8,
+):
+    """A deterministic model as an ONNX graph: inputs and outputs with a leading ``batch`` axis."""
+    printer = OnnxPrinter(opset)
+    for name in ir.roles.params:
+        printer.initializer(name, np.asarray(params[name], np.float32))
+        printer.symbols[name] = Tensor(name, 0, len(shapes[name]))
+    for name in ir.roles.inputs:
+        printer.symbols[name] = Tensor(name, 1, len(shapes[name]))
+    printer.statements(ir)
+    outputs = []
+    for name in ir.roles.outputs:
+        tensor = printer.symbols[name]
+        if tensor.name != name:
+            out = f"{name}_out" if name in ir.roles.inputs else name
+            tensor = Tensor(printer.node("Identity", [tensor.name], out), tensor.lead, tensor.rank)
+        outputs.append(value_info(tensor.name, shapes[name], tensor.lead > 0))
+    inputs = [value_info(name, shapes[name], True) for name in ir.roles.inputs]
+    return printer.model(ir.header.name, inputs, outputs, ir_version)
+
+
+def location(distribution) -> sympy.Expr:
+    """The mean of a distribution as an expression of its arguments (what a served model predicts)."""
+    args = dict(distribution.args)
+    family = distribution.family
+    if family in ("Normal", "StudentT", "Cauchy"):
+        return args["loc"]
+    if family in ("Bernoulli", "Categorical"):
+        if "probs" in args:
+            return args["probs"]
+        return (Sigmoid if family == "Bernoulli" else Softmax)(args["logits"])
+    if family == "Poisson":
+        return args["rate"]
+    if family == "Exponential":
+        return sympy.Pow(args["rate"], -1, evaluate=False)
+    if family == "Binomial" and "probs" in args:
+        return sympy.Mul(args["total_count"], args["probs"], evaluate=False)
+    raise ExportError(f"a served {family} has no location in the exported graph yet")
+
+
+def _quantile(printer: OnnxPrinter, values: Tensor, count: int, q: float, out: str) -> str:
+    """The ``q`` quantile over the leading draws axis, interpolated linearly as NumPy does."""
+    position = q * (count - 1)
+    low = int(np.floor(position))
+    high = min(low + 1, count - 1)
+    weight = position - low
+    k = printer.initializer(f"{out}_k", np.array([count], np.int64))
+    ordered, indices = printer.fresh("sorted"), printer.fresh("order")
+    printer.nodes.append(printer.helper.make_node("TopK", [values.name, k], [ordered, indices], name=f"TopK:{ordered}",
+                                                 axis=0, largest=0, sorted=1))
+    picks = []
+    for index in (low, high):
+        at = printer.initializer(f"{out}_at{index}", np.array([index], np.int64))
+        picks.append(printer.squeeze(printer.node("Gather", [ordered, at], axis=0), [0]))
+    gap = printer.node("Sub", [picks[1], picks[0]])
+    step = printer.node("Mul", [gap, printer.constant(weight).name])
+    return printer.node("Add", [picks[0], step], out)
+
+
+def print_onnx_predictive(
+    ir: ModelIR,
+    target: str,
+    means: Mapping[str, np.ndarray],
+    draws: Mapping[str, np.ndarray],
+    shapes: Mapping[str, tuple[int, ...]],
+    *,
+    quantiles: tuple[float, ...] = (0.05, 0.95),
+    opset: int = 17,
+    ir_version: int = 8,
+):
+    """The posterior predictive of an observed variable: its location at the posterior mean, and
+    quantiles of the location over posterior draws baked in as initializers.
+
+    The data axis of the observed variable is the graph's batch axis.
+    """
+    from ..ir import Sampling
+
+    statement = next(s for s in ir.statements if isinstance(s, Sampling) and s.target == target)
+    batch = ir.shape_of[target][:1]
+    if not batch or not isinstance(batch[0], str) or batch[0] in dict(ir.roles.constants):
+        raise ExportError(f"{target} has no data axis to serve: declare one (e.g. {target} ∈ ℝ^N)")
+    data_axis = batch[0]
+    inputs = [n for n in ir.roles.inputs if n not in ir.roles.observed]
+    per_example = {n: shapes[n][1:] if ir.shape_of[n][:1] == (data_axis,) else shapes[n] for n in inputs}
+    for name in ir.roles.latents:
+        if data_axis in ir.shape_of[name]:
+            raise ExportError(f"latent {name} has the data axis {data_axis}: a new example has no draw of it")
+    mean_path, draw_path = OnnxPrinter(opset), OnnxPrinter(opset)
+    draw_path.scope = "draws/"
+    count = next(iter(draws.values())).shape[0] if draws else 1
+    for printer in (mean_path, draw_path):
+        for name in inputs:
+            lead = 1 if ir.shape_of[name][:1] == (data_axis,) else 0
+            printer.symbols[name] = Tensor(name, lead, len(per_example[name]))
+    for name in ir.roles.latents:
+        mean_path.symbols[name] = Tensor(mean_path.initializer(name, means[name].astype(np.float32)), 0,
+                                         len(shapes[name]))
+        stacked = draws[name].astype(np.float32).reshape((count, 1, *shapes[name]))
+        draw_path.symbols[name] = Tensor(draw_path.initializer(f"draws/{name}", stacked), 2, len(shapes[name]))
+    outputs = []
+    value = location(statement.distribution)
+    per_example_target = shapes[target][1:]
+    for printer in (mean_path, draw_path):
+        printer.statements(ir)
+        printer.current = target
+    mean = mean_path.emit(value, out=target)
+    outputs.append(value_info(mean.name, per_example_target, mean.lead > 0))
+    spread = draw_path.emit(value)
+    for q in quantiles:
+        name = f"{target}_q{round(q * 100):02d}"
+        if spread.lead < 2:
+            out = draw_path.node("Identity", [spread.name], name)
+        else:
+            out = _quantile(draw_path, spread, count, q, name)
+        outputs.append(value_info(out, per_example_target, spread.lead > 0))
+    mean_path.nodes += draw_path.nodes
+    mean_path.initializers.update(draw_path.initializers)
+    graph_inputs = [value_info(n, per_example[n], ir.shape_of[n][:1] == (data_axis,)) for n in inputs]
+    return mean_path.model(ir.header.name, graph_inputs, outputs, ir_version)

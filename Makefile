@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[lab,test,pyro]"
+	$(PY) -m pip install --quiet -e ".[lab,test,pyro,export,serve]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -222,6 +222,16 @@ class Model:
 
         return export_onnx(self, path, fitted, **options)
 
+    def export_serving(self, folder, fitted, **options: Any):
+        """Write a model repository for serving (V2 metadata, MLServer, Triton, KServe) under ``folder``.
+
+        Options: ``formats``, ``storage_uri`` (KServe), ``version`` ("1"), ``max_batch_size`` (Triton),
+        and those of ``export_onnx``. Serve it with ``ainative serve FOLDER``.
+        """
+        from .export.serving import export_serving
+
+        return export_serving(self, folder, fitted, **options)
+
     def _probabilistic(self) -> Model:
         if self.kind != "probabilistic":
             raise ModelError(f"{self.name} has no '~' statement: call it with params to get its outputs")

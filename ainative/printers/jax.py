@@ -70,6 +70,11 @@ class JaxPrinter(_SympyJaxPrinter):
     def _print_Symbol(self, expr):
         return python_name(expr.name)
 
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == 1:
+            return self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=False)
+        return super()._print_Pow(expr, rational)
+
     def _print_Element(self, expr):
         return self.elements[expr]
 
@@ -111,7 +116,8 @@ def _statement_lines(statement: Assignment, temps, dims: dict[str, int]) -> list
     printer = JaxPrinter(names)
     replacements, reduced = [], statement.expr
     if _repeats(statement.expr):
-        replacements, (reduced,) = sympy.cse([statement.expr], symbols=temps, order="none")
+        with sympy.evaluate(False):
+            replacements, (reduced,) = sympy.cse([statement.expr], symbols=temps, order="none")
     body = [f"{printer._print(t)} = {printer._print(v)}" for t, v in replacements]
     if statement.plate is None:
         return body + [f"{target} = {printer._print(reduced)}"]

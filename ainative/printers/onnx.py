@@ -109,6 +109,21 @@ class OnnxPrinter:
             return self.node(op, [name, self.axes(axes)], keepdims=0)
         return self.node(op, [name], axes=axes, keepdims=0)
 
+    def rename(self, old: str, new: str) -> str:
+        """Give a node output a new name, everywhere it is used."""
+        for node in self.nodes:
+            for names in (node.input, node.output):
+                for i, name in enumerate(names):
+                    if name == old:
+                        names[i] = new
+        return new
+
+    def batched(self, tensor: Tensor, reference: str, shape: tuple[int, ...], out: str) -> Tensor:
+        """A value that does not depend on the batch, repeated along the batch axis of ``reference``."""
+        size = self.node("Shape", [reference], start=0, end=1)
+        target = self.node("Concat", [size, self.axes(list(shape))], axis=0) if shape else size
+        return Tensor(self.node("Expand", [tensor.name, target], out), 1, tensor.rank)
+
     # alignment ---------------------------------------------------------------------------
     def lift(self, tensor: Tensor, lead: int) -> Tensor:
         """Give a tensor with batch axes the same number of leading axes as ``lead``."""
@@ -286,10 +301,14 @@ def print_onnx(
     outputs = []
     for name in ir.roles.outputs:
         tensor = printer.symbols[name]
+        if tensor.lead == 0 and ir.roles.inputs:
+            if tensor.name == name:
+                tensor = Tensor(printer.rename(name, f"{name}/unbatched"), 0, tensor.rank)
+            tensor = printer.batched(tensor, ir.roles.inputs[0], shapes.get(name, ()), name)
         if tensor.name != name:
             out = f"{name}_out" if name in ir.roles.inputs else name
             tensor = Tensor(printer.node("Identity", [tensor.name], out), tensor.lead, tensor.rank)
-        outputs.append(value_info(tensor.name, shapes[name], tensor.lead > 0))
+        outputs.append(value_info(tensor.name, shapes.get(name, ()), tensor.lead > 0))
     inputs = [value_info(name, shapes[name], True) for name in ir.roles.inputs]
     return printer.model(ir.header.name, inputs, outputs, ir_version)
 

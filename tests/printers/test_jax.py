@@ -127,3 +127,10 @@ def test_constants_and_precedence():
 def test_one_declaration_for_several_names():
     m = ainative.model("x, t ∈ ℝ^D\ny = x ⊙ t", header="f(x, t) -> y")
     assert m.shapes == {"x": ("D",), "t": ("D",), "y": ("D",)}
+
+
+def test_common_subexpressions_keep_their_shape():
+    m = ainative.model("w ∈ ℝ^D\ny = tanh(tanh(w) - tanh(w))", header="f(x) -> y")
+    assert "_t0 = jnp.tanh(w)" in m.source()
+    out = m({"w": np.ones(3, np.float32)}, x=np.zeros((2,), np.float32))
+    assert out.shape == (2, 3) and not out.any()

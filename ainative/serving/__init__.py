@@ -1,0 +1,1 @@
+"""Serving an exported model repository with MLServer (``ainative serve``)."""

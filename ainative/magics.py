@@ -71,6 +71,26 @@ class ModelMagics(Magics):
             display(m)
 
     @magic_arguments()
+    @argument("name", help="the model to export")
+    @argument("--format", choices=("onnx", "serving"), default="onnx", help="an ONNX file, or a model repository")
+    @argument("--out", default=".", help="folder to write into (default: the notebook's folder)")
+    @argument("--params", default=None, help="variable holding params or a Posterior (default: the latest)")
+    @line_magic
+    def model_export(self, line: str):
+        """Export a model to ONNX or to a serving repository; prints where things went."""
+        from pathlib import Path
+
+        args = parse_argstring(self.model_export, line)
+        model, fitted = _export_target(self.shell, args.name, args.params)
+        out = Path(args.out)
+        if args.format == "onnx":
+            report = model.export_onnx(out / f"{model.name}.onnx", fitted)
+        else:
+            report = model.export_serving(out / f"{model.name}-serving", fitted)
+        print(report)
+        return report
+
+    @magic_arguments()
     @argument("--json", action="store_true", help="Print the models as JSON, for tools.")
     @line_magic
     def models(self, line: str):
@@ -88,6 +108,20 @@ class ModelMagics(Magics):
             print("No models yet: define one with %%model.")
         for k, m in found.items():
             print(f"{k}({', '.join(m.inputs)}) -> {', '.join(m.outputs)}  [{m.kind}, {m.backend}]")
+
+
+def _export_target(shell, name: str, params: str | None):
+    models = _models(shell.user_ns)
+    if name not in models:
+        known = ", ".join(models) or "none"
+        raise UsageError(f"no model named {name!r} (models: {known})")
+    model = models[name]
+    fitted = shell.user_ns.get(params) if params else model.fitted
+    if params and params not in shell.user_ns:
+        raise UsageError(f"no variable named {params!r} for the parameters")
+    if fitted is None:
+        raise UsageError(f"{name} has no parameters yet: run {name}.init(...) or {name}.fit(...), or pass --params")
+    return model, fitted
 
 
 def _show_model_error(shell, etype, value, tb, tb_offset=None):

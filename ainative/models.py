@@ -8,7 +8,7 @@ printer produced (``__call__``, ``init``, ``fit``). JAX is imported on first use
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -59,12 +59,31 @@ def model(
     return Model(ir, chosen)
 
 
+class Latest:
+    """The latest parameters or posterior of a model, set by ``init`` and ``fit``; views watch it."""
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.watchers: list = []
+
+    def set(self, value: Any) -> Any:
+        self.value = value
+        for watcher in list(self.watchers):
+            watcher(value)
+        return value
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
-    """A model written in the notation: its IR, its printers, and functions compiled from them."""
+    """A model written in the notation: its IR, its printers, and functions compiled from them.
+
+    The model itself is a value; ``latest`` remembers what ``init`` and ``fit`` last returned so
+    that views (panel, export commands) can show and export it.
+    """
 
     ir: ModelIR
     backend: str = "jax"
+    latest: Latest = field(default_factory=Latest, compare=False, repr=False)
 
     # what the model is -------------------------------------------------------------------
     @property
@@ -97,6 +116,11 @@ class Model:
     def shapes(self) -> dict[str, tuple]:
         """Every variable's shape: integers and dimension names."""
         return self.ir.shape_of
+
+    @property
+    def fitted(self) -> Any:
+        """What ``init`` or ``fit`` last returned (params, or a Posterior); None before either."""
+        return self.latest.value
 
     @property
     def dims(self) -> dict[str, int]:
@@ -166,7 +190,7 @@ class Model:
                 params[name] = jax.random.uniform(subkey, shape, jnp.float32, -limit, limit)
             else:
                 params[name] = jnp.zeros(shape, jnp.float32)
-        return params
+        return self.latest.set(params)
 
     def __call__(self, params: Mapping[str, Any], *args: Any, **inputs: Any):
         """Outputs for the given inputs: one array for one output, else a dict by name.
@@ -195,10 +219,12 @@ class Model:
         if self.kind == "probabilistic":
             from .inference import fit as infer
 
-            return infer(self, *args, **options)
+            return self.latest.set(infer(self, *args, **options))
         from .training import fit
 
-        return fit(self, *args, **options)
+        result = fit(self, *args, **options)
+        self.latest.set(result.params)
+        return result
 
     def sample_prior(self, num_samples: int, **data: Any) -> dict:
         """Draws of every variable from the prior, given the inputs that are not observed."""

@@ -64,10 +64,10 @@ def forward_grad() -> list[tuple[str, str, str, str, str]]:
     lx = jnp.asarray(rng.normal(size=(1024, 100)), jnp.float32)
     lt = jnp.asarray(rng.integers(0, 2, 1024), jnp.float32)
     cases = [
-        ("MLP 784→128→10, batch 256", mlp, params, (x, t), hand_mlp),
-        ("logistic regression D=100, batch 1024", logistic, lparams, (lx, lt), hand_logistic),
+        ("MLP 784→128→10, batch 256", mlp, params, (x, t), hand_mlp, 500),
+        ("logistic regression D=100, batch 1024", logistic, lparams, (lx, lt), hand_logistic, 3000),
     ]
-    for label, model, p, data, hand in cases:
+    for label, model, p, data, hand, repeats in cases:
         ours = grad_of_mean_loss(model.jax_function, len(data))
         theirs = jax.jit(jax.grad(hand))
         for a, b in zip(jax.tree.leaves(ours(p, *data)), jax.tree.leaves(theirs(p, *data)), strict=True):
@@ -75,7 +75,7 @@ def forward_grad() -> list[tuple[str, str, str, str, str]]:
         medians = interleaved({
             "ours": lambda o=ours, p=p, d=data: jax.block_until_ready(o(p, *d)),
             "hand": lambda h=theirs, p=p, d=data: jax.block_until_ready(h(p, *d)),
-        }, repeats=300)
+        }, repeats=repeats)
         ratio = medians["ours"] / medians["hand"]
         rows.append((f"JAX forward+grad, {label}", f"{medians['ours'] * 1e6:.0f} µs",
                      f"{medians['hand'] * 1e6:.0f} µs", f"{ratio:.3f}×", "≤ 1.02×"))
@@ -145,9 +145,10 @@ def load_ext() -> list[tuple[str, str, str, str, str]]:
 
 
 def main() -> None:
+    import bench_export
     import bench_ppl
 
-    rows = forward_grad() + cell_to_callable() + load_ext() + bench_ppl.rows()
+    rows = forward_grad() + cell_to_callable() + load_ext() + bench_export.rows() + bench_ppl.rows()
     machine = (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
                f"jax {jax.__version__} on {jax.devices()[0].platform}")
     lines = [

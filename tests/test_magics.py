@@ -105,3 +105,18 @@ def test_hostile_cell_does_nothing(shell, tmp_path, monkeypatch):
     result = run(shell, "%%model evil(x) -> y\ny = __import__('os').system('touch X')")
     assert isinstance(result.error_in_exec, ainative.ModelSyntaxError)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_model_export_writes_and_reports(shell, tmp_path, capsys):
+    run(shell, f"%%model exported(x) -> y --quiet\n{MLP}")
+    assert not run(shell, f"%model_export exported --out {tmp_path}").success
+    assert "has no parameters yet" in capsys.readouterr().err
+    run(shell, "_ = exported.init(0, D=3, H=4, K=2)")
+    assert run(shell, f"%model_export exported --format onnx --out {tmp_path}").success
+    assert (tmp_path / "exported.onnx").is_file()
+    assert f"{tmp_path}/exported.onnx: " in capsys.readouterr().out
+    run(shell, "other = exported.init(1, D=2, H=2, K=2)")
+    assert run(shell, f"%model_export exported --format serving --out {tmp_path} --params other").success
+    assert (tmp_path / "exported-serving" / "exported" / "1" / "model.onnx").is_file()
+    assert "model repository" in capsys.readouterr().out
+    assert not run(shell, "%model_export nothing").success

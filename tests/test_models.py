@@ -100,3 +100,13 @@ def test_header_in_the_text_or_missing():
         ainative.model("y = 2 x")
     with pytest.raises(ValueError, match="no printer"):
         ainative.model("y = 2 x", header="f(x) -> y").source("c++")
+
+
+def test_latest_params_are_remembered_and_watched(mlp):
+    seen = []
+    mlp.latest.watchers.append(seen.append)
+    try:
+        params = mlp.init(0, D=2, H=2, K=2)
+        assert mlp.fitted is params and seen == [params]
+    finally:
+        mlp.latest.watchers.remove(seen.append)

@@ -13,6 +13,7 @@ from tritonclient.grpc import model_config_pb2
 import ainative
 from tests.cells import MLP, REGRESSION
 
+
 def _spec() -> Path:
     """shared/specs/open_inference_rest.yaml beside the checkout (CI and sessions lay shared/ there)."""
     for folder in Path(__file__).resolve().parents:

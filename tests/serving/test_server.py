@@ -41,7 +41,7 @@ def served(tmp_path_factory):
         try:
             if client.is_model_ready("mlp"):
                 break
-        except Exception:  # noqa: BLE001 - not listening yet
+        except Exception:
             pass
         if process.poll() is not None:
             pytest.fail(f"MLServer exited with {process.returncode}: {process.stdout.read()}")

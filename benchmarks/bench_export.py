@@ -9,9 +9,9 @@ from pathlib import Path
 import jax
 import numpy as np
 import onnxruntime
+from timing import interleaved
 
 import ainative
-from timing import interleaved
 
 MLP = """x ∈ ℝ^D
 W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H

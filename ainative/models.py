@@ -59,6 +59,18 @@ def model(
     return Model(ir, chosen)
 
 
+@dataclass(frozen=True)
+class Variable:
+    """One row of a model's variable table: what the panel's Shapes section shows."""
+
+    name: str
+    role: str
+    shape: tuple
+    bound: tuple[int, ...] | None
+    dtype: str
+    device: str
+
+
 class Latest:
     """The latest parameters or posterior of a model, set by ``init`` and ``fit``; views watch it."""
 
@@ -135,6 +147,27 @@ class Model:
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex()}\n$$"
 
+    def panel(self):
+        """The ipywidgets panel: equations, shapes, devices, generated code and export buttons."""
+        from .widgets import ModelPanel
+
+        return ModelPanel(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """In a kernel, the panel (with LaTeX and text fallbacks); elsewhere LaTeX and text only."""
+        bundle = {"text/plain": repr(self), "text/latex": self._repr_latex_()}
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return bundle
+        if getattr(get_ipython(), "kernel", None) is None:
+            return bundle
+        try:
+            view = self.panel().widget._repr_mimebundle_()
+        except ImportError:
+            return bundle
+        return {**view, **bundle}
+
     def source(self, target: str | None = None) -> str:
         """The generated code for ``target`` (jax, pyro, numpyro): readable, and runnable on its own."""
         target = target or self.backend
@@ -164,11 +197,11 @@ class Model:
             raise ModelError(f"{self.name} has no '~' statement, so it has no probabilistic program")
         return compiler.load(self.source(self.backend), self.name)
 
-    def init(self, key: Any = 0, **dims_or_data: Any) -> dict:
+    def init(self, key: Any = 0, *, device: Any = None, **dims_or_data: Any) -> dict:
         """Fresh parameters: Glorot-uniform for matrices (rank ≥ 2), zeros for vectors and scalars.
 
         Keywords bind dimensions (``D=784``) or give input arrays whose shapes bind them.
-        ``key`` is a ``jax.random`` key or an integer seed.
+        ``key`` is a ``jax.random`` key or an integer seed; ``device`` places the parameters.
         """
         import jax
         import jax.numpy as jnp
@@ -190,7 +223,58 @@ class Model:
                 params[name] = jax.random.uniform(subkey, shape, jnp.float32, -limit, limit)
             else:
                 params[name] = jnp.zeros(shape, jnp.float32)
+        if device is not None:
+            params = jax.device_put(params, _device(device))
         return self.latest.set(params)
+
+    def devices(self) -> list[str]:
+        """The devices this model's backend can run on (JAX's, or PyTorch's for a Pyro model)."""
+        if self.backend == "pyro":
+            import torch
+
+            return ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
+        import jax
+
+        return [str(d) for d in jax.devices()]
+
+    def to(self, device: Any) -> dict:
+        """Move the latest parameters to ``device`` (a JAX device, its name like ``"cpu:1"``, or an index)."""
+        import jax
+
+        if self.kind != "deterministic" or not isinstance(self.fitted, Mapping):
+            raise ModelError(f"{self.name} has no parameters to move: run {self.name}.init(...) first")
+        return self.latest.set(jax.device_put(dict(self.fitted), _device(device)))
+
+    def variables(self) -> tuple[Variable, ...]:
+        """Every variable: role, symbolic shape, bound shape and placement of the latest params or posterior."""
+        from .graph import role
+
+        fitted = self.fitted
+        arrays: dict[str, Any] = {}
+        if isinstance(fitted, Mapping):
+            arrays = dict(fitted)
+        elif fitted is not None and hasattr(fitted, "samples"):
+            arrays = {k: v[0] for k, v in fitted.samples.items()}
+        try:
+            bound = shapes.bind(self.ir, {n: tuple(getattr(a, "shape", ())) for n, a in arrays.items()
+                                          if n in self.ir.shape_of}, what="value")
+        except ModelError:
+            bound = {}
+        rows = []
+        for name, shape in self.ir.shapes:
+            try:
+                concrete = shapes.concrete(shape, bound, name)
+            except ModelError:
+                concrete = None
+            array = arrays.get(name)
+            placement = "—"
+            if array is not None and hasattr(array, "devices"):
+                placement = ", ".join(sorted(str(d) for d in array.devices()))
+            elif array is not None:
+                placement = "host (NumPy)"
+            dtype = str(getattr(array, "dtype", "float32"))
+            rows.append(Variable(name, role(self.ir, name), shape, concrete, dtype, placement))
+        return tuple(rows)
 
     def __call__(self, params: Mapping[str, Any], *args: Any, **inputs: Any):
         """Outputs for the given inputs: one array for one output, else a dict by name.
@@ -262,6 +346,23 @@ class Model:
         if self.kind != "probabilistic":
             raise ModelError(f"{self.name} has no '~' statement: call it with params to get its outputs")
         return self
+
+
+def _device(device: Any):
+    """A JAX device from a device, its name (``"cpu:1"``) or its index."""
+    import jax
+
+    found = jax.devices()
+    if isinstance(device, int):
+        if 0 <= device < len(found):
+            return found[device]
+    elif isinstance(device, str):
+        for candidate in found:
+            if str(candidate) == device:
+                return candidate
+    elif device in found:
+        return device
+    raise ModelError(f"no device {device!r}; JAX sees {', '.join(str(d) for d in found)}")
 
 
 @lru_cache(maxsize=256)

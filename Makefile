@@ -4,13 +4,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lab test lint unit notebooks bench clean
+.PHONY: install lab test browser lint unit notebooks bench clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+SOURCES := pyproject.toml package.json yarn.lock $(wildcard ainative/*.py ainative/*/*.py ainative/*.lark) \
+	$(wildcard labextension/src/*.ts labextension/schema/*.json labextension/style/*)
+
+# The package is installed as a wheel would be (its prebuilt lab extension in share/jupyter),
+# rebuilt whenever its Python or TypeScript sources change.
+$(STAMP): $(SOURCES)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[lab,test,pyro,export,serve]"
+	rm -rf ainative/labextension
+	$(PY) -m pip install --quiet ".[lab,test,pyro,export,serve]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,15 +28,19 @@ lint: install
 	$(PY) -m ruff check ainative tests benchmarks
 
 unit: install
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm install --silent && PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm test --silent
 	$(PY) -m pytest -q tests
 
 notebooks: install
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env notebooks
 
-test: lint unit notebooks
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: browser lint unit notebooks
 
 bench: install
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache node_modules ainative/labextension labextension/lib

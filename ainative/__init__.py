@@ -46,6 +46,11 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'ainative' has no attribute {name!r}")
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the prebuilt JupyterLab extension lives, for ``jupyter labextension develop``."""
+    return [{"src": "labextension", "dest": "ainative"}]
+
+
 def load_ipython_extension(ipython) -> None:
     """``%load_ext ainative``: registers ``%%model`` and ``%models``."""
     from .magics import register

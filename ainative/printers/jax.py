@@ -70,9 +70,14 @@ class JaxPrinter(_SympyJaxPrinter):
     def _print_Symbol(self, expr):
         return python_name(expr.name)
 
+    def _print_Integer(self, expr):
+        return f"{int(expr)}.0"
+
     def _print_Pow(self, expr, rational=False):
         if expr.exp == 1:
             return self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=False)
+        if expr.exp.is_Integer and expr.exp > 1:
+            return f"{self.parenthesize(expr.base, PRECEDENCE['Pow'], strict=False)}**{int(expr.exp)}"
         return super()._print_Pow(expr, rational)
 
     def _print_Element(self, expr):

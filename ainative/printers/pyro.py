@@ -59,6 +59,9 @@ class TorchPrinter(PythonCodePrinter):
     def _print_Element(self, expr):
         return python_name(expr.args[0].name)
 
+    def _print_Integer(self, expr):
+        return f"{int(expr)}.0"
+
     def _print_Pi(self, expr):
         return "torch.pi"
 

@@ -119,7 +119,7 @@ def test_generated_function_composes_with_jax_transforms():
 
 def test_constants_and_precedence():
     m = ainative.model("c = 2 π\ny = c x / a b", header="f(x, a, b) -> y")
-    assert "c = 2*jnp.pi" in m.source()
+    assert "c = 2.0*jnp.pi" in m.source()
     np.testing.assert_allclose(m({}, x=np.float32(3.0), a=np.float32(2.0), b=np.float32(4.0)),
                                2 * np.pi * 3.0 / (2.0 * 4.0), rtol=1e-6)
 
@@ -134,3 +134,9 @@ def test_common_subexpressions_keep_their_shape():
     assert "_t0 = jnp.tanh(w)" in m.source()
     out = m({"w": np.ones(3, np.float32)}, x=np.zeros((2,), np.float32))
     assert out.shape == (2, 3) and not out.any()
+
+
+def test_integer_literals_are_floats_inside_functions():
+    m = ainative.model("y = tanh(σ(2)) + x^2", header="f(x) -> y")
+    assert "jax.nn.sigmoid(2.0)" in m.source() and "x**2" in m.source()
+    np.testing.assert_allclose(m({}, x=np.float32(3.0)), np.tanh(1 / (1 + np.exp(-2.0))) + 9.0, rtol=1e-6)

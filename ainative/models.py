@@ -14,7 +14,7 @@ from typing import Any
 
 from . import compiler, parser, roles, shapes
 from .data import as_array, batch_shape, read_inputs, read_parameters
-from .errors import ModelError, ModelSyntaxError, Span
+from .errors import ModelError, ModelSyntaxError, ShapeError, Span
 from .ir import ModelIR
 from .printers.jax import print_jax
 from .printers.latex import print_latex
@@ -197,11 +197,14 @@ class Model:
             raise ModelError(f"{self.name} has no '~' statement, so it has no probabilistic program")
         return compiler.load(self.source(self.backend), self.name)
 
-    def init(self, key: Any = 0, *, device: Any = None, **dims_or_data: Any) -> dict:
+    def init(self, key: Any = 0, *, device: Any = None, from_params: Mapping[str, Any] | None = None,
+             **dims_or_data: Any) -> dict:
         """Fresh parameters: Glorot-uniform for matrices (rank ≥ 2), zeros for vectors and scalars.
 
         Keywords bind dimensions (``D=784``) or give input arrays whose shapes bind them.
         ``key`` is a ``jax.random`` key or an integer seed; ``device`` places the parameters.
+        ``from_params`` (transfer learning) supplies parameters by name, e.g. a first layer
+        trained on another task; they must have the shapes this model gives them.
         """
         import jax
         import jax.numpy as jnp
@@ -223,6 +226,14 @@ class Model:
                 params[name] = jax.random.uniform(subkey, shape, jnp.float32, -limit, limit)
             else:
                 params[name] = jnp.zeros(shape, jnp.float32)
+        for name, value in (from_params or {}).items():
+            if name not in params:
+                raise ShapeError(f"from_params has {name}, which is not a parameter of {self.name} "
+                                 f"(its parameters: {', '.join(self.params)})")
+            if tuple(jnp.shape(value)) != tuple(params[name].shape):
+                raise ShapeError(f"from_params gives {name} shape {tuple(jnp.shape(value))}, but {self.name} "
+                                 f"needs {tuple(params[name].shape)}")
+            params[name] = jnp.asarray(value, jnp.float32)
         if device is not None:
             params = jax.device_put(params, _device(device))
         return self.latest.set(params)
@@ -295,7 +306,8 @@ class Model:
         """Fit the model to data.
 
         Deterministic: ``fit(params, data, loss=<output>, steps=1000, batch_size=None,
-        optimizer=optax.adam(1e-3), seed=0, progress=True)`` → ``FitResult(params, history)``.
+        optimizer=optax.adam(1e-3), freeze=(), seed=0, progress=True)`` → ``FitResult(params, history)``;
+        parameters named in ``freeze`` keep their values.
 
         Probabilistic: ``fit(data, method="nuts"|"svi", num_warmup=500, num_samples=500,
         num_chains=1, steps=2000, lr=0.01, seed=0, progress=True, **dims)`` → ``Posterior``.

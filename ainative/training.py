@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -48,10 +48,14 @@ def fit(
     steps: int = 1000,
     batch_size: int | None = None,
     optimizer: Any = None,
+    freeze: Sequence[str] = (),
     seed: int = 0,
     progress: bool = True,
 ) -> FitResult:
-    """Minimise the mean over examples of output ``loss``, with an ``optax`` optimizer."""
+    """Minimise the mean over examples of output ``loss``, with an ``optax`` optimizer.
+
+    Parameters named in ``freeze`` get no updates (fine-tuning the rest of a transferred model).
+    """
     import jax
     import jax.numpy as jnp
     import optax
@@ -74,6 +78,14 @@ def fit(
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, not {steps!r}")
     optimizer = optimizer if optimizer is not None else optax.adam(1e-3)
+    frozen = set([freeze] if isinstance(freeze, str) else freeze)
+    unknown = sorted(frozen - set(model.params))
+    if unknown:
+        raise ShapeError(f"cannot freeze {', '.join(unknown)}: not parameters of {model.name} "
+                         f"(its parameters: {', '.join(model.params)})")
+    if frozen:
+        labels = {name: "frozen" if name in frozen else "trained" for name in model.params}
+        optimizer = optax.multi_transform({"trained": optimizer, "frozen": optax.set_to_zero()}, labels)
     per_example = jax.vmap(model.jax_function, in_axes=(None, *(0 if batched[n] else None for n in model.inputs)))
 
     def objective(p, index, *xs):

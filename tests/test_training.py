@@ -89,3 +89,24 @@ def test_single_scalar_output_is_the_default_loss():
     params, history = m.fit(m.init(0, D=2), {"x": np.ones((4, 2), np.float32)}, steps=200,
                             optimizer=optax.sgd(0.1), progress=False)
     assert history[-1] < 1e-6 and float(jnp.sum(params["w"])) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_transfer_a_layer_and_freeze_it(classifier, blobs):
+    x, t = blobs
+    source = classifier.fit(classifier.init(0, D=2, H=8, K=3), {"x": x, "t": t}, loss="L", steps=50,
+                            optimizer=optax.adam(1e-2), progress=False).params
+    layer = {"W_1": source["W_1"], "b_1": source["b_1"]}
+    start = classifier.init(1, D=2, H=8, K=3, from_params=layer)
+    np.testing.assert_array_equal(start["W_1"], source["W_1"])
+    assert not np.array_equal(start["W_2"], source["W_2"])
+    tuned = classifier.fit(start, {"x": x, "t": t}, loss="L", steps=30, freeze=["W_1", "b_1"],
+                           optimizer=optax.adam(1e-2), progress=False).params
+    np.testing.assert_array_equal(tuned["W_1"], source["W_1"])
+    np.testing.assert_array_equal(tuned["b_1"], source["b_1"])
+    assert not np.allclose(tuned["W_2"], start["W_2"])
+    with pytest.raises(ShapeError, match="cannot freeze W_9"):
+        classifier.fit(start, {"x": x, "t": t}, loss="L", steps=1, freeze=["W_9"])
+    with pytest.raises(ShapeError, match="from_params gives W_1 shape"):
+        classifier.init(0, D=2, H=5, K=3, from_params=layer)
+    with pytest.raises(ShapeError, match="not a parameter"):
+        classifier.init(0, D=2, H=8, K=3, from_params={"V": layer["W_1"]})

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lab test browser lint unit notebooks bench clean
+.PHONY: install lab test browser lint unit notebooks binder-check bench clean
 
 SOURCES := pyproject.toml package.json yarn.lock $(wildcard ainative/*.py ainative/*/*.py ainative/*.lark) \
 	$(wildcard labextension/src/*.ts labextension/schema/*.json labextension/style/*)
@@ -38,6 +38,17 @@ browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 test: browser lint unit notebooks
+
+# What Binder does, without Docker: a fresh venv from binder/, postBuild, then the notebooks.
+BINDER := build/binder-venv
+binder-check:
+	rm -rf $(BINDER) && $(PYTHON) -m venv $(BINDER)
+	$(BINDER)/bin/python -m pip install --quiet --upgrade pip
+	rm -rf ainative/labextension
+	$(BINDER)/bin/python -m pip install --quiet -r binder/requirements.txt
+	PATH=$(CURDIR)/$(BINDER)/bin:$$PATH bash binder/postBuild
+	$(BINDER)/bin/python -m pip install --quiet pytest nbval
+	cd build && ../$(BINDER)/bin/python -m pytest -q -p no:cacheprovider --rootdir=. --nbval-lax --nbval-current-env ../notebooks
 
 bench: install
 	$(PY) benchmarks/run.py

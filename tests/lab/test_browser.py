@@ -59,7 +59,18 @@ def lab(tmp_path_factory):
          f"--ServerApp.token={token}", "--LabApp.news_url=None", f"--ServerApp.root_dir={root}",
          "--ServerApp.port_retries=0"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    try:
+        yield from _drive(server, f"http://127.0.0.1:{port}", token, chromium, root)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _drive(server, url: str, token: str, chromium: str, root: Path):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -72,18 +83,14 @@ def lab(tmp_path_factory):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/test.ipynb?token={token}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
-        page.get_by_text("Kernel status: Idle").first.wait_for(state="attached", timeout=60000)
-        yield page, root
-        browser.close()
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/lab/tree/test.ipynb?token={token}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
+            page.get_by_text("Kernel status: Idle").first.wait_for(state="attached", timeout=60000)
+            yield page, root
+        finally:
+            browser.close()
 
 
 def menu(page, top: str, item: str) -> None:

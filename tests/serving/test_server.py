@@ -35,26 +35,33 @@ def served(tmp_path_factory):
     process = subprocess.Popen([str(ainative_cli), "serve", str(folder), "--port", str(port), "--grpc-port",
                                 str(grpc)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
-    client = httpclient.InferenceServerClient(f"127.0.0.1:{port}")
+    try:
+        client = httpclient.InferenceServerClient(f"127.0.0.1:{port}")
+        _wait_until_ready(client, process)
+        yield model, params, folder, client, process, report
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the server still listens after it was stopped"
+
+
+def _wait_until_ready(client, process) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if client.is_model_ready("mlp"):
-                break
+                return
         except Exception:
             pass
         if process.poll() is not None:
             pytest.fail(f"MLServer exited with {process.returncode}: {process.stdout.read()}")
         time.sleep(0.2)
-    else:
-        pytest.fail("MLServer did not become ready in 60 s")
-    yield model, params, folder, client, process, report
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    pytest.fail("MLServer did not become ready in 60 s")
 
 
 def test_served_metadata_equals_the_exported_metadata(served):

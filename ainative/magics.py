@@ -75,6 +75,7 @@ class ModelMagics(Magics):
     @argument("--format", choices=("onnx", "serving"), default="onnx", help="an ONNX file, or a model repository")
     @argument("--out", default=".", help="folder to write into (default: the notebook's folder)")
     @argument("--params", default=None, help="variable holding params or a Posterior (default: the latest)")
+    @argument("--overwrite", action="store_true", help="replace files that exist")
     @line_magic
     def model_export(self, line: str):
         """Export a model to ONNX or to a serving repository; prints where things went."""
@@ -84,9 +85,9 @@ class ModelMagics(Magics):
         model, fitted = _export_target(self.shell, args.name, args.params)
         out = Path(args.out)
         if args.format == "onnx":
-            report = model.export_onnx(out / f"{model.name}.onnx", fitted)
+            report = model.export_onnx(out / f"{model.name}.onnx", fitted, overwrite=args.overwrite)
         else:
-            report = model.export_serving(out / f"{model.name}-serving", fitted)
+            report = model.export_serving(out / f"{model.name}-serving", fitted, overwrite=args.overwrite)
         print(report)
         return report
 

@@ -338,7 +338,8 @@ class Model:
         """Write an ONNX graph of the model with ``fitted`` params (or a Posterior), verified in onnxruntime.
 
         Options: ``opset`` (17), ``ir_version`` (8), ``quantiles`` ((0.05, 0.95)) and ``draws`` (200) for
-        a posterior, ``atol``/``rtol`` of the check, and dimensions by keyword. Returns an ``ExportReport``.
+        a posterior, ``atol``/``rtol`` of the check, ``overwrite`` (False: an existing file is an error),
+        and dimensions by keyword. Returns an ``ExportReport``.
         """
         from .export.onnx import export_onnx
 

@@ -51,6 +51,7 @@ class ModelPanel:
         self.onnx_button = widgets.Button(description="ONNX", icon="download", tooltip="export to ONNX (verified)")
         self.serving_button = widgets.Button(description="Serving", icon="server",
                                              tooltip="export a model repository for serving")
+        self.overwrite = widgets.Checkbox(value=False, description="replace existing files", indent=False)
         self.result = widgets.HTML()
         self.onnx_button.on_click(lambda _: self.export("onnx"))
         self.serving_button.on_click(lambda _: self.export("serving"))
@@ -60,7 +61,8 @@ class ModelPanel:
             self.shapes,
             widgets.VBox([self.device, self.device_note]),
             self.code,
-            widgets.VBox([self.folder, widgets.HBox([self.onnx_button, self.serving_button]), self.result]),
+            widgets.VBox([self.folder, widgets.HBox([self.onnx_button, self.serving_button, self.overwrite]),
+                          self.result]),
         ])
         self.widget.titles = SECTIONS
         self.refresh()
@@ -97,11 +99,14 @@ class ModelPanel:
             return None
         try:
             if kind == "onnx":
-                report = model.export_onnx(folder / f"{model.name}.onnx", model.fitted)
+                report = model.export_onnx(folder / f"{model.name}.onnx", model.fitted,
+                                           overwrite=self.overwrite.value)
             else:
-                report = model.export_serving(folder / f"{model.name}-serving", model.fitted)
+                report = model.export_serving(folder / f"{model.name}-serving", model.fitted,
+                                              overwrite=self.overwrite.value)
         except ModelError as error:
-            self.result.value = f'<pre class="ainative-error">{escape(str(error))}</pre>'
+            ask = "<p>Tick <b>replace existing files</b> to overwrite it.</p>" if "exists" in error.message else ""
+            self.result.value = f'<pre class="ainative-error">{escape(str(error))}</pre>{ask}'
             return None
         self.result.value = f'<pre class="ainative-report">{escape(str(report))}</pre>'
         return report

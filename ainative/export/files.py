@@ -6,9 +6,20 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..errors import ExportError
+
+
+def refuse_to_overwrite(path: str | os.PathLike, overwrite: bool) -> None:
+    """An ``ExportError`` when ``path`` exists and replacing it was not asked for."""
+    if not overwrite and Path(path).exists():
+        raise ExportError(f"{path} exists; pass overwrite=True to replace it")
+
 
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed into place."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed into place.
+
+    If anything fails before the rename, the temporary file is removed and ``path`` is as it was.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data

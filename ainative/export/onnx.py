@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ExportError
 from ..shapes import bind, concrete, keywords
-from .files import write_atomic
+from .files import refuse_to_overwrite, write_atomic
 
 if TYPE_CHECKING:
     from ..models import Model
@@ -182,11 +182,15 @@ def export_posterior(model: Model, path, posterior, *, quantiles, draws: int, op
 
 def export_onnx(model: Model, path: str | os.PathLike, fitted, *, opset: int = 17, ir_version: int = 8,
                 quantiles: tuple[float, ...] = (0.05, 0.95), draws: int = 200, atol: float = 1e-4,
-                rtol: float = 1e-3, seed: int = 0, **dims) -> ExportReport:
-    """Export ``model`` with ``fitted`` (params, or a Posterior) to ``path``; verify before writing."""
+                rtol: float = 1e-3, seed: int = 0, overwrite: bool = False, **dims) -> ExportReport:
+    """Export ``model`` with ``fitted`` (params, or a Posterior) to ``path``; verify before writing.
+
+    An existing file is replaced only with ``overwrite=True``.
+    """
     from ..inference.posterior import Posterior
 
     path = Path(path)
+    refuse_to_overwrite(path, overwrite)
     if model.kind == "probabilistic":
         if not isinstance(fitted, Posterior):
             raise ExportError(f"{model.name} is probabilistic: export it with the Posterior from {model.name}.fit")

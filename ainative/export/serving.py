@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ExportError
-from .files import write_atomic
+from .files import refuse_to_overwrite, write_atomic
 from .onnx import ExportReport
 
 if TYPE_CHECKING:
@@ -84,8 +84,12 @@ def inference_service(name: str, storage_uri: str) -> str:
 
 
 def export_serving(model: Model, folder, fitted, *, formats=FORMATS, storage_uri: str | None = None,
-                   version: str = "1", max_batch_size: int = 64, **options) -> ServingReport:
-    """Write the model repository for ``formats`` under ``folder``; the ONNX file is verified first."""
+                   version: str = "1", max_batch_size: int = 64, overwrite: bool = False,
+                   **options) -> ServingReport:
+    """Write the model repository for ``formats`` under ``folder``; the ONNX file is verified first.
+
+    An existing model folder is replaced only with ``overwrite=True``.
+    """
     import onnxruntime
 
     unknown = [f for f in formats if f not in FORMATS]
@@ -93,7 +97,8 @@ def export_serving(model: Model, folder, fitted, *, formats=FORMATS, storage_uri
         raise ExportError(f"unknown serving format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     root = Path(folder)
     home = root / model.name
-    report = model.export_onnx(home / version / "model.onnx", fitted, **options)
+    refuse_to_overwrite(home, overwrite)
+    report = model.export_onnx(home / version / "model.onnx", fitted, overwrite=overwrite, **options)
     session = onnxruntime.InferenceSession(report.path, providers=["CPUExecutionProvider"])
     inputs, outputs = tensor_metadata(session.get_inputs()), tensor_metadata(session.get_outputs())
     metadata = {"name": model.name, "versions": [version], "platform": PLATFORM, "inputs": inputs,

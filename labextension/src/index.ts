@@ -6,7 +6,7 @@
  */
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { InputDialog, Notification } from '@jupyterlab/apputils';
+import { Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { EditorExtensionRegistry, IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
@@ -17,6 +17,7 @@ import { modelHighlighting } from './highlight';
 import {
   ExportFormat,
   exportCode,
+  existsError,
   isIdentifier,
   isModelCell,
   panelCode,
@@ -105,7 +106,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       if (!name || !kernel) {
         return;
       }
-      const result = await run(kernel, exportCode(name, format));
+      let result = await run(kernel, exportCode(name, format));
+      if (!result.ok && existsError(result.err)) {
+        const answer = await showDialog({
+          title: 'Replace the existing export?',
+          body: `${name} was exported here before. Replace those files?`,
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Replace' })]
+        });
+        if (!answer.button.accept) {
+          return;
+        }
+        result = await run(kernel, exportCode(name, format, true));
+      }
       if (result.ok) {
         const paths = writtenPaths(result.out);
         Notification.success(`Exported ${name} to ${paths.join(', ') || 'the notebook folder'}`, {

@@ -48,14 +48,14 @@ export function parseModelList(output: string): string[] {
 }
 
 /** The code an export command runs in the kernel; throws on a name that is not an identifier. */
-export function exportCode(name: string, format: ExportFormat): string {
+export function exportCode(name: string, format: ExportFormat, overwrite = false): string {
   if (!isIdentifier(name)) {
     throw new Error(`not a model name: ${JSON.stringify(name)}`);
   }
   if (format !== 'onnx' && format !== 'serving') {
     throw new Error(`unknown export format: ${JSON.stringify(format)}`);
   }
-  return `%model_export ${name} --format ${format} --out .`;
+  return `%model_export ${name} --format ${format} --out .${overwrite ? ' --overwrite' : ''}`;
 }
 
 /** The code the Show panel command puts in a new cell. */
@@ -79,4 +79,9 @@ export function writtenPaths(report: string): string[] {
     }
   }
   return paths;
+}
+
+/** Whether an export failed only because its file exists (then the user is asked to replace it). */
+export function existsError(message: string): boolean {
+  return /exists; pass overwrite=True/.test(message);
 }

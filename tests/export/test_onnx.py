@@ -136,5 +136,5 @@ def test_random_expressions_export_like_jax(tmp_path, expression):
     text = f"x ∈ ℝ^D;  w ∈ ℝ^D;  b ∈ ℝ^D;  A ∈ ℝ^{{D×D}}\ny = {expression}"
     model = ainative.model(text, header="f(x) -> y")
     params = {name: np.asarray(value) + 0.3 for name, value in model.init(3, D=4, x=np.zeros(4)).items()}
-    report = model.export_onnx(tmp_path / "f.onnx", params, D=4)
+    report = model.export_onnx(tmp_path / "f.onnx", params, D=4, overwrite=True)
     assert report.max_abs_error <= 1e-4 + 1e-3 * 10

@@ -160,3 +160,18 @@ def test_prebuilt_extension_is_installed_and_enabled():
     assert json.loads((installed / "package.json").read_text())["name"] == "ainative"
     assert (installed / "schemas" / "ainative" / "plugin.json").is_file()
     assert any((installed / "static").glob("remoteEntry.*.js"))
+
+
+def test_exporting_again_asks_before_replacing(lab):
+    page, root = lab
+    before = (root / "mlp.onnx").stat().st_mtime_ns
+    page.locator(".Toastify__toast", has_text="Exported mlp").first.wait_for(state="detached", timeout=30000)
+    page.locator(".jp-Cell").nth(1).locator(".jp-InputPrompt").click()
+    menu(page, "Model", "Export to ONNX")
+    dialog = page.locator(".jp-Dialog", has_text="Replace the existing export?")
+    dialog.wait_for(timeout=30000)
+    page.screenshot(path=str(SHOTS / "6-replace-dialog.png"))
+    dialog.locator("button", has_text="Replace").click()
+    page.locator(".Toastify__toast", has_text="Exported mlp").first.wait_for(timeout=60000)
+    assert (root / "mlp.onnx").stat().st_mtime_ns > before
+    check_onnx(root / "mlp.onnx")

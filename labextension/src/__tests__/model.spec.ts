@@ -1,4 +1,5 @@
 import {
+  existsError,
   exportCode,
   isIdentifier,
   isModelCell,
@@ -31,6 +32,9 @@ describe('names and code', () => {
   it('builds export code only for identifiers', () => {
     expect(exportCode('mlp', 'onnx')).toBe('%model_export mlp --format onnx --out .');
     expect(exportCode('mlp', 'serving')).toBe('%model_export mlp --format serving --out .');
+    expect(exportCode('mlp', 'onnx', true)).toBe('%model_export mlp --format onnx --out . --overwrite');
+    expect(existsError('ExportError: mlp.onnx exists; pass overwrite=True to replace it')).toBe(true);
+    expect(existsError('ExportError: softmax of a scalar')).toBe(false);
     expect(() => exportCode('mlp; import os', 'onnx')).toThrow();
     expect(() => exportCode('mlp', 'pickle' as never)).toThrow();
     expect(panelCode('mlp')).toBe('mlp.panel()');

@@ -1,0 +1,70 @@
+"""Safe writes: a temporary file renamed into place, nothing half-written, nothing replaced unasked."""
+
+import os
+
+import pytest
+
+import ainative
+from ainative.export import files
+from tests.cells import MLP
+
+
+def test_atomic_write_replaces_whole_files(tmp_path):
+    target = tmp_path / "out" / "a.json"
+    files.write_atomic(target, "first")
+    files.write_atomic(target, b"second")
+    assert target.read_bytes() == b"second" and [p.name for p in target.parent.iterdir()] == ["a.json"]
+
+
+def test_interrupted_write_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "a.onnx"
+    target.write_bytes(b"previous")
+
+    def fail(_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "fsync", fail)
+    with pytest.raises(OSError, match="disk full"):
+        files.write_atomic(target, b"new" * 1000)
+    assert target.read_bytes() == b"previous" and os.listdir(tmp_path) == ["a.onnx"]
+
+
+def test_interrupted_export_writes_nothing(tmp_path, monkeypatch):
+    model = ainative.model(MLP, header="mlp(x) -> y")
+    params = model.init(0, D=3, H=4, K=2)
+
+    def fail(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, "replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        model.export_onnx(tmp_path / "mlp.onnx", params)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_exports_are_replaced_only_when_asked(tmp_path):
+    model = ainative.model(MLP, header="mlp(x) -> y")
+    params = model.init(0, D=3, H=4, K=2)
+    (tmp_path / "mlp.onnx").write_bytes(b"keep me")
+    with pytest.raises(ainative.ExportError, match="exists; pass overwrite=True"):
+        model.export_onnx(tmp_path / "mlp.onnx", params)
+    assert (tmp_path / "mlp.onnx").read_bytes() == b"keep me"
+    model.export_onnx(tmp_path / "mlp.onnx", params, overwrite=True)
+    assert (tmp_path / "mlp.onnx").read_bytes() != b"keep me"
+    model.export_serving(tmp_path / "repo", params)
+    with pytest.raises(ainative.ExportError, match="exists"):
+        model.export_serving(tmp_path / "repo", params)
+    assert model.export_serving(tmp_path / "repo", params, overwrite=True).onnx.max_abs_error < 1e-5
+
+
+def test_panel_asks_before_replacing(tmp_path):
+    model = ainative.model(MLP, header="mlp(x) -> y")
+    model.init(0, D=3, H=4, K=2)
+    panel = model.panel()
+    panel.folder.value = str(tmp_path)
+    panel.onnx_button.click()
+    panel.onnx_button.click()
+    assert "exists" in panel.result.value and "replace existing files" in panel.result.value
+    panel.overwrite.value = True
+    panel.onnx_button.click()
+    assert "onnxruntime matches" in panel.result.value

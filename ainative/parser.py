@@ -24,6 +24,7 @@ from .ir import Assignment, Cell, Declaration, Distribution, Header, Plate, Samp
 from .nodes import CONSTANTS, FUNCTIONS, Element, MatrixProduct, ReduceSum, Transposed
 
 FLOAT32_MAX = 3.4e38
+MAX_DEPTH = 300
 BACKENDS = ("jax", "pyro", "numpyro")
 
 
@@ -98,9 +99,10 @@ class _Builder(Transformer):
 
     def number(self, token):
         text = token.value
+        if float(text) > FLOAT32_MAX:
+            shown = text if len(text) <= 20 else text[:17] + "..."
+            raise self.fail(ModelSyntaxError, f"{shown} is too large for float32", token.column, token.end_column)
         value = sympy.Integer(text) if text.isdigit() else sympy.Float(text)
-        if abs(value) > FLOAT32_MAX:
-            raise self.fail(ModelSyntaxError, f"{text} is too large for float32", token.column, token.end_column)
         return self.located(value, token)
 
     def group(self, left, inner, right):
@@ -312,6 +314,16 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
     return Cell(header, tuple(statements), tuple(lines), line_offset)
 
 
+def _depth(tree) -> int:
+    """How deep a parse tree goes, counted without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in getattr(node, "children", ()) if hasattr(child, "children"))
+    return deepest
+
+
 def _statement(tokens: list[Token], variables: frozenset[str], line: int, source_line: str):
     try:
         tree = _grammar().parse(tokens)
@@ -319,6 +331,10 @@ def _statement(tokens: list[Token], variables: frozenset[str], line: int, source
         raise _statement_error(error, tokens, source_line, line) from None
     except UnexpectedInput as error:
         raise _statement_error(error, tokens, source_line, line) from None
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        raise ModelSyntaxError(f"expression nested {depth} levels deep (at most {MAX_DEPTH}); split it into "
+                               "several statements", Span(line, tokens[0].column, tokens[-1].end_column), source_line)
     builder = _Builder(variables, line, source_line)
     try:
         kind, *rest = builder.transform(tree)

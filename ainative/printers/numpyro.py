@@ -17,6 +17,7 @@ class VectorisedJaxPrinter(JaxPrinter):
 class NumPyroPrinter(ProbabilisticPrinter):
     imports = ("import jax", "import jax.numpy as jnp", "import numpyro", "import numpyro.distributions as dist")
     library = "numpyro"
+    as_tensor = "jnp.asarray"
 
     def expressions(self):
         return VectorisedJaxPrinter()

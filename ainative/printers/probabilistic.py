@@ -32,6 +32,7 @@ class ProbabilisticPrinter:
 
     imports: tuple[str, ...] = ()
     library = ""
+    as_tensor = ""
 
     def expressions(self):
         raise NotImplementedError
@@ -114,7 +115,10 @@ class ProbabilisticPrinter:
         dims, keywords = self.dimension_lines(ir), keyword_dimensions(ir)
         for statement in ir.statements:
             if isinstance(statement, Assignment) and statement.target in constants:
-                body.append(f"{python_name(statement.target)} = {printer.doprint(statement.expr)}")
+                value = printer.doprint(statement.expr)
+                if statement.target not in roles.dims:
+                    value = f"{self.as_tensor}({value})"
+                body.append(f"{python_name(statement.target)} = {value}")
         body += dims
         body += [f'{self.plate_name(n)} = {self.library}.plate("{n}", {size})' for n, size in self.plates(ir).items()]
         for statement in ir.statements:
@@ -122,6 +126,8 @@ class ProbabilisticPrinter:
                 body += self.sample_lines(ir, statement, printer)
             elif isinstance(statement, Assignment) and statement.target not in constants:
                 value = printer.doprint(statement.expr)
+                if statement.expr.is_number:
+                    value = f"{self.as_tensor}({value})"
                 body.append(f'{python_name(statement.target)} = {self.library}.deterministic('
                             f'"{statement.target}", {value})')
         outputs = [python_name(o) for o in roles.outputs]

@@ -71,7 +71,7 @@ class TorchPrinter(PythonCodePrinter):
         return f"{self.parenthesize(a, level, strict=True)} @ {self.parenthesize(b, level, strict=False)}"
 
     def _print_Transposed(self, expr):
-        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'], strict=True)}.T"
+        return f"torch.t({self._tensor(expr.args[0])})"
 
     def _print_Pow(self, expr, rational=False):
         base, exponent = expr.args
@@ -99,6 +99,7 @@ for _node, _template in FUNCTIONS.items():
 class PyroPrinter(ProbabilisticPrinter):
     imports = ("import torch", "import pyro", "import pyro.distributions as dist")
     library = "pyro"
+    as_tensor = "torch.as_tensor"
 
     def expressions(self):
         return TorchPrinter()

@@ -39,6 +39,20 @@ def _loss_output(model: Model, loss: str | None) -> str:
     return loss
 
 
+def _mesh(devices, mesh):
+    """A one-axis data mesh over ``devices``, or the mesh given; None for single-device training."""
+    if mesh is not None:
+        return mesh
+    if devices is None:
+        return None
+    from jax.sharding import Mesh
+
+    devices = list(devices)
+    if not devices:
+        raise DataError("devices is empty: pass jax.devices() or a list of them")
+    return Mesh(np.array(devices), ("data",))
+
+
 def fit(
     model: Model,
     params: Mapping[str, Any],
@@ -49,12 +63,17 @@ def fit(
     batch_size: int | None = None,
     optimizer: Any = None,
     freeze: Sequence[str] = (),
+    devices: Sequence[Any] | None = None,
+    mesh: Any = None,
     seed: int = 0,
     progress: bool = True,
 ) -> FitResult:
     """Minimise the mean over examples of output ``loss``, with an ``optax`` optimizer.
 
     Parameters named in ``freeze`` get no updates (fine-tuning the rest of a transferred model).
+    With ``devices`` (or a ``jax.sharding.Mesh``), training is data-parallel: each batch is split
+    over the devices along the mesh's first axis, parameters are replicated, and XLA all-reduces
+    the gradients; the batch size must be a multiple of the number of devices.
     """
     import jax
     import jax.numpy as jnp
@@ -101,6 +120,16 @@ def fit(
 
     xs = [jnp.asarray(arrays[n]) for n in model.inputs]
     p = {k: jnp.asarray(v) for k, v in params.items()}
+    mesh = _mesh(devices, mesh)
+    if mesh is not None:
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        if size % mesh.size:
+            raise DataError(f"batch_size {size} does not split over {mesh.size} devices: use a multiple of "
+                            f"{mesh.size} (e.g. {max(mesh.size, size - size % mesh.size)})")
+        spread = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
+        p = jax.device_put(p, NamedSharding(mesh, PartitionSpec()))
+        xs = [jax.device_put(x, NamedSharding(mesh, PartitionSpec())) for x in xs]
     state = optimizer.init(p)
     rng = np.random.default_rng(seed)
     order, cursor = rng.permutation(count), 0
@@ -111,6 +140,8 @@ def fit(
             if cursor + size > count:
                 order, cursor = rng.permutation(count), 0
             index = jnp.asarray(order[cursor : cursor + size]) if size < count else jnp.arange(count)
+            if mesh is not None:
+                index = jax.device_put(index, spread)
             cursor += size
             p, state, value = step(p, state, index, *xs)
             history.append(value)

@@ -49,8 +49,9 @@ def main() -> None:
     import bench_jax
     import bench_notebook
     import bench_ppl
+    import bench_scaleout
 
-    rows = bench_jax.rows() + bench_notebook.rows() + bench_export.rows() + bench_ppl.rows()
+    rows = bench_jax.rows() + bench_notebook.rows() + bench_export.rows() + bench_ppl.rows() + bench_scaleout.rows()
     table = "\n".join([
         f"Measured by `make bench` on {machine()}.",
         "",
@@ -59,7 +60,7 @@ def main() -> None:
         *(f"| {' | '.join(row)} |" for row in rows),
     ])
     print(table)
-    (HERE / "results.md").write_text(table + "\n", encoding="utf-8")
+    (HERE / os.environ.get("AINATIVE_BENCH_RESULTS", "results.md")).write_text(table + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

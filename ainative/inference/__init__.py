@@ -33,15 +33,17 @@ def _backend(model: Model):
     return pyro_backend
 
 
-def _arguments(model: Model, data: Mapping[str, Any], dims: Mapping[str, Any], *, observe: bool):
+def _arguments(model: Model, data: Mapping[str, Any], dims: Mapping[str, Any], *, observe: bool,
+               device: str | None = None):
     """Native arguments for the generated function: inputs positionally, free dimensions by keyword."""
     backend = _backend(model)
+    place = backend.device(device)
     arrays, bound = read_data(model.ir, data, dims)
     shapes = {name: concrete(shape, bound, name) for name, shape in model.ir.shapes}
     integer = {s.target for s in model.ir.statements
                if isinstance(s, Sampling) and s.distribution.family in INTEGER_FAMILIES}
     args = [backend.to_native(None if (name in model.ir.roles.observed and not observe) else arrays[name],
-                              integer=name in integer)
+                              integer=name in integer, place=place)
             for name in model.inputs]
     kwargs = {dim: bound[dim].value for dim in keyword_dimensions(model.ir)}
     return backend, args, kwargs, shapes
@@ -68,12 +70,17 @@ def fit(
     lr: float = 0.01,
     seed: int = 0,
     progress: bool = True,
+    device: str | None = None,
     **dims: Any,
 ) -> Posterior:
-    """Condition the model on ``data`` and return posterior draws of its latents (and deterministic sites)."""
+    """Condition the model on ``data`` and return posterior draws of its latents (and deterministic sites).
+
+    ``device`` places the data (and so the computation): a PyTorch device for Pyro (``"cuda:0"``),
+    a JAX device name for NumPyro; one that does not exist is a ModelError.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    backend, args, kwargs, shapes = _arguments(model, data, dims, observe=True)
+    backend, args, kwargs, shapes = _arguments(model, data, dims, observe=True, device=device)
     fn, sites = model.program, _sites(model)
     if method == "nuts":
         chains = backend.nuts(fn, args, kwargs, sites=sites, num_warmup=num_warmup,

@@ -9,12 +9,28 @@ def _numpy(values: dict) -> dict[str, np.ndarray]:
     return {k: np.asarray(v) for k, v in values.items()}
 
 
-def to_native(array: np.ndarray | None, integer: bool = False):
+def device(name: str | None):
+    """A JAX device by name (``"cpu:0"``), or a ModelError naming the ones that exist."""
+    import jax
+
+    from ..errors import ModelError
+
+    if name is None:
+        return None
+    for candidate in jax.devices():
+        if str(candidate) == name:
+            return candidate
+    raise ModelError(f"no JAX device {name!r}; JAX sees {', '.join(str(d) for d in jax.devices())}")
+
+
+def to_native(array: np.ndarray | None, integer: bool = False, place=None):
+    import jax
     import jax.numpy as jnp
 
     if array is None:
         return None
-    return jnp.asarray(array.astype(np.int32) if integer else array)
+    value = jnp.asarray(array.astype(np.int32) if integer else array)
+    return jax.device_put(value, place) if place is not None else value
 
 
 def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, progress):

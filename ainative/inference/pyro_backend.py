@@ -9,12 +9,32 @@ def _numpy(values: dict) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy() for k, v in values.items()}
 
 
-def to_native(array: np.ndarray | None, integer: bool = False):
+def device(name: str | None):
+    """A PyTorch device that exists here, or a ModelError naming the ones that do."""
+    import torch
+
+    from ..errors import ModelError
+
+    if name is None:
+        return None
+    available = ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
+    try:
+        chosen = torch.device(name)
+    except RuntimeError:
+        chosen = None
+    if chosen is None or (chosen.type == "cuda" and (chosen.index or 0) >= torch.cuda.device_count()) or (
+        chosen.type not in ("cpu", "cuda")
+    ):
+        raise ModelError(f"no PyTorch device {name!r}; PyTorch sees {', '.join(available)}")
+    return chosen
+
+
+def to_native(array: np.ndarray | None, integer: bool = False, place=None):
     import torch
 
     if array is None:
         return None
-    return torch.as_tensor(array.astype(np.int64) if integer else array)
+    return torch.as_tensor(array.astype(np.int64) if integer else array, device=place)
 
 
 def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, progress):

@@ -9,16 +9,12 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from cells import CLASSIFIER
 from timing import interleaved
 
 import ainative
 
-MLP = """x ∈ ℝ^D;  t ∈ ℝ^K
-W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
-W₂ ∈ ℝ^{K×H};  b₂ ∈ ℝ^K
-h = tanh(W₁ x + b₁)
-y = softmax(W₂ h + b₂)
-L = -Σ t ⊙ log(y)"""
+MLP = CLASSIFIER
 
 LOGISTIC = """x ∈ ℝ^D;  w ∈ ℝ^D
 p = σ(wᵀx + b)

@@ -17,6 +17,7 @@ import sys
 import time
 
 import sympy
+from cells import CLASSIFIER
 from timing import interleaved
 
 import ainative
@@ -24,12 +25,7 @@ from ainative import compiler, models, parser
 
 Row = tuple[str, str, str, str, str]
 
-MLP = """x ∈ ℝ^D;  t ∈ ℝ^K
-W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
-W₂ ∈ ℝ^{K×H};  b₂ ∈ ℝ^K
-h = tanh(W₁ x + b₁)
-y = softmax(W₂ h + b₂)
-L = -Σ t ⊙ log(y)"""
+MLP = CLASSIFIER
 
 
 def chain_cell(lines: int) -> tuple[str, str]:

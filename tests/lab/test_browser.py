@@ -8,7 +8,6 @@ Screenshots of each step go to build/test-output/lab/.
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.cells import MLP
+from tests.processes import stop
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "test-output" / "lab"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -62,12 +62,7 @@ def lab(tmp_path_factory):
     try:
         yield from _drive(server, f"http://127.0.0.1:{port}", token, chromium, root)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop(server)
 
 
 def _drive(server, url: str, token: str, chromium: str, root: Path):

@@ -1,5 +1,3 @@
-import importlib.util
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,18 +6,11 @@ import pytest
 import ainative
 from ainative.printers.jax import FUNCTIONS, python_name
 from tests.cells import EIGHT_SCHOOLS, GAUSS, LOGISTIC, MLP
+from tests.processes import load_file
 
 RNG = np.random.default_rng(0)
 
 
-def load_file(source, name, tmp_path):
-    """Import generated source from a file, as a user who saved it would."""
-    path = tmp_path / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
 
 
 def test_mlp_source_is_readable_and_runs_on_its_own(tmp_path):

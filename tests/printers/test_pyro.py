@@ -1,5 +1,3 @@
-import importlib.util
-
 import numpy as np
 import pyro
 import pytest
@@ -7,15 +5,7 @@ import torch
 
 import ainative
 from tests.cells import EIGHT_SCHOOLS, REGRESSION
-
-
-def load_file(source, name, tmp_path):
-    path = tmp_path / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
+from tests.processes import load_file
 
 
 def test_regression_source(tmp_path):

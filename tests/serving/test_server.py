@@ -1,8 +1,6 @@
 """A real MLServer on 127.0.0.1 serves an exported repository; an independent V2 client queries it."""
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +14,7 @@ from tritonclient.utils import InferenceServerException
 
 import ainative
 from tests.cells import MLP
+from tests.processes import stop
 
 
 def free_port() -> int:
@@ -40,12 +39,7 @@ def served(tmp_path_factory):
         _wait_until_ready(client, process)
         yield model, params, folder, client, process, report
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the server still listens after it was stopped"
 

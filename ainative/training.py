@@ -124,9 +124,10 @@ def fit(
     if mesh is not None:
         from jax.sharding import NamedSharding, PartitionSpec
 
-        if size % mesh.size:
-            raise DataError(f"batch_size {size} does not split over {mesh.size} devices: use a multiple of "
-                            f"{mesh.size} (e.g. {max(mesh.size, size - size % mesh.size)})")
+        parts = mesh.shape[mesh.axis_names[0]]
+        if size % parts:
+            raise DataError(f"batch_size {size} does not split over {parts} devices: use a multiple of "
+                            f"{parts} (e.g. {max(parts, size - size % parts)})")
         spread = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
         p = jax.device_put(p, NamedSharding(mesh, PartitionSpec()))
         xs = [jax.device_put(x, NamedSharding(mesh, PartitionSpec())) for x in xs]

@@ -14,17 +14,13 @@ from sympy.printing.precedence import PRECEDENCE
 
 
 class Node(Function):
-    """An IR operation that SymPy leaves alone (no automatic evaluation).
+    """An IR operation that SymPy leaves alone (SymPy's default ``eval`` simplifies nothing).
 
     Its value commutes under ``Mul``, which is elementwise here; saying so up front spares
     SymPy's assumption system a query per node.
     """
 
     is_commutative = True
-
-    @classmethod
-    def eval(cls, *args):
-        return None
 
 
 class MatrixProduct(Node):

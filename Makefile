@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lab test browser lint unit notebooks binder-check bench clean
+.PHONY: install federated-install lab test browser lint unit notebooks federated binder-check bench clean
 
 SOURCES := pyproject.toml package.json yarn.lock $(wildcard ainative/*.py ainative/*/*.py ainative/*.lark) \
 	$(wildcard labextension/src/*.ts labextension/schema/*.json labextension/style/*)
@@ -21,7 +21,27 @@ $(STAMP): $(SOURCES)
 
 install: $(STAMP)
 
-lab: install
+# Flower (flwr 1.42) and MLServer 1.7 pin different fastapi versions, so federated learning has
+# its own venv, registered in the main one as the Jupyter kernel the federated notebook uses.
+FEDERATED ?= .venv-federated
+FPY := $(FEDERATED)/bin/python
+FSTAMP := $(FEDERATED)/.installed
+KERNEL := --name ainative-federated --display-name "Python 3 (ainative, Flower)"
+# Tests switch Flower's telemetry and Ray's usage stats off and keep their state in a temp folder.
+FLOWER_STATE := $(CURDIR)/build/flower
+FLOWER_ENV := FLWR_TELEMETRY_ENABLED=0 FLWR_DISABLE_UPDATE_CHECK=1 RAY_USAGE_STATS_ENABLED=0 \
+	FLWR_HOME=$(FLOWER_STATE)/home RAY_TMPDIR=$(FLOWER_STATE)/ray
+
+$(FSTAMP): $(STAMP)
+	test -x $(FPY) || $(PYTHON) -m venv $(FEDERATED)
+	$(FPY) -m pip install --quiet --upgrade pip
+	$(FPY) -m pip install --quiet ".[federated,export,test]" ipywidgets matplotlib
+	$(FPY) -m ipykernel install --prefix $(VENV) $(KERNEL) >/dev/null 2>&1
+	touch $(FSTAMP)
+
+federated-install: $(FSTAMP)
+
+lab: install federated-install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 lint: install
@@ -29,15 +49,21 @@ lint: install
 
 unit: install
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm install --silent && PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm test --silent
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/federated
 
 notebooks: install
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env notebooks
+	$(PY) -m pytest -q --nbval-lax --nbval-current-env notebooks --ignore=notebooks/federated_learning.ipynb
+
+federated: federated-install
+	rm -rf $(FLOWER_STATE) && mkdir -p $(FLOWER_STATE)
+	$(FLOWER_ENV) $(FPY) -m pytest -q tests/federated
+	$(FLOWER_ENV) $(FPY) -m pytest -q --nbval-lax --nbval-current-env notebooks/federated_learning.ipynb
+	rm -rf $(FLOWER_STATE)
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: browser lint unit notebooks
+test: browser lint unit notebooks federated
 
 # What Binder does, without Docker: a fresh venv from binder/, postBuild, then the notebooks.
 BINDER := build/binder-venv
@@ -50,8 +76,8 @@ binder-check:
 	$(BINDER)/bin/python -m pip install --quiet pytest nbval
 	cd build && ../$(BINDER)/bin/python -m pytest -q -p no:cacheprovider --rootdir=. --nbval-lax --nbval-current-env ../notebooks
 
-bench: install
+bench: install federated-install
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache node_modules ainative/labextension labextension/lib
+	rm -rf $(VENV) $(FEDERATED) build dist .pytest_cache .ruff_cache node_modules ainative/labextension labextension/lib

@@ -56,7 +56,8 @@ def model(
     chosen = parsed_header.backend or ("pyro" if ir.kind == "probabilistic" else "jax")
     if ir.kind == "probabilistic" and chosen == "jax":
         raise ModelError(f"{ir.header.name} has '~' statements: use --backend pyro or numpyro, not jax")
-    return Model(ir, chosen)
+    header_line = header_text.strip().removeprefix("%%model").strip()
+    return Model(ir, chosen, text=f"%%model {header_line}\n{body}")
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,14 @@ class Latest:
 class Model:
     """A model written in the notation: its IR, its printers, and functions compiled from them.
 
-    The model itself is a value; ``latest`` remembers what ``init`` and ``fit`` last returned so
+    ``text`` is the cell it was read from, so that other processes (Flower clients) can rebuild it
+    without pickling code. The model itself is a value; ``latest`` remembers what ``init`` and ``fit`` last returned so
     that views (panel, export commands) can show and export it.
     """
 
     ir: ModelIR
     backend: str = "jax"
+    text: str = field(default="", compare=False, repr=False)
     latest: Latest = field(default_factory=Latest, compare=False, repr=False)
 
     # what the model is -------------------------------------------------------------------
@@ -321,6 +324,20 @@ class Model:
         result = fit(self, *args, **options)
         self.latest.set(result.params)
         return result
+
+    def federate(self, client_data, rounds: int, strategy: str = "fedavg", **options: Any):
+        """Train across clients that keep their data, with Flower: ``client_data`` is one dict per client.
+
+        Each round every client runs ``local_steps`` of ``fit`` from the global parameters and the
+        server aggregates them with ``strategy`` ("fedavg", "fedprox" or "fedadam"). Options:
+        ``params`` (default: the latest ``init``), ``test_data`` (held-out, evaluated every round),
+        ``loss``, ``accuracy`` ("output:target"), ``local_steps`` (1), ``batch_size`` (whole local
+        data), ``optimizer`` ("sgd" or "adam"), ``learning_rate`` (0.1), ``proximal_mu``,
+        ``server_learning_rate``, ``progress``, ``verbose``. Returns ``FederatedResult(params, history)``.
+        """
+        from .federated import federate
+
+        return federate(self, client_data, rounds, strategy, **options)
 
     def sample_prior(self, num_samples: int, **data: Any) -> dict:
         """Draws of every variable from the prior, given the inputs that are not observed."""

@@ -3,7 +3,7 @@
 Each comparison interleaves the two contenders over many repetitions (after a warm-up that
 compiles) and reports the ratio of their medians, so machine drift cancels out. Run with
 ``make bench`` (or ``.venv/bin/python benchmarks/run.py``); prints the table and writes
-``results.md``. About 1.5 minutes on 2 CPU cores.
+``results.md``. About 2.5 minutes on 2 CPU cores.
 
 It measures the installed ``ainative`` (``make bench`` reinstalls it from the working tree
 first); run directly, it warns when the installed copy differs from ``ainative/``.
@@ -46,12 +46,14 @@ def main() -> None:
         print(f"warning: installed ainative differs from the working tree ({', '.join(stale)}); "
               "run `make install` (or `make bench`) to benchmark the tree", file=sys.stderr)
     import bench_export
+    import bench_federated
     import bench_jax
     import bench_notebook
     import bench_ppl
     import bench_scaleout
 
     rows = bench_jax.rows() + bench_notebook.rows() + bench_export.rows() + bench_ppl.rows() + bench_scaleout.rows()
+    rows += bench_federated.rows()
     table = "\n".join([
         f"Measured by `make bench` on {machine()}.",
         "",

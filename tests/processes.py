@@ -8,7 +8,11 @@ import subprocess
 
 def stop(process: subprocess.Popen) -> None:
     """Stop a server started in its own session, and everything it started, for certain."""
-    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        process.wait()
+        return
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:

@@ -1,0 +1,62 @@
+"""The components a ``write_app`` folder names: Flower loads ``clientapp`` and ``serverapp`` here.
+
+Everything run-specific comes from the run config that ``write_app`` wrote (the cell, the
+strategy, the training settings, where the starting parameters are) and, on each SuperNode,
+from its node config (``data``: that client's ``.npz``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from flwr.app import Context
+from flwr.serverapp import Grid, ServerApp
+from flwr.supercore import log
+
+from ..export.files import write_atomic
+from . import apps
+from .deployment import _npz
+
+
+def _node_data(context: Context) -> dict[str, np.ndarray]:
+    with np.load(str(context.node_config["data"])) as arrays:
+        return {name: arrays[name] for name in arrays.files}
+
+
+clientapp = apps.client_app(_node_data)
+serverapp = ServerApp()
+
+
+@serverapp.main()
+def main(grid: Grid, context: Context) -> None:
+    """Run the configured rounds, log each one, and write the result where ``out`` says."""
+    import logging
+
+    config = context.run_config
+    text = str(config["cell"])
+    rounds = int(config["num-server-rounds"])
+    with np.load(str(config["initial"])) as arrays:
+        initial = {name: arrays[name] for name in arrays.files}
+    held_out = None
+    if config["test-data"]:
+        with np.load(str(config["test-data"])) as arrays:
+            held_out = {name: arrays[name] for name in arrays.files}
+    chosen = apps.strategy(str(config["strategy"]), int(config["clients"]),
+                           proximal_mu=float(config["proximal-mu"]),
+                           server_learning_rate=float(config["server-learning-rate"]))
+
+    def on_round(server_round: int, metrics: dict[str, float]) -> None:
+        shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+        log(logging.INFO, "ainative: round %d/%d %s", server_round, rounds, shown)
+
+    result = apps.run_rounds(grid, text, initial, rounds, chosen, apps.Training.from_config(config),
+                             held_out=held_out, on_round=on_round)
+    model = apps.rebuild(text)
+    out = Path(str(config["out"]))
+    write_atomic(out / "params.npz", _npz(apps.from_record(model, result.arrays)))
+    history = {key: [None if np.isnan(v) else float(v) for v in values]
+               for key, values in apps.history(result, rounds).items()}
+    write_atomic(out / "history.json", json.dumps(history, indent=1))
+    log(logging.INFO, "ainative: wrote %s and %s", out / "params.npz", out / "history.json")

@@ -1,0 +1,117 @@
+"""``write_app``: a Flower app folder for the deployment engine, from a model and its settings.
+
+The folder holds only ``pyproject.toml`` (the cell and settings are its run config) and the
+starting parameters; its components are ``ainative.federated.app``, so SuperLink and SuperNodes
+need ainative installed, and each SuperNode is told where its own data is with
+``--node-config 'data="client.npz"'``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ExportError, ModelError
+from ..export.files import refuse_to_overwrite, write_atomic
+from . import apps
+from .simulation import checked
+
+if TYPE_CHECKING:
+    from ..models import Model
+
+
+def write_app(
+    model: Model,
+    folder: str | Path,
+    rounds: int,
+    clients: int,
+    strategy: str = "fedavg",
+    *,
+    params: Mapping[str, Any] | None = None,
+    test_data: Mapping[str, Any] | None = None,
+    out: str | Path | None = None,
+    proximal_mu: float = 0.01,
+    server_learning_rate: float = 0.1,
+    overwrite: bool = False,
+    **training: Any,
+) -> Path:
+    """Write a Flower app that trains ``model`` for ``rounds`` rounds over ``clients`` SuperNodes.
+
+    ``training`` takes ``federate``'s options (``loss``, ``accuracy``, ``local_steps``,
+    ``batch_size``, ``optimizer``, ``learning_rate``). The server writes ``params.npz`` and
+    ``history.json`` to ``out`` (default ``folder/result``). Returns ``folder/pyproject.toml``.
+    """
+    settings = apps.Training.for_model(model, **training)
+    apps.strategy(strategy, clients, proximal_mu=proximal_mu, server_learning_rate=server_learning_rate)
+    if not isinstance(rounds, int) or rounds < 1:
+        raise ModelError(f"rounds must be a positive integer, not {rounds!r}")
+    params = params if params is not None else model.fitted
+    if not isinstance(params, Mapping):
+        raise ModelError(f"{model.name} has no parameters yet: pass params={model.name}.init(...)")
+    folder = Path(folder).absolute()
+    files = {"pyproject": folder / "pyproject.toml", "initial": folder / "initial.npz"}
+    if test_data is not None:
+        files["test"] = folder / "test.npz"
+    for path in files.values():
+        refuse_to_overwrite(path, overwrite)
+    start = {name: np.asarray(params[name], np.float32) for name in model.params}
+    write_atomic(files["initial"], _npz(start))
+    held_out = ""
+    if test_data is not None:
+        write_atomic(files["test"], _npz(checked(model, start, test_data, "test_data")))
+        held_out = str(files["test"])
+    config = {
+        "cell": model.text, "num-server-rounds": rounds, "clients": clients, "strategy": strategy,
+        "proximal-mu": float(proximal_mu), "server-learning-rate": float(server_learning_rate),
+        "initial": str(files["initial"]), "test-data": held_out,
+        "out": str(Path(out).absolute() if out is not None else folder / "result"),
+        **dict(settings.config()),
+    }
+    text = _pyproject(model.name, config)
+    if tomllib.loads(text)["tool"]["flwr"]["app"]["config"] != config:
+        raise ExportError(f"{model.name}'s cell does not survive TOML; remove control characters from it")
+    return write_atomic(files["pyproject"], text)
+
+
+def save_data(path: str | Path, data: Mapping[str, Any], *, overwrite: bool = False) -> Path:
+    """One client's data as the ``.npz`` file a SuperNode's ``--node-config data=...`` names."""
+    refuse_to_overwrite(path, overwrite)
+    return write_atomic(path, _npz({name: np.asarray(value) for name, value in data.items()}))
+
+
+def _npz(arrays: Mapping[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _pyproject(name: str, config: Mapping[str, Any]) -> str:
+    project = "ainative-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    lines = [
+        "# A Flower app written by ainative.federated.write_app: run it with `flwr run FOLDER SUPERLINK`.",
+        "[build-system]", 'requires = ["hatchling"]', 'build-backend = "hatchling.build"', "",
+        "[project]", f"name = {json.dumps(project)}", 'version = "1.0.0"',
+        f"description = {json.dumps(f'Federated training of the {name} model, from its %%model cell')}",
+        'license = "Apache-2.0"', 'dependencies = ["ainative[federated]"]', "",
+        "[tool.flwr.app]", 'publisher = "ainative"', "",
+        "[tool.flwr.app.components]", 'serverapp = "ainative.federated.app:serverapp"',
+        'clientapp = "ainative.federated.app:clientapp"', "",
+        "[tool.flwr.app.config]",
+    ]
+    lines += [f"{key} = {_toml(value)}" for key, value in config.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)

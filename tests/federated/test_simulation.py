@@ -1,0 +1,105 @@
+"""``Model.federate`` in Flower's Simulation Runtime, against numbers computed by hand."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tests.federated.blobs import accuracy, blobs, forward
+
+
+def loss(params, data):
+    """The MLP's mean cross-entropy, written out in JAX."""
+    h = jnp.tanh(data["x"] @ params["W_1"].T + params["b_1"])
+    y = jax.nn.softmax(h @ params["W_2"].T + params["b_2"])
+    return jnp.mean(-jnp.sum(data["t"] * jnp.log(y), -1))
+
+
+def sgd(params, data, steps, rate, anchor=None, mu=0.0):
+    """Full-batch gradient descent, with FedProx's proximal term around ``anchor`` when ``mu`` > 0."""
+    def objective(p):
+        if not mu:
+            return loss(p, data)
+        return loss(p, data) + 0.5 * mu * sum(jnp.sum((p[k] - anchor[k]) ** 2) for k in p)
+
+    for _ in range(steps):
+        grads = jax.grad(objective)(params)
+        params = {k: params[k] - rate * grads[k] for k in params}
+    return params
+
+
+def close(a, b, tolerance=2e-5):
+    return max(float(np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k])))) for k in a) < tolerance
+
+
+def test_fedavg_of_identical_clients_is_centralised_training(mlp, start, capsys):
+    data = blobs(np.random.default_rng(3), 90, [0, 1, 2])
+    held_out = blobs(np.random.default_rng(4), 60, [0, 1, 2])
+    result = mlp.federate([data, data, data], 4, params=start, test_data=held_out, learning_rate=0.5)
+
+    expected, losses = dict(start), [loss(start, held_out)]
+    for _ in range(4):
+        expected = sgd(expected, data, 1, 0.5)
+        losses.append(loss(expected, held_out))
+    assert close(result.params, expected)
+    np.testing.assert_allclose(result.history["loss"], losses, rtol=1e-5)
+    np.testing.assert_array_equal(result.history["round"], np.arange(5))
+    assert mlp.fitted is result.params
+    shown = capsys.readouterr().err
+    assert "federate mlp" in shown and "4/4" in shown and "accuracy=" in shown
+
+
+@pytest.fixture(scope="module")
+def non_iid(mlp):
+    """Three clients that each see two of the three classes, and a held-out set with all three."""
+    rng = np.random.default_rng(5)
+    clients = [blobs(rng, 120, pair) for pair in ([0, 1], [1, 2], [2, 0])]
+    return clients, blobs(rng, 300, [0, 1, 2])
+
+
+def test_the_global_model_beats_every_client_trained_alone(mlp, non_iid):
+    clients, held_out = non_iid
+    start = mlp.init(1, D=2, H=8, K=3)
+    result = mlp.federate(clients, 15, params=start, test_data=held_out, local_steps=5, learning_rate=0.5,
+                          progress=False)
+    alone = [sgd(dict(start), data, 15 * 5, 0.5) for data in clients]
+    ours = accuracy(result.params, held_out)
+    assert ours == pytest.approx(result.history["accuracy"][-1])
+    assert ours > 0.9
+    assert all(ours > accuracy(params, held_out) + 0.15 for params in alone), \
+        [accuracy(p, held_out) for p in alone]
+
+
+def test_the_federated_model_exports_to_onnx_that_matches_jax(mlp, non_iid, tmp_path):
+    import onnxruntime
+
+    clients, held_out = non_iid
+    result = mlp.federate(clients, 2, params=mlp.init(2, D=2, H=8, K=3), progress=False)
+    report = mlp.export_onnx(tmp_path / "federated.onnx", result.params)
+    assert report.max_abs_error < 1e-5
+    session = onnxruntime.InferenceSession(str(tmp_path / "federated.onnx"))
+    names = [i.name for i in session.get_inputs()]
+    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {n: held_out[n] for n in names})))
+    ours = jax.vmap(mlp.jax_function, in_axes=(None, 0, 0))(result.params, held_out["x"], held_out["t"])
+    np.testing.assert_allclose(got["y"], ours["y"], atol=1e-6)
+    np.testing.assert_allclose(got["y"], forward(result.params, held_out["x"]), atol=1e-5)
+
+
+def test_fedprox_clients_add_the_proximal_term(mlp, start, non_iid):
+    clients, _ = non_iid
+    result = mlp.federate(clients[:2], 1, "fedprox", params=start, local_steps=3, learning_rate=0.5,
+                          proximal_mu=2.0, progress=False)
+    trained = [sgd(dict(start), data, 3, 0.5, anchor=start, mu=2.0) for data in clients[:2]]
+    expected = {k: (trained[0][k] + trained[1][k]) / 2 for k in start}
+    assert close(result.params, expected)
+    assert not close(result.params, {k: (a[k] + b[k]) / 2 for a, b in [[sgd(dict(start), d, 3, 0.5)
+                                                                       for d in clients[:2]]] for k in start})
+
+
+def test_fedadam_moves_the_server_with_adam(mlp, start, non_iid):
+    clients, held_out = non_iid
+    adam = mlp.federate(clients, 3, "fedadam", params=start, test_data=held_out, local_steps=2,
+                        server_learning_rate=0.05, progress=False)
+    averaged = mlp.federate(clients, 3, params=start, test_data=held_out, local_steps=2, progress=False)
+    assert adam.history["loss"][-1] < adam.history["loss"][0]
+    assert not close(adam.params, averaged.params, 1e-3)

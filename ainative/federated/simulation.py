@@ -121,11 +121,10 @@ def federate(
 
 
 def _ray(verbose: bool) -> dict:
-    """Ray on this machine only: one CPU per client, no dashboard, quiet unless ``verbose``."""
+    """One CPU per client, no dashboard, Ray quiet unless ``verbose``."""
     return {"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
             "init_args": {"include_dashboard": False, "log_to_driver": verbose,
-                          "logging_level": logging.INFO if verbose else logging.ERROR,
-                          "_node_ip_address": "127.0.0.1"}}
+                          "logging_level": logging.INFO if verbose else logging.ERROR}}
 
 
 @contextmanager

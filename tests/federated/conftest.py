@@ -9,6 +9,7 @@ import pytest
 
 STATE = tempfile.mkdtemp(prefix="ainative-flower-")
 os.environ.update(FLWR_TELEMETRY_ENABLED="0", FLWR_DISABLE_UPDATE_CHECK="1", RAY_USAGE_STATS_ENABLED="0",
+                  RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",
                   FLWR_HOME=os.path.join(STATE, "flwr"), RAY_TMPDIR=os.path.join(STATE, "ray"))
 
 import ainative  # noqa: E402

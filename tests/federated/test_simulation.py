@@ -1,5 +1,8 @@
 """``Model.federate`` in Flower's Simulation Runtime, against numbers computed by hand."""
 
+import threading
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -32,10 +35,38 @@ def close(a, b, tolerance=2e-5):
     return max(float(np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k])))) for k in a) < tolerance
 
 
+LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}
+
+
+def listening() -> set[str]:
+    """Local addresses (hex, as the kernel writes them) of every listening TCP socket."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":
+                found.add(fields[1])
+    return found
+
+
 def test_fedavg_of_identical_clients_is_centralised_training(mlp, start, capsys):
     data = blobs(np.random.default_rng(3), 90, [0, 1, 2])
     held_out = blobs(np.random.default_rng(4), 60, [0, 1, 2])
-    result = mlp.federate([data, data, data], 4, params=start, test_data=held_out, learning_rate=0.5)
+    before, opened, running = listening(), set(), threading.Event()
+
+    def watch():
+        while not running.wait(0.2):
+            opened.update(listening() - before)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        result = mlp.federate([data, data, data], 4, params=start, test_data=held_out, learning_rate=0.5)
+    finally:
+        running.set()
+        watcher.join()
+    assert opened, "Ray's servers should have been seen listening"
+    assert {address.split(":")[0] for address in opened} <= LOOPBACK, opened
 
     expected, losses = dict(start), [loss(start, held_out)]
     for _ in range(4):

@@ -309,8 +309,9 @@ class Model:
         """Fit the model to data.
 
         Deterministic: ``fit(params, data, loss=<output>, steps=1000, batch_size=None,
-        optimizer=optax.adam(1e-3), freeze=(), seed=0, progress=True)`` → ``FitResult(params, history)``;
-        parameters named in ``freeze`` keep their values.
+        optimizer=optax.adam(1e-3), freeze=(), devices=None, mesh=None, proximal_mu=0.0, anchor=None,
+        seed=0, progress=True)`` → ``FitResult(params, history)``; parameters named in ``freeze``
+        keep their values (see ``ainative.training.fit``).
 
         Probabilistic: ``fit(data, method="nuts"|"svi", num_warmup=500, num_samples=500,
         num_chains=1, steps=2000, lr=0.01, seed=0, progress=True, **dims)`` → ``Posterior``.

@@ -61,6 +61,9 @@ class Training:
 
         if model.kind != "deterministic":
             raise ModelError(f"{model.name} has '~' statements; federated training takes a deterministic model")
+        if not model.text:
+            raise ModelError(f"{model.name} was not built from a cell, so clients cannot rebuild it: use "
+                             "ainative.model(text) or %%model")
         name = _loss_output(model, loss)
         if accuracy is None:
             accuracy = default_accuracy(model, name)
@@ -177,7 +180,7 @@ def client_app(data: DataSource, text: str | None = None) -> ClientApp:
     return app
 
 
-def strategy(name: str, clients: int, *, proximal_mu: float = 0.01, server_learning_rate: float = 0.1):
+def strategy(name: str, clients: int, *, proximal_mu: float = 0.01, server_learning_rate: float = 0.1) -> FedAvg:
     """One of Flower's strategies, waiting for all ``clients`` in every round."""
     every = {"fraction_train": 1.0, "fraction_evaluate": 1.0, "min_train_nodes": clients,
              "min_evaluate_nodes": clients, "min_available_nodes": clients}

@@ -76,5 +76,7 @@ def test_bad_federations_fail_before_anything_starts(mlp, start):
         federate(mlp, [good, good], 0, params=start)
     with pytest.raises(ModelError, match="no parameters yet"):
         federate(ainative.model(mlp.text), [good, good], 2)
+    with pytest.raises(ModelError, match="not built from a cell"):
+        federate(ainative.Model(mlp.ir), [good, good], 2, params=start)
     with pytest.raises(ModelError, match="deterministic model"):
         federate(ainative.model("%%model coin(y)\nθ ~ Beta(1, 1)\ny ~ Bernoulli(θ)"), [good], 1)

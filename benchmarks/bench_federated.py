@@ -17,13 +17,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CLIENTS = (2, 4, 8)
 ROUNDS, LOCAL_STEPS, EXAMPLES, RATE = 8, 5, 200, 0.1
-CELL = """%%model mlp(x, t) -> y, L
-x ∈ ℝ^D;  t ∈ ℝ^K
-W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
-W₂ ∈ ℝ^{K×H};  b₂ ∈ ℝ^K
-h = tanh(W₁ x + b₁)
-y = softmax(W₂ h + b₂)
-L = -Σ t ⊙ log(y)"""
 
 
 def rows() -> list[tuple[str, str, str, str, str]]:
@@ -72,12 +65,13 @@ def _rounds(contender, clients) -> dict[str, float]:
 
 def _ours(clients, tick):
     import numpy as np
+    from cells import CLASSIFIER
 
     import ainative
     from ainative.federated import apps
     from ainative.federated.simulation import Partitions
 
-    model = ainative.model(CELL)
+    model = ainative.model(CLASSIFIER, header="mlp(x, t) -> y, L")
     start = {k: np.asarray(v) for k, v in model.init(0, D=2, H=16, K=3).items()}
     training = apps.Training.for_model(model, local_steps=LOCAL_STEPS, learning_rate=RATE)
     server = apps.server_app(lambda grid: apps.run_rounds(grid, model.text, start, ROUNDS,

@@ -90,9 +90,9 @@ class Latest:
 class Model:
     """A model written in the notation: its IR, its printers, and functions compiled from them.
 
-    ``text`` is the cell it was read from, so that other processes (Flower clients) can rebuild it
-    without pickling code. The model itself is a value; ``latest`` remembers what ``init`` and ``fit`` last returned so
-    that views (panel, export commands) can show and export it.
+    ``text`` is the cell it was read from, so that other processes (Flower clients) can rebuild
+    it without pickling code. The model itself is a value; ``latest`` remembers what ``init`` and
+    ``fit`` last returned so that views (panel, export commands) can show and export it.
     """
 
     ir: ModelIR

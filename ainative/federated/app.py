@@ -8,6 +8,7 @@ from its node config (``data``: that client's ``.npz``).
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -17,32 +18,26 @@ from flwr.supercore import log
 
 from ..export.files import write_atomic
 from . import apps
-from .deployment import _npz
+from .deployment import npz
 
 
-def _node_data(context: Context) -> dict[str, np.ndarray]:
-    with np.load(str(context.node_config["data"])) as arrays:
+def _arrays(path: object) -> dict[str, np.ndarray]:
+    with np.load(str(path)) as arrays:
         return {name: arrays[name] for name in arrays.files}
 
 
-clientapp = apps.client_app(_node_data)
+clientapp = apps.client_app(lambda context: _arrays(context.node_config["data"]))
 serverapp = ServerApp()
 
 
 @serverapp.main()
 def main(grid: Grid, context: Context) -> None:
     """Run the configured rounds, log each one, and write the result where ``out`` says."""
-    import logging
-
     config = context.run_config
     text = str(config["cell"])
     rounds = int(config["num-server-rounds"])
-    with np.load(str(config["initial"])) as arrays:
-        initial = {name: arrays[name] for name in arrays.files}
-    held_out = None
-    if config["test-data"]:
-        with np.load(str(config["test-data"])) as arrays:
-            held_out = {name: arrays[name] for name in arrays.files}
+    initial = _arrays(config["initial"])
+    held_out = _arrays(config["test-data"]) if config["test-data"] else None
     chosen = apps.strategy(str(config["strategy"]), int(config["clients"]),
                            proximal_mu=float(config["proximal-mu"]),
                            server_learning_rate=float(config["server-learning-rate"]))
@@ -55,7 +50,7 @@ def main(grid: Grid, context: Context) -> None:
                              held_out=held_out, on_round=on_round)
     model = apps.rebuild(text)
     out = Path(str(config["out"]))
-    write_atomic(out / "params.npz", _npz(apps.from_record(model, result.arrays)))
+    write_atomic(out / "params.npz", npz(apps.from_record(model, result.arrays)))
     history = {key: [None if np.isnan(v) else float(v) for v in values]
                for key, values in apps.history(result, rounds).items()}
     write_atomic(out / "history.json", json.dumps(history, indent=1))

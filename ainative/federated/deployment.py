@@ -62,10 +62,10 @@ def write_app(
     for path in files.values():
         refuse_to_overwrite(path, overwrite)
     start = {name: np.asarray(params[name], np.float32) for name in model.params}
-    write_atomic(files["initial"], _npz(start))
+    write_atomic(files["initial"], npz(start))
     held_out = ""
     if test_data is not None:
-        write_atomic(files["test"], _npz(checked(model, start, test_data, "test_data")))
+        write_atomic(files["test"], npz(checked(model, start, test_data, "test_data")))
         held_out = str(files["test"])
     config = {
         "cell": model.text, "num-server-rounds": rounds, "clients": clients, "strategy": strategy,
@@ -83,10 +83,11 @@ def write_app(
 def save_data(path: str | Path, data: Mapping[str, Any], *, overwrite: bool = False) -> Path:
     """One client's data as the ``.npz`` file a SuperNode's ``--node-config data=...`` names."""
     refuse_to_overwrite(path, overwrite)
-    return write_atomic(path, _npz({name: np.asarray(value) for name, value in data.items()}))
+    return write_atomic(path, npz({name: np.asarray(value) for name, value in data.items()}))
 
 
-def _npz(arrays: Mapping[str, np.ndarray]) -> bytes:
+def npz(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Arrays as the bytes of an ``.npz`` file, to be written atomically."""
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()

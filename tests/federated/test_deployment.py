@@ -15,8 +15,7 @@ import pytest
 
 from ainative.errors import ExportError
 from ainative.federated import save_data, write_app
-from tests.federated.blobs import blobs
-from tests.federated.test_simulation import close, loss, sgd
+from tests.federated.blobs import blobs, close, loss, sgd
 from tests.processes import stop
 
 BIN = Path(sys.executable).parent

@@ -4,36 +4,10 @@ import threading
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests.federated.blobs import accuracy, blobs, forward
-
-
-def loss(params, data):
-    """The MLP's mean cross-entropy, written out in JAX."""
-    h = jnp.tanh(data["x"] @ params["W_1"].T + params["b_1"])
-    y = jax.nn.softmax(h @ params["W_2"].T + params["b_2"])
-    return jnp.mean(-jnp.sum(data["t"] * jnp.log(y), -1))
-
-
-def sgd(params, data, steps, rate, anchor=None, mu=0.0):
-    """Full-batch gradient descent, with FedProx's proximal term around ``anchor`` when ``mu`` > 0."""
-    def objective(p):
-        if not mu:
-            return loss(p, data)
-        return loss(p, data) + 0.5 * mu * sum(jnp.sum((p[k] - anchor[k]) ** 2) for k in p)
-
-    for _ in range(steps):
-        grads = jax.grad(objective)(params)
-        params = {k: params[k] - rate * grads[k] for k in params}
-    return params
-
-
-def close(a, b, tolerance=2e-5):
-    return max(float(np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k])))) for k in a) < tolerance
-
+from tests.federated.blobs import accuracy, blobs, close, forward, loss, sgd
 
 LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}
 
@@ -123,8 +97,8 @@ def test_fedprox_clients_add_the_proximal_term(mlp, start, non_iid):
     trained = [sgd(dict(start), data, 3, 0.5, anchor=start, mu=2.0) for data in clients[:2]]
     expected = {k: (trained[0][k] + trained[1][k]) / 2 for k in start}
     assert close(result.params, expected)
-    assert not close(result.params, {k: (a[k] + b[k]) / 2 for a, b in [[sgd(dict(start), d, 3, 0.5)
-                                                                       for d in clients[:2]]] for k in start})
+    plain = [sgd(dict(start), data, 3, 0.5) for data in clients[:2]]
+    assert not close(result.params, {k: (plain[0][k] + plain[1][k]) / 2 for k in start})
 
 
 def test_fedadam_moves_the_server_with_adam(mlp, start, non_iid):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..data import read_parameters
 from ..errors import ExportError, ModelError
 from ..export.files import refuse_to_overwrite, write_atomic
 from . import apps
@@ -61,22 +62,22 @@ def write_app(
         files["test"] = folder / "test.npz"
     for path in files.values():
         refuse_to_overwrite(path, overwrite)
+    read_parameters(model.ir, params)
     start = {name: np.asarray(params[name], np.float32) for name in model.params}
-    write_atomic(files["initial"], npz(start))
-    held_out = ""
-    if test_data is not None:
-        write_atomic(files["test"], npz(checked(model, start, test_data, "test_data")))
-        held_out = str(files["test"])
+    held_out = None if test_data is None else checked(model, start, test_data, "test_data")
     config = {
         "cell": model.text, "num-server-rounds": rounds, "clients": clients, "strategy": strategy,
         "proximal-mu": float(proximal_mu), "server-learning-rate": float(server_learning_rate),
-        "initial": str(files["initial"]), "test-data": held_out,
+        "initial": str(files["initial"]), "test-data": str(files["test"]) if held_out is not None else "",
         "out": str(Path(out).absolute() if out is not None else folder / "result"),
         **dict(settings.config()),
     }
     text = _pyproject(model.name, config)
     if tomllib.loads(text)["tool"]["flwr"]["app"]["config"] != config:
         raise ExportError(f"{model.name}'s cell does not survive TOML; remove control characters from it")
+    write_atomic(files["initial"], npz(start))
+    if held_out is not None:
+        write_atomic(files["test"], npz(held_out))
     return write_atomic(files["pyproject"], text)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ainative.errors import ExportError
+from ainative.errors import DataError, ExportError
 from ainative.federated import save_data, write_app
 from tests.federated.blobs import blobs, close, loss, sgd
 from tests.processes import stop
@@ -60,6 +60,10 @@ def test_write_app_writes_a_flower_app_flower_accepts(mlp, start, tmp_path):
         np.testing.assert_array_equal(initial["W_1"], start["W_1"])
     with pytest.raises(ExportError, match="exists; pass overwrite=True"):
         write_app(mlp, tmp_path / "app", rounds=3, clients=4, params=start)
+    partial = {k: v for k, v in start.items() if k != "W_2"}
+    with pytest.raises(DataError, match="missing W_2"):
+        write_app(mlp, tmp_path / "other", rounds=3, clients=4, params=partial)
+    assert not (tmp_path / "other").exists()
 
 
 def test_two_rounds_on_a_superlink_and_two_supernodes(mlp, start, tmp_path):

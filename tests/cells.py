@@ -1,4 +1,4 @@
-"""The SPEC §1 cells, verbatim, shared by the tests."""
+"""The SPEC §1 cells, verbatim, and the classifier (the MLP with a loss) that training tests share."""
 
 MLP = """x ∈ ℝ^D
 W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
@@ -23,6 +23,13 @@ EIGHT_SCHOOLS = """J = 8
 y_j ~ 𝒩(θ_j, σ_j)      for j in 1..J"""
 
 GAUSS = r"""p = \frac{1}{\sqrt{2 \pi s^2}} \exp\left(-\frac{(x - m)^2}{2 s^2}\right)"""
+
+CLASSIFIER = """x ∈ ℝ^D;  t ∈ ℝ^K
+W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
+W₂ ∈ ℝ^{K×H};  b₂ ∈ ℝ^K
+h = tanh(W₁ x + b₁)
+y = softmax(W₂ h + b₂)
+L = -Σ t ⊙ log(y)"""
 
 SPEC_CELLS = {
     "mlp(x) -> y": MLP,

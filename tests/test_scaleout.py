@@ -20,7 +20,7 @@ SHARDED = textwrap.dedent("""
     sys.path.insert(0, sys.argv[1])
     import jax, numpy as np, optax, ainative
     from jax.sharding import Mesh
-    from tests.test_training import CLASSIFIER
+    from tests.cells import CLASSIFIER
     m = ainative.model(CLASSIFIER, header="mlp(x, t) -> y, L")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(256, 2)).astype(np.float32)

@@ -6,13 +6,7 @@ import pytest
 
 import ainative
 from ainative.errors import DataError, ShapeError
-
-CLASSIFIER = """x ∈ ℝ^D;  t ∈ ℝ^K
-W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
-W₂ ∈ ℝ^{K×H};  b₂ ∈ ℝ^K
-h = tanh(W₁ x + b₁)
-y = softmax(W₂ h + b₂)
-L = -Σ t ⊙ log(y)"""
+from tests.cells import CLASSIFIER
 
 
 @pytest.fixture(scope="module")

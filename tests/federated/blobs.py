@@ -1,17 +1,9 @@
-"""The federated tests' model and data: three Gaussian blobs, and the MLP written out by hand
+"""The federated tests' data (three Gaussian blobs) and the classifier written out by hand
 (NumPy for predictions, JAX for the gradient descent each client and the centralised baseline do)."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-
-CELL = """%%model mlp(x, t) -> y, L
-x ∈ ℝ^D;  t ∈ ℝ^K
-W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
-W₂ ∈ ℝ^{K×H};  b₂ ∈ ℝ^K
-h = tanh(W₁ x + b₁)
-y = softmax(W₂ h + b₂)
-L = -Σ t ⊙ log(y)"""
 
 CENTRES = np.array([[0.0, 2.0], [-1.8, -1.0], [1.8, -1.0]])
 

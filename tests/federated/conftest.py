@@ -13,7 +13,7 @@ os.environ.update(FLWR_TELEMETRY_ENABLED="0", FLWR_DISABLE_UPDATE_CHECK="1", RAY
                   FLWR_HOME=os.path.join(STATE, "flwr"), RAY_TMPDIR=os.path.join(STATE, "ray"))
 
 import ainative  # noqa: E402
-from tests.federated.blobs import CELL  # noqa: E402
+from tests.cells import CLASSIFIER  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -24,7 +24,7 @@ def temp_state():
 
 @pytest.fixture(scope="session")
 def mlp():
-    return ainative.model(CELL)
+    return ainative.model(CLASSIFIER, header="mlp(x, t) -> y, L")
 
 
 @pytest.fixture

@@ -15,21 +15,18 @@ import ipywidgets as widgets
 
 from .errors import ModelError
 from .graph import dependencies, svg
+from .shapes import format_shape
 
 SECTIONS = ("Equations", "Shapes", "Devices", "Code", "Export")
 
 
-def _shape(shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")" if shape else "scalar"
-
-
-def shapes_table(model) -> str:
-    """The Shapes section as an HTML table, one row a variable."""
+def shapes_table(variables) -> str:
+    """The Shapes section as an HTML table, one row a variable (from ``Model.variables()``)."""
     head = "".join(f"<th>{h}</th>" for h in ("name", "role", "shape", "bound shape", "dtype", "device"))
     rows = []
-    for v in model.variables():
-        bound = _shape(v.bound) if v.bound is not None else "—"
-        cells = (v.name, v.role, _shape(v.shape), bound, v.dtype, v.device)
+    for v in variables:
+        bound = format_shape(v.bound) if v.bound is not None else "—"
+        cells = (v.name, v.role, format_shape(v.shape), bound, v.dtype, v.device)
         rows.append(f'<tr data-name="{escape(v.name)}">' + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     return (f'<table class="ainative-shapes"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
@@ -71,8 +68,9 @@ class ModelPanel:
 
     def refresh(self, _=None) -> None:
         """Redraw what depends on the latest params or posterior."""
-        self.shapes.value = shapes_table(self.model)
-        placed = {v.device for v in self.model.variables() if v.role == "parameter" and v.device != "—"}
+        variables = self.model.variables()
+        self.shapes.value = shapes_table(variables)
+        placed = {v.device for v in variables if v.role == "parameter" and v.device != "—"}
         if self.model.kind == "probabilistic":
             self.device_note.value = ("<p>Posterior draws are NumPy arrays on the host; PyTorch devices are "
                                       "listed for the Pyro program.</p>")

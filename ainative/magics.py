@@ -79,15 +79,9 @@ class ModelMagics(Magics):
     @line_magic
     def model_export(self, line: str):
         """Export a model to ONNX or to a serving repository; prints where things went."""
-        from pathlib import Path
-
         args = parse_argstring(self.model_export, line)
         model, fitted = _export_target(self.shell, args.name, args.params)
-        out = Path(args.out)
-        if args.format == "onnx":
-            report = model.export_onnx(out / f"{model.name}.onnx", fitted, overwrite=args.overwrite)
-        else:
-            report = model.export_serving(out / f"{model.name}-serving", fitted, overwrite=args.overwrite)
+        report = model.export(args.format, args.out, fitted, overwrite=args.overwrite)
         print(report)
         return report
 

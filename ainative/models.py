@@ -7,14 +7,16 @@ printer produced (``__call__``, ``init``, ``fit``). JAX is imported on first use
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from . import compiler, parser, roles, shapes
 from .data import as_array, batch_shape, read_inputs, read_parameters
-from .errors import ModelError, ModelSyntaxError, ShapeError, Span
+from .errors import ExportError, ModelError, ModelSyntaxError, ShapeError, Span
 from .ir import ModelIR
 from .printers.jax import print_jax
 from .printers.latex import print_latex
@@ -372,6 +374,18 @@ class Model:
         from .export.serving import export_serving
 
         return export_serving(self, folder, fitted, **options)
+
+    def export(self, format: str, folder: str | os.PathLike = ".", fitted: Any = None, *, overwrite: bool = False):
+        """Export under the names every view uses: ``FOLDER/NAME.onnx`` or the repository ``FOLDER/NAME-serving``.
+
+        ``format`` is "onnx" or "serving"; ``fitted`` defaults to what ``init`` or ``fit`` last returned.
+        """
+        folder, fitted = Path(folder), self.fitted if fitted is None else fitted
+        if format == "onnx":
+            return self.export_onnx(folder / f"{self.name}.onnx", fitted, overwrite=overwrite)
+        if format == "serving":
+            return self.export_serving(folder / f"{self.name}-serving", fitted, overwrite=overwrite)
+        raise ExportError(f"format {format!r} is not one of onnx, serving")
 
     def _probabilistic(self) -> Model:
         if self.kind != "probabilistic":

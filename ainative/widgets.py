@@ -96,12 +96,7 @@ class ModelPanel:
             self.result.value = f"<p>{escape(model.name)} has no parameters yet: run init or fit first.</p>"
             return None
         try:
-            if kind == "onnx":
-                report = model.export_onnx(folder / f"{model.name}.onnx", model.fitted,
-                                           overwrite=self.overwrite.value)
-            else:
-                report = model.export_serving(folder / f"{model.name}-serving", model.fitted,
-                                              overwrite=self.overwrite.value)
+            report = model.export(kind, folder, overwrite=self.overwrite.value)
         except ModelError as error:
             ask = "<p>Tick <b>replace existing files</b> to overwrite it.</p>" if "exists" in error.message else ""
             self.result.value = f'<pre class="ainative-error">{escape(str(error))}</pre>{ask}'

@@ -110,3 +110,12 @@ def test_latest_params_are_remembered_and_watched(mlp):
         assert mlp.fitted is params and seen == [params]
     finally:
         mlp.latest.watchers.remove(seen.append)
+
+
+def test_export_names_files_as_every_view_does(tmp_path):
+    model = ainative.model(MLP, header="mlp(x) -> y")
+    params = model.init(0, D=3, H=4, K=2)
+    assert model.export("onnx", tmp_path).path == str(tmp_path / "mlp.onnx")
+    assert model.export("serving", tmp_path, params).folder == str(tmp_path / "mlp-serving")
+    with pytest.raises(ainative.ExportError, match="format 'tflite' is not one of onnx, serving"):
+        model.export("tflite", tmp_path)

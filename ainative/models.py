@@ -246,9 +246,9 @@ class Model:
     def devices(self) -> list[str]:
         """The devices this model's backend can run on (JAX's, or PyTorch's for a Pyro model)."""
         if self.backend == "pyro":
-            import torch
+            from .inference.pyro_backend import devices
 
-            return ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
+            return devices()
         import jax
 
         return [str(d) for d in jax.devices()]

@@ -9,6 +9,13 @@ def _numpy(values: dict) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy() for k, v in values.items()}
 
 
+def devices() -> list[str]:
+    """The PyTorch devices this machine has."""
+    import torch
+
+    return ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
+
+
 def device(name: str | None):
     """A PyTorch device that exists here, or a ModelError naming the ones that do."""
     import torch
@@ -17,7 +24,6 @@ def device(name: str | None):
 
     if name is None:
         return None
-    available = ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
     try:
         chosen = torch.device(name)
     except RuntimeError:
@@ -25,7 +31,7 @@ def device(name: str | None):
     if chosen is None or (chosen.type == "cuda" and (chosen.index or 0) >= torch.cuda.device_count()) or (
         chosen.type not in ("cpu", "cuda")
     ):
-        raise ModelError(f"no PyTorch device {name!r}; PyTorch sees {', '.join(available)}")
+        raise ModelError(f"no PyTorch device {name!r}; PyTorch sees {', '.join(devices())}")
     return chosen
 
 

@@ -1,9 +1,23 @@
-"""Helpers the tests share: stopping servers they started, importing generated source from a file."""
+"""Helpers the tests share: free ports, starting and stopping servers, importing generated source from a file."""
 
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port``."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def stop(process: subprocess.Popen) -> None:

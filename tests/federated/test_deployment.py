@@ -3,7 +3,6 @@ processes on 127.0.0.1, driven by ``flwr run`` on the folder ``write_app`` wrote
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,20 +15,9 @@ import pytest
 from ainative.errors import DataError, ExportError
 from ainative.federated import save_data, write_app
 from tests.federated.blobs import blobs, close, loss, sgd
-from tests.processes import stop
+from tests.processes import free_port, listening, stop
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def leftovers(ports) -> list[str]:

@@ -8,7 +8,6 @@ Screenshots of each step go to build/test-output/lab/.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.cells import MLP
-from tests.processes import stop
+from tests.processes import free_port, stop
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "test-output" / "lab"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def notebook(path: Path) -> None:

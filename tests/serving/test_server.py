@@ -1,7 +1,6 @@
 """A real MLServer on 127.0.0.1 serves an exported repository; an independent V2 client queries it."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,7 @@ from tritonclient.utils import InferenceServerException
 
 import ainative
 from tests.cells import MLP
-from tests.processes import stop
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import free_port, listening, stop
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +33,7 @@ def served(tmp_path_factory):
         yield model, params, folder, client, process, report
     finally:
         stop(process)
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the server still listens after it was stopped"
+    assert not listening(port), "the server still listens after it was stopped"
 
 
 def _wait_until_ready(client, process) -> None:

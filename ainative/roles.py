@@ -1,6 +1,6 @@
 """What each name in a model is: input, constant, parameter, latent, observed, deterministic, dimension.
 
-SPEC §1's rules: in a deterministic model every free symbol that is not an input or a constant
+The notation's rules: in a deterministic model every free symbol that is not an input or a constant
 is a trainable parameter; in a probabilistic model it must be an input, a constant or have a
 ``~`` statement. Variables are defined before they are used; declarations may come anywhere.
 """

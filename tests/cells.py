@@ -1,4 +1,5 @@
-"""The SPEC §1 cells, verbatim, and the classifier (the MLP with a loss) that training tests share."""
+"""The reference cells every test reads verbatim (mlp, logistic, regression, eight schools, gauss),
+and the classifier (the MLP with a loss) that training tests share."""
 
 MLP = """x ∈ ℝ^D
 W₁ ∈ ℝ^{H×D};  b₁ ∈ ℝ^H
@@ -31,7 +32,7 @@ h = tanh(W₁ x + b₁)
 y = softmax(W₂ h + b₂)
 L = -Σ t ⊙ log(y)"""
 
-SPEC_CELLS = {
+REFERENCE_CELLS = {
     "mlp(x) -> y": MLP,
     "logistic(x) -> p": LOGISTIC,
     "regression(X, y)": REGRESSION,

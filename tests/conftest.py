@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.cells import SPEC_CELLS
+from tests.cells import REFERENCE_CELLS
 
 
-@pytest.fixture(params=list(SPEC_CELLS), ids=lambda h: h.split("(")[0])
+@pytest.fixture(params=list(REFERENCE_CELLS), ids=lambda h: h.split("(")[0])
 def spec_cell(request):
-    return request.param, SPEC_CELLS[request.param]
+    return request.param, REFERENCE_CELLS[request.param]

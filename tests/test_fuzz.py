@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ainative
-from tests.cells import SPEC_CELLS
+from tests.cells import REFERENCE_CELLS
 from tests.export.test_onnx import scalars, vectors
 
 CASES = {"count": 0}
@@ -47,7 +47,7 @@ def test_generated_valid_cells(expression, prefix):
 
 @st.composite
 def mutated(draw):
-    header, body = draw(st.sampled_from(list(SPEC_CELLS.items())))
+    header, body = draw(st.sampled_from(list(REFERENCE_CELLS.items())))
     text = body
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["delete", "insert", "swap", "duplicate", "truncate"]))

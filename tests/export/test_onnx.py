@@ -1,4 +1,4 @@
-"""ONNX export: every deterministic SPEC example and random expressions run in onnxruntime like JAX."""
+"""ONNX export: every deterministic reference cell and random expressions run in onnxruntime like JAX."""
 
 import numpy as np
 import onnx
@@ -8,6 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ainative
+from ainative.export import onnx as verified
+from ainative.export.onnx import BATCHES, compare, random_like, random_posterior
+from ainative.nodes import Sigmoid
+from ainative.printers import onnx as printer
 from tests.cells import GAUSS, LOGISTIC, MLP, REGRESSION
 
 
@@ -94,6 +98,124 @@ def test_posterior_predictive_export_matches_numpy_over_the_same_draws(tmp_path)
     np.testing.assert_allclose(out["y_q95"], np.quantile(per_draw, 0.95, axis=0), rtol=1e-4, atol=1e-4)
     with pytest.raises(ainative.ExportError, match="export it with the Posterior"):
         model.export_onnx(tmp_path / "bad.onnx", {"alpha": 1.0})
+    assert "with your parameters (max abs error" in str(report)
+    assert f"with random parameters (seed 0: max abs error {report.random_max_abs_error:.2e}" in str(report)
+    assert report.random_max_abs_error < 1e-4
+    assert report.finite_values == report.random_finite_values == sum(BATCHES) * len(report.outputs)
+
+
+def test_a_wrong_graph_fails_even_where_your_parameters_hide_it(tmp_path, monkeypatch):
+    """σ printed as HardSigmoid: both give 0.5 at 0, and fresh logistic parameters (zeros) give only 0."""
+    model = ainative.model(LOGISTIC, header="logistic(x) -> p")
+    zeros = model.init(0, D=3)
+    assert not any(np.any(value) for value in zeros.values())
+    monkeypatch.setitem(printer.UNARY, Sigmoid, "HardSigmoid")
+    with pytest.raises(ainative.ExportError, match=r"with random parameters \(seed 0\): output p differs"):
+        model.export_onnx(tmp_path / "p.onnx", zeros)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ainative.ExportError, match="with your parameters: output p differs"):
+        model.export_onnx(tmp_path / "p.onnx", {"w": np.array([1.0, -2.0, 0.5]), "b": np.array(0.3)})
+    monkeypatch.setattr(verified, "random_like", lambda arrays, seed: dict(arrays))
+    report = model.export_onnx(tmp_path / "p.onnx", zeros)
+    assert report.max_abs_error == report.random_max_abs_error == 0.0
+
+
+def test_the_report_names_both_checks_and_random_parameters_match_closely(tmp_path):
+    model = ainative.model(MLP, header="mlp(x) -> y")
+    params = model.init(0, D=4, H=8, K=3)
+    report = model.export_onnx(tmp_path / "mlp.onnx", params)
+    text = str(report)
+    assert text.startswith(f"{tmp_path / 'mlp.onnx'}: {report.nodes} nodes, opset 17")
+    assert (f"onnxruntime matches at batch 1, 17 with your parameters (max abs error {report.max_abs_error:.2e}, "
+            f"max rel error {report.max_rel_error:.2e}) and with random parameters (seed 0: max abs error "
+            f"{report.random_max_abs_error:.2e}, max rel error {report.random_max_rel_error:.2e})") in text
+    assert report.random_max_abs_error < 1e-5 and report.random_max_rel_error < 1e-4
+    assert report.finite_values == report.random_finite_values == sum(BATCHES) * 3
+    as_yours = model.export_onnx(tmp_path / "random.onnx", random_like(params, 0))
+    assert (as_yours.max_abs_error, as_yours.max_rel_error) == (report.random_max_abs_error,
+                                                                report.random_max_rel_error)
+
+
+def test_random_parameters_are_reproducible_and_shaped_like_yours(tmp_path, monkeypatch):
+    model = ainative.model(MLP, header="mlp(x) -> y")
+    params = model.init(0, D=4, H=8, K=3)
+    drawn = []
+
+    def recorded(arrays, seed):
+        drawn.append(random_like(arrays, seed))
+        return drawn[-1]
+
+    monkeypatch.setattr(verified, "random_like", recorded)
+    reports = [model.export_onnx(tmp_path / "mlp.onnx", params, seed=seed, overwrite=True) for seed in (0, 0, 5)]
+    assert reports[0] == reports[1] and reports[2].seed == 5
+    assert reports[2].random_max_abs_error != reports[0].random_max_abs_error
+    for name, value in params.items():
+        assert drawn[0][name].shape == np.shape(value) and drawn[0][name].dtype == np.float32
+        np.testing.assert_array_equal(drawn[0][name], drawn[1][name])
+        assert not np.array_equal(drawn[0][name], drawn[2][name])
+    values = np.concatenate([v.ravel() for v in drawn[0].values()])
+    assert np.all(values != 0) and len(np.unique(values)) == values.size and values.min() < 0 < values.max()
+
+
+def test_random_posterior_draws_stay_in_the_support_of_their_priors():
+    text = """X ∈ ℝ^{N×K}
+s ~ HalfNormal(1)
+q ~ Beta(2, 2)
+w ~ Dirichlet(c);  w ∈ ℝ^K;  c ∈ ℝ^K
+y ~ Normal(X w + q, s)"""
+    model = ainative.model(text, header="r(X, c, y) --backend numpyro")
+    means = {"s": np.float32(1), "q": np.float32(0.5), "w": np.full(3, 1 / 3, np.float32)}
+    draws = {name: np.stack([value] * 40) for name, value in means.items()}
+    random_means, random_draws = random_posterior(model, means, draws, 0)
+    for like, values in ((means, random_means), (draws, random_draws)):
+        assert {k: v.shape for k, v in values.items()} == {k: np.shape(v) for k, v in like.items()}
+        assert np.all(values["s"] > 0) and np.all((values["q"] > 0) & (values["q"] < 1))
+        np.testing.assert_allclose(values["w"].sum(axis=-1), 1, rtol=1e-6)
+        assert np.all(values["w"] > 0)
+    assert len(np.unique(random_draws["q"])) == 40
+
+
+def test_a_model_nan_at_some_parameters_exports_when_its_graph_is_right(tmp_path):
+    model = ainative.model("x ∈ ℝ^D;  a ∈ ℝ^D\ny = sqrt(a) ⊙ x", header="f(x) -> y")
+    params = model.init(0, D=4)
+    report = model.export_onnx(tmp_path / "f.onnx", params)
+    negative = int((random_like(params, 0)["a"] < 0).sum())
+    assert 0 < negative < 4
+    assert report.finite_values == sum(BATCHES) * 4 and report.random_finite_values == sum(BATCHES) * (4 - negative)
+
+
+def test_a_maximum_over_values_nan_at_random_parameters_exports(tmp_path):
+    model = ainative.model("x ∈ ℝ^D;  a ∈ ℝ^D\ny = max(sqrt(a) ⊙ x)", header="f(x) -> y")
+    params = {"a": np.linspace(0.5, 2.0, 4, dtype=np.float32)}
+    assert (random_like(params, 0)["a"] < 0).any()
+    report = model.export_onnx(tmp_path / "f.onnx", params)
+    assert report.finite_values == sum(BATCHES) and report.max_abs_error < 1e-5
+
+
+def test_a_model_nan_everywhere_at_random_parameters_says_it_checked_nothing_there(tmp_path):
+    model = ainative.model("x ∈ ℝ^D\ny = sqrt(a) x", header="f(x) -> y")
+    params = model.init(0, D=4)
+    seed = next(seed for seed in range(20) if random_like(params, seed)["a"] < 0)
+    report = model.export_onnx(tmp_path / "f.onnx", params, seed=seed, D=4)
+    assert report.random_finite_values == 0 and report.finite_values == sum(BATCHES) * 4
+    assert f"with random parameters (seed {seed}: not checked: the model is NaN or infinite everywhere" in str(report)
+
+
+@pytest.mark.parametrize(
+    ("got", "agrees"),
+    [([np.nan, np.inf, -np.inf, 1.0], True), ([2.0, np.inf, -np.inf, 1.0], True),
+     ([np.nan, np.inf, -np.inf, np.nan], False), ([np.nan, -np.inf, -np.inf, 1.0], False),
+     ([np.nan, np.nan, -np.inf, 1.0], False), ([np.nan, np.inf, -np.inf, 1.1], False)],
+    ids=["same", "anything-where-nan", "nan-where-finite", "other-infinity", "nan-where-infinite",
+         "beyond-tolerance"],
+)
+def test_finite_values_and_infinities_must_match_where_the_model_has_them(got, agrees):
+    expected = {"y": np.array([np.nan, np.inf, -np.inf, 1.0])}
+    if agrees:
+        assert compare("check", expected, {"y": np.array(got)}, 1e-4, 1e-3).finite_values == 1
+    else:
+        with pytest.raises(ainative.ExportError, match="check: output y differs from the model"):
+            compare("check", expected, {"y": np.array(got)}, 1e-4, 1e-3)
 
 
 VECTOR_LEAVES = st.sampled_from(["x", "w", "b"])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from .errors import (
     DataError,
+    ExistsError,
     ExportError,
     ModelError,
     ModelSyntaxError,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 __all__ = [
-    "DataError", "ExportError", "FitResult", "Model", "ModelError", "ModelSyntaxError", "ShapeError",
+    "DataError", "ExistsError", "ExportError", "FitResult", "Model", "ModelError", "ModelSyntaxError", "ShapeError",
     "UnknownNameError", "load_ipython_extension", "model",
 ]
 

@@ -18,7 +18,13 @@ class Span:
 
 
 class ModelError(Exception):
-    """Base of every error about a model; printed as a short message with a caret line."""
+    """Base of every error about a model; printed as a short message with a caret line.
+
+    ``code`` names the kind of error in a stable word (``"shape"``, ``"exists"``, …) so that tools
+    such as the lab extension can act on it without reading the sentence.
+    """
+
+    code = "model"
 
     def __init__(
         self,
@@ -26,12 +32,16 @@ class ModelError(Exception):
         span: Span | None = None,
         source_line: str | None = None,
         notes: tuple[str, ...] = (),
+        *,
+        code: str | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.span = span
         self.source_line = source_line
         self.notes = tuple(notes)
+        if code is not None:
+            self.code = code
 
     @property
     def line(self) -> int | None:
@@ -59,24 +69,44 @@ class ModelError(Exception):
         return "\n".join(lines)
 
     def __reduce__(self):
-        return (type(self), (self.message, self.span, self.source_line, self.notes))
+        return (_rebuild, (type(self), self.message, self.span, self.source_line, self.notes, self.code))
+
+
+def _rebuild(kind: type[ModelError], message, span, source_line, notes, code) -> ModelError:
+    return kind(message, span, source_line, notes, code=code)
 
 
 class ModelSyntaxError(ModelError):
     """The cell text does not follow the notation."""
 
+    code = "syntax"
+
 
 class UnknownNameError(ModelError):
     """A function, distribution or variable that the notation does not know."""
+
+    code = "unknown-name"
 
 
 class ShapeError(ModelError):
     """Shapes that cannot go together, or a dimension that is unbound or bound twice."""
 
+    code = "shape"
+
 
 class DataError(ModelError):
     """Arrays given at call or fit time that do not fit the model."""
 
+    code = "data"
+
 
 class ExportError(ModelError):
     """A model that cannot be exported, or an export that does not match the model it came from."""
+
+    code = "export"
+
+
+class ExistsError(ExportError):
+    """An export would replace files that exist, and replacing them was not asked for."""
+
+    code = "exists"

@@ -76,12 +76,23 @@ class ModelMagics(Magics):
     @argument("--out", default=".", help="folder to write into (default: the notebook's folder)")
     @argument("--params", default=None, help="variable holding params or a Posterior (default: the latest)")
     @argument("--overwrite", action="store_true", help="replace files that exist")
+    @argument("--json", action="store_true",
+              help="print the outcome as one line of JSON, for tools: the report, or the error's code and message")
     @line_magic
     def model_export(self, line: str):
         """Export a model to ONNX or to a serving repository; prints where things went."""
         args = parse_argstring(self.model_export, line)
-        model, fitted = _export_target(self.shell, args.name, args.params)
-        report = model.export(args.format, args.out, fitted, overwrite=args.overwrite)
+        try:
+            model, fitted = _export_target(self.shell, args.name, args.params)
+            report = model.export(args.format, args.out, fitted, overwrite=args.overwrite)
+        except ModelError as error:
+            if not args.json:
+                raise
+            print(json.dumps({"ok": False, "name": args.name, "code": error.code, "message": str(error)}))
+            return None
+        if args.json:
+            print(json.dumps({"ok": True, "name": args.name, "format": args.format, "report": report.to_json()}))
+            return None
         print(report)
         return report
 
@@ -109,13 +120,15 @@ def _export_target(shell, name: str, params: str | None):
     models = _models(shell.user_ns)
     if name not in models:
         known = ", ".join(models) or "none"
-        raise UsageError(f"no model named {name!r} (models: {known})")
+        raise ModelError(f"no model named {name!r} in this kernel (models: {known}): run its %%model cell first",
+                         code="no-model")
     model = models[name]
-    fitted = shell.user_ns.get(params) if params else model.fitted
     if params and params not in shell.user_ns:
-        raise UsageError(f"no variable named {params!r} for the parameters")
+        raise ModelError(f"no variable named {params!r} for the parameters", code="no-params")
+    fitted = shell.user_ns[params] if params else model.fitted
     if fitted is None:
-        raise UsageError(f"{name} has no parameters yet: run {name}.init(...) or {name}.fit(...), or pass --params")
+        raise ModelError(f"{name} has no parameters yet: run {name}.init(...) or {name}.fit(...) first, "
+                         "or pass --params", code="no-params")
     return model, fitted
 
 

@@ -109,8 +109,9 @@ def test_hostile_cell_does_nothing(shell, tmp_path, monkeypatch):
 
 def test_model_export_writes_and_reports(shell, tmp_path, capsys):
     run(shell, f"%%model exported(x) -> y --quiet\n{MLP}")
-    assert not run(shell, f"%model_export exported --out {tmp_path}").success
-    assert "has no parameters yet" in capsys.readouterr().err
+    result = run(shell, f"%model_export exported --out {tmp_path}")
+    assert isinstance(result.error_in_exec, ainative.ModelError) and result.error_in_exec.code == "no-params"
+    assert "exported has no parameters yet" in capsys.readouterr().out
     run(shell, "_ = exported.init(0, D=3, H=4, K=2)")
     assert run(shell, f"%model_export exported --format onnx --out {tmp_path}").success
     assert (tmp_path / "exported.onnx").is_file()
@@ -120,3 +121,26 @@ def test_model_export_writes_and_reports(shell, tmp_path, capsys):
     assert (tmp_path / "exported-serving" / "exported" / "1" / "model.onnx").is_file()
     assert "model repository" in capsys.readouterr().out
     assert not run(shell, "%model_export nothing").success
+
+
+def test_model_export_answers_tools_in_json(shell, tmp_path, capsys):
+    run(shell, f"%%model answered(x) -> y --quiet\n{MLP}")
+    capsys.readouterr()
+
+    def answer(line):
+        assert run(shell, f"%model_export {line} --json").success
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    assert answer(f"answered --out {tmp_path}") == {
+        "ok": False, "name": "answered", "code": "no-params",
+        "message": "answered has no parameters yet: run answered.init(...) or answered.fit(...) first, "
+                   "or pass --params"}
+    assert answer("missing")["code"] == "no-model"
+    run(shell, "_ = answered.init(0, D=3, H=4, K=2)")
+    done = answer(f"answered --out {tmp_path}")
+    assert done["ok"] and done["report"]["paths"] == [str(tmp_path / "answered.onnx")]
+    assert done["report"]["max_abs_error"] < 1e-5 and done["report"]["nodes"] == 10
+    assert answer(f"answered --out {tmp_path}")["code"] == "exists"
+    serving = answer(f"answered --format serving --out {tmp_path}")
+    assert serving["report"]["paths"] == [str(tmp_path / "answered-serving")]
+    assert str(tmp_path / "answered-serving" / "answered" / "1" / "model.onnx") in serving["report"]["files"]

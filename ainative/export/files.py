@@ -6,13 +6,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import ExportError
+from ..errors import ExistsError
 
 
 def refuse_to_overwrite(path: str | os.PathLike, overwrite: bool) -> None:
-    """An ``ExportError`` when ``path`` exists and replacing it was not asked for."""
+    """An ``ExistsError`` when ``path`` exists and replacing it was not asked for."""
     if not overwrite and Path(path).exists():
-        raise ExportError(f"{path} exists; pass overwrite=True to replace it")
+        raise ExistsError(f"{path} exists; pass overwrite=True to replace it")
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:

@@ -38,6 +38,10 @@ class ServingReport:
         listing = "\n".join(f"  {f}" for f in self.files)
         return f"model repository {self.folder}:\n{listing}\n{self.onnx}"
 
+    def to_json(self) -> dict:
+        """The report as plain data for tools: what to show as written (the repository), its files, the check."""
+        return {"paths": [self.folder], "folder": self.folder, "files": list(self.files), "onnx": self.onnx.to_json()}
+
 
 def tensor_metadata(session_tensors) -> list[dict]:
     """V2 metadata of onnxruntime's inputs or outputs: a named batch axis becomes -1."""

@@ -153,13 +153,13 @@ class Model:
         return f"$$\n{self.latex()}\n$$"
 
     def panel(self):
-        """The ipywidgets panel: equations, shapes, devices, generated code and export buttons."""
+        """The panel, an ipywidgets ``Tab``: equations, shapes, devices, generated code and export buttons."""
         from .widgets import ModelPanel
 
         return ModelPanel(self)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """In a kernel, the panel (with LaTeX and text fallbacks); elsewhere LaTeX and text only."""
+        """In a kernel, the panel with its static HTML view, LaTeX and text; elsewhere LaTeX and text only."""
         bundle = {"text/plain": repr(self), "text/latex": self._repr_latex_()}
         try:
             from IPython import get_ipython
@@ -168,7 +168,7 @@ class Model:
         if getattr(get_ipython(), "kernel", None) is None:
             return bundle
         try:
-            view = self.panel().widget._repr_mimebundle_()
+            view = self.panel()._repr_mimebundle_()
         except ImportError:
             return bundle
         return {**view, **bundle}

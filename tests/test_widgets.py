@@ -1,15 +1,21 @@
 """The panel reflects the model: built in Python, its widgets read and its buttons clicked."""
 
+import base64
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 
+import ipywidgets
 import numpy as np
 import pytest
 
 import ainative
+from ainative.display import MODEL_MIME
+from ainative.graph import dependencies, svg
 from ainative.widgets import SECTIONS
 from tests.cells import EIGHT_SCHOOLS, MLP
 
@@ -20,19 +26,41 @@ def mlp():
 
 
 def rows(panel):
-    import re
-
     return {m.group(1): re.findall(r"<td>(.*?)</td>", m.group(0))
             for m in re.finditer(r'<tr data-name="([^"]+)">.*?</tr>', panel.shapes.value)}
 
 
+def text_of(markup: str) -> str:
+    """What a reader sees of some HTML: the text, tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
 def test_sections_and_equations(mlp):
     panel = mlp.panel()
-    assert panel.widget.titles == SECTIONS == ("Equations", "Shapes", "Devices", "Code", "Export")
-    assert mlp.latex() in panel.equations.value
+    assert panel.titles == SECTIONS == ("Equations", "Shapes", "Devices", "Code", "Export")
+    assert mlp.latex() in text_of(panel.equations.value)
     graph = panel.graph.value
     assert graph.startswith("<svg") and 'data-name="W_1"' in graph and "node output" in graph
-    assert panel.code.value == mlp.source("jax")
+
+
+def test_panel_is_a_widget_that_fits_in_a_layout(mlp):
+    panel = mlp.panel()
+    assert isinstance(panel, ipywidgets.Tab)
+    box = ipywidgets.VBox([ipywidgets.Label("my model"), panel])
+    assert box.children[1] is panel and panel.children[0].children[0] is panel.equations
+
+
+def test_code_is_highlighted_whole_and_read_only(mlp):
+    panel = mlp.panel()
+    assert isinstance(panel.code, ipywidgets.HTML)
+    assert text_of(panel.code.value).strip("\n") == mlp.source("jax").strip("\n")
+    assert 'style="color' in panel.code.value
+    assert panel.code.layout.height is None and panel.code.layout.width == "100%"
+
+
+def test_export_folder_field_is_as_wide_as_the_panel(mlp):
+    panel = mlp.panel()
+    assert panel.folder.layout.width == "100%" and panel.folder.style.description_width == "initial"
 
 
 def test_shapes_rows_before_and_after_init(mlp):
@@ -84,10 +112,23 @@ def test_export_error_in_plain_words(tmp_path):
 def test_probabilistic_panel(tmp_path):
     m = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y)")
     panel = m.panel()
-    assert panel.code.value == m.source("pyro") and panel.device.disabled and "cpu" in panel.device.options
+    assert text_of(panel.code.value).strip("\n") == m.source("pyro").strip("\n")
+    assert panel.device.disabled and "cpu" in panel.device.options
     graph = panel.graph.value
     assert 'class="node observed" data-name="y"' in graph and 'class="node latent" data-name="tau"' in graph
     assert rows(panel)["y"][1] == "observed"
+
+
+def test_panel_display_carries_the_static_view(mlp):
+    mlp.init(0, D=3, H=4, K=2)
+    bundle = mlp.panel()._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert bundle[MODEL_MIME] == view and view["model_id"]
+    static = bundle["text/html"]
+    assert mlp.latex() in text_of(static)
+    graph = re.search(r'<img alt="dependency graph" src="data:image/svg\+xml;base64,([^"]+)">', static).group(1)
+    assert base64.b64decode(graph).decode() == svg(dependencies(mlp.ir))
+    assert '<tr data-name="W_1"><td>W_1</td><td>parameter</td><td>(H, D)</td><td>(4, 3)</td>' in static
 
 
 def test_display_falls_back_to_latex_and_text_without_a_kernel(mlp):
@@ -127,3 +168,23 @@ def test_unknown_device_is_a_clear_error(mlp):
     mlp.init(0, D=2, H=2, K=2)
     with pytest.raises(ainative.ModelError, match="no device 'tpu:7'; JAX sees cpu:0"):
         mlp.to("tpu:7")
+
+
+def test_in_a_kernel_a_model_displays_as_the_panel_with_its_static_view(tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    outputs = []
+    try:
+        reply = client.execute_interactive(
+            f"import ainative\nm = ainative.model({MLP!r}, header='mlp(x) -> y')\nm",
+            output_hook=lambda msg: outputs.append(msg), timeout=120)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    [bundle] = [m["content"]["data"] for m in outputs if m["msg_type"] == "execute_result"]
+    assert bundle[MODEL_MIME] == bundle["application/vnd.jupyter.widget-view+json"]
+    assert '<table class="ainative-shapes">' in bundle["text/html"] and "$$" in bundle["text/html"]
+    assert bundle["text/plain"].startswith("Model mlp(x) -> y") and bundle["text/latex"].startswith("$$")
+

@@ -1,12 +1,17 @@
 import {
-  existsError,
+  LOAD_CODE,
+  NOTIFICATION_LIMIT,
   exportCode,
+  failureMessage,
   isIdentifier,
+  isMissingPackage,
   isModelCell,
+  notInstalledMessage,
   panelCode,
+  parseExportAnswer,
   parseModelHeader,
   parseModelList,
-  writtenPaths
+  summarize
 } from '../model';
 import { TOKENS } from '../highlight';
 
@@ -29,12 +34,12 @@ describe('names and code', () => {
     expect(isIdentifier('mlp_2')).toBe(true);
     expect(['', '2a', 'a b', 'a;b', "a')", 'class', 'é'].some(isIdentifier)).toBe(false);
   });
-  it('builds export code only for identifiers', () => {
-    expect(exportCode('mlp', 'onnx')).toBe('%model_export mlp --format onnx --out .');
-    expect(exportCode('mlp', 'serving')).toBe('%model_export mlp --format serving --out .');
-    expect(exportCode('mlp', 'onnx', true)).toBe('%model_export mlp --format onnx --out . --overwrite');
-    expect(existsError('ExportError: mlp.onnx exists; pass overwrite=True to replace it')).toBe(true);
-    expect(existsError('ExportError: softmax of a scalar')).toBe(false);
+  it('builds export code only for identifiers, loading ainative first', () => {
+    const load = 'get_ipython().extension_manager.load_extension("ainative")\n';
+    expect(LOAD_CODE + '\n').toBe(load);
+    expect(exportCode('mlp', 'onnx')).toBe(`${load}%model_export mlp --format onnx --out . --json`);
+    expect(exportCode('mlp', 'serving')).toBe(`${load}%model_export mlp --format serving --out . --json`);
+    expect(exportCode('mlp', 'onnx', true)).toBe(`${load}%model_export mlp --format onnx --out . --json --overwrite`);
     expect(() => exportCode('mlp; import os', 'onnx')).toThrow();
     expect(() => exportCode('mlp', 'pickle' as never)).toThrow();
     expect(panelCode('mlp')).toBe('mlp.panel()');
@@ -53,10 +58,54 @@ describe('kernel output', () => {
     expect(parseModelList('not json')).toEqual([]);
     expect(parseModelList('{"name": "mlp"}')).toEqual([]);
   });
-  it('finds written paths in export reports', () => {
-    expect(writtenPaths('mlp.onnx: 10 nodes, opset 17, 997 bytes; onnxruntime matches')).toEqual(['mlp.onnx']);
-    const repository = 'model repository mlp-serving:\n  mlp-serving/mlp/1/model.onnx\n  mlp-serving/settings.json';
-    expect(writtenPaths(repository)).toEqual(['mlp-serving', 'mlp-serving/mlp/1/model.onnx', 'mlp-serving/settings.json']);
+  it('reads export answers from the last line of JSON', () => {
+    const done = { ok: true, name: 'mlp', format: 'onnx', report: { paths: ['/work/mlp.onnx'], nodes: 10 } };
+    expect(parseExportAnswer(`a warning\n${JSON.stringify(done)}\n`)).toEqual({
+      ok: true,
+      name: 'mlp',
+      paths: ['/work/mlp.onnx']
+    });
+    const failed = { ok: false, name: 'mlp', code: 'exists', message: 'mlp.onnx exists; pass overwrite=True' };
+    expect(parseExportAnswer(JSON.stringify(failed))).toEqual(failed);
+    expect(parseExportAnswer('mlp.onnx: 10 nodes')).toBeNull();
+    expect(parseExportAnswer('{"ok": false, "name": "mlp"}')).toBeNull();
+    expect(parseExportAnswer('')).toBeNull();
+  });
+  it('says what to do next when an export fails, in a notification that fits', () => {
+    const noParams = failureMessage({ name: 'untrained', code: 'no-params', message: 'pass --params' }, 'onnx');
+    expect(noParams).toBe(
+      'untrained has no parameters yet: run untrained.init(…) or untrained.fit(…), then Model → Export to ONNX.'
+    );
+    expect(noParams).not.toContain('--params');
+    expect(failureMessage({ name: 'bnn', code: 'no-model', message: '' }, 'serving')).toBe(
+      'There is no model bnn in this kernel yet: run its %%model cell, then Model → Export for serving.'
+    );
+    expect(failureMessage({ name: 'f', code: 'export', message: 'softmax of a scalar' }, 'onnx')).toBe(
+      'Export to ONNX of f failed: softmax of a scalar'
+    );
+    for (const code of ['no-params', 'no-model']) {
+      expect(failureMessage({ name: 'a_long_model_name', code, message: '' }, 'serving').length).toBeLessThanOrEqual(
+        NOTIFICATION_LIMIT
+      );
+    }
+  });
+  it('recognises a kernel without ainative', () => {
+    expect(isMissingPackage('ModuleNotFoundError', "No module named 'ainative'")).toBe(true);
+    expect(isMissingPackage('ModuleNotFoundError', "No module named 'onnx'")).toBe(false);
+    expect(isMissingPackage('NameError', 'ainative')).toBe(false);
+    const message = notInstalledMessage('Python 3 (ipykernel)');
+    expect(message).toContain('%pip install ainative');
+    expect(message.length).toBeLessThanOrEqual(NOTIFICATION_LIMIT);
+  });
+  it('keeps long messages whole for a details view', () => {
+    expect(summarize('short')).toEqual({ summary: 'short', details: null });
+    const error = `ShapeError: cannot multiply (K, H) by (D,): H ≠ D (line 5, column 13)\n    y = softmax(W₂ x + b₂)\n${'x'.repeat(80)}`;
+    expect(summarize(error)).toEqual({ summary: error.split('\n')[0], details: error });
+    const long = 'word '.repeat(60).trim();
+    const { summary, details } = summarize(long);
+    expect(summary.length).toBeLessThanOrEqual(NOTIFICATION_LIMIT);
+    expect(summary.endsWith('…')).toBe(true);
+    expect(details).toBe(long);
   });
 });
 

@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pip prints what it collects and downloads (a first install takes a few minutes); PIP_FLAGS=--quiet hushes it.
+PIP_FLAGS ?= --progress-bar on
 
-.PHONY: install federated-install lab test browser lint unit notebooks federated binder-check bench clean
+.PHONY: install federated-install lab test checks browser lint unit notebooks federated binder-check bench clean
 
 SOURCES := pyproject.toml package.json yarn.lock $(wildcard ainative/*.py ainative/*/*.py ainative/*.lark) \
 	$(wildcard labextension/src/*.ts labextension/schema/*.json labextension/style/*)
@@ -12,11 +14,14 @@ SOURCES := pyproject.toml package.json yarn.lock $(wildcard ainative/*.py ainati
 # The package is installed as a wheel would be (its prebuilt lab extension in share/jupyter),
 # rebuilt whenever its Python or TypeScript sources change.
 $(STAMP): $(SOURCES)
+	@printf '\n==> %s\n' "[1/3] $(VENV): a virtual environment for ainative"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
+	@printf '\n==> %s\n' "[2/3] $(VENV): PyTorch, CPU build (before Pyro, so pip does not fetch a CUDA build)"
+	$(PY) -m pip install $(PIP_FLAGS) torch==2.13.0
+	@printf '\n==> %s\n' "[3/3] $(VENV): ainative with JupyterLab, Pyro, NumPyro, ONNX, MLServer, test tools; jlpm builds the lab extension"
 	rm -rf ainative/labextension
-	$(PY) -m pip install --quiet ".[lab,test,pyro,export,serve]"
+	$(PY) -m pip install $(PIP_FLAGS) ".[lab,test,pyro,export,serve]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,44 +32,63 @@ FEDERATED ?= .venv-federated
 FPY := $(FEDERATED)/bin/python
 FSTAMP := $(FEDERATED)/.installed
 KERNEL := --name ainative-federated --display-name "Python 3 (ainative, Flower)"
-# Tests switch Flower's telemetry and Ray's usage stats off, keep Ray on loopback, and state in a temp folder.
-FLOWER_STATE := $(CURDIR)/build/flower
+# Tests switch Flower's telemetry and Ray's usage stats off, keep Ray on loopback, and keep Flower's
+# and Ray's state in a temporary folder (the shell variable state, set by the recipe that uses this).
 FLOWER_ENV := FLWR_TELEMETRY_ENABLED=0 FLWR_DISABLE_UPDATE_CHECK=1 RAY_USAGE_STATS_ENABLED=0 \
-	RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 \
-	FLWR_HOME=$(FLOWER_STATE)/home RAY_TMPDIR=$(FLOWER_STATE)/ray
+	RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 FLWR_HOME=$$state/home RAY_TMPDIR=$$state/ray
 
 $(FSTAMP): $(STAMP)
+	@printf '\n==> %s\n' "$(FEDERATED): Flower for federated learning, in its own environment (kernel 'Python 3 (ainative, Flower)')"
 	test -x $(FPY) || $(PYTHON) -m venv $(FEDERATED)
 	$(FPY) -m pip install --quiet --upgrade pip
-	$(FPY) -m pip install --quiet ".[federated,export,test]" ipywidgets matplotlib
+	$(FPY) -m pip install $(PIP_FLAGS) ".[federated,export,test]" ipywidgets matplotlib
 	$(FPY) -m ipykernel install --prefix $(VENV) $(KERNEL) >/dev/null 2>&1
 	touch $(FSTAMP)
 
 federated-install: $(FSTAMP)
 
+# Jupyter refuses to run as root unless told to: containers and CI images run as root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_ARGS ?=
 lab: install federated-install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	@printf '\n==> %s\n' "JupyterLab with ainative, opening notebooks/ (Ctrl-C to stop)"
+	$(VENV)/bin/jupyter lab $(LAB_ROOT) --notebook-dir=notebooks $(LAB_ARGS)
+
+# Every test, then a check that the work tree is as the tests found it (tests write to temporary folders).
+test:
+	@snapshot=$$(mktemp) && $(PYTHON) tests/worktree.py save $$snapshot && \
+	$(MAKE) --no-print-directory checks && $(PYTHON) tests/worktree.py compare $$snapshot; \
+	status=$$?; rm -f $$snapshot; exit $$status
+
+checks: browser lint unit notebooks federated
 
 lint: install
+	@printf '\n==> %s\n' "lint: ruff"
 	$(PY) -m ruff check ainative tests benchmarks
 
 unit: install
+	@printf '\n==> %s\n' "unit tests: TypeScript (jest), then Python (pytest, with the browser tests of the lab extension)"
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm install --silent && PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm test --silent
 	$(PY) -m pytest -q tests --ignore=tests/federated
 
+# Notebooks run under nbval as copies in a temporary folder: what they write (ONNX files, Flower
+# apps) stays out of notebooks/. $(1): python, $(2): notebooks, $(3): nbval options, $(4): environment.
+run_notebooks = work=$$(mktemp -d) && state=$$work/state && cp $(2) $$work/ && \
+	(cd $$work && $(4) $(1) -m pytest -q -p no:cacheprovider --rootdir=. --nbval-lax $(3) $(notdir $(2))); \
+	status=$$?; rm -rf $$work; exit $$status
+NOTEBOOKS := $(filter-out notebooks/federated_learning.ipynb,$(wildcard notebooks/*.ipynb))
+
 notebooks: install
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env notebooks --ignore=notebooks/federated_learning.ipynb
+	@printf '\n==> %s\n' "notebooks under nbval"
+	$(call run_notebooks,$(CURDIR)/$(PY),$(NOTEBOOKS),--nbval-current-env)
 
 federated: federated-install
-	rm -rf $(FLOWER_STATE) && mkdir -p $(FLOWER_STATE)
-	$(FLOWER_ENV) $(FPY) -m pytest -q tests/federated
-	$(FLOWER_ENV) $(FPY) -m pytest -q --nbval-lax --nbval-current-env notebooks/federated_learning.ipynb
-	rm -rf $(FLOWER_STATE)
+	@printf '\n==> %s\n' "federated learning with Flower, in $(FEDERATED)"
+	state=$$(mktemp -d) && $(FLOWER_ENV) $(FPY) -m pytest -q tests/federated; status=$$?; rm -rf $$state; exit $$status
+	$(call run_notebooks,$(CURDIR)/$(FPY),notebooks/federated_learning.ipynb,--nbval-current-env,$(FLOWER_ENV))
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
-
-test: browser lint unit notebooks federated
 
 # What Binder does, without Docker: a fresh venv from binder/, postBuild, then the notebooks.
 BINDER := build/binder-venv
@@ -75,12 +99,9 @@ binder-check:
 	$(BINDER)/bin/python -m pip install --quiet -r binder/requirements.txt
 	PATH=$(CURDIR)/$(BINDER)/bin:$$PATH FEDERATED_VENV=$(CURDIR)/$(BINDER)-federated bash binder/postBuild
 	$(BINDER)/bin/python -m pip install --quiet pytest nbval
-	cd build && ../$(BINDER)/bin/python -m pytest -q -p no:cacheprovider --rootdir=. --nbval-lax --nbval-current-env \
-		../notebooks --ignore=../notebooks/federated_learning.ipynb
-	rm -rf $(FLOWER_STATE) && mkdir -p $(FLOWER_STATE)
-	cd build && $(FLOWER_ENV) ../$(BINDER)/bin/python -m pytest -q -p no:cacheprovider --rootdir=. --nbval-lax \
-		--nbval-kernel-name ainative-federated ../notebooks/federated_learning.ipynb
-	rm -rf $(FLOWER_STATE)
+	$(call run_notebooks,$(CURDIR)/$(BINDER)/bin/python,$(NOTEBOOKS),--nbval-current-env)
+	$(call run_notebooks,$(CURDIR)/$(BINDER)/bin/python,notebooks/federated_learning.ipynb, \
+		--nbval-kernel-name ainative-federated,$(FLOWER_ENV))
 
 bench: install federated-install
 	$(PY) benchmarks/run.py

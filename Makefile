@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 # pip prints what it collects and downloads (a first install takes a few minutes); PIP_FLAGS=--quiet hushes it.
 PIP_FLAGS ?= --progress-bar on
 
-.PHONY: install federated-install lab test checks browser lint unit notebooks federated binder-check bench clean
+.PHONY: install federated-install lab test checks browser lint unit notebooks federated save-notebooks binder-check \
+	bench clean
 
 SOURCES := pyproject.toml package.json yarn.lock $(wildcard ainative/*.py ainative/*/*.py ainative/*.lark) \
 	$(wildcard labextension/src/*.ts labextension/schema/*.json labextension/style/*)
@@ -86,6 +87,16 @@ federated: federated-install
 	@printf '\n==> %s\n' "federated learning with Flower, in $(FEDERATED)"
 	state=$$(mktemp -d) && $(FLOWER_ENV) $(FPY) -m pytest -q tests/federated; status=$$?; rm -rf $$state; exit $$status
 	$(call run_notebooks,$(CURDIR)/$(FPY),notebooks/federated_learning.ipynb,--nbval-current-env,$(FLOWER_ENV))
+
+# Run every notebook top to bottom (as copies in a temporary folder) and save it with its outputs,
+# without widget state: how the notebooks in the repository are made. One nbconvert a notebook,
+# as nbconvert keeps the first notebook's kernel for the rest.
+save-notebooks: install federated-install
+	work=$$(mktemp -d) && state=$$work/state && cp notebooks/*.ipynb $$work/ && \
+	(cd $$work && for notebook in *.ipynb; do $(FLOWER_ENV) $(CURDIR)/$(VENV)/bin/jupyter nbconvert --to notebook \
+		--inplace --execute --ExecutePreprocessor.store_widget_state=False \
+		--ExecutePreprocessor.record_timing=False $$notebook || exit 1; done) && \
+	cp $$work/*.ipynb notebooks/; status=$$?; rm -rf $$work; exit $$status
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

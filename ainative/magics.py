@@ -124,7 +124,7 @@ def _export_target(shell, name: str, params: str | None):
                          code="no-model")
     model = models[name]
     if params and params not in shell.user_ns:
-        raise ModelError(f"no variable named {params!r} for the parameters", code="no-params")
+        raise ModelError(f"no variable named {params!r} for the parameters", code="no-variable")
     fitted = shell.user_ns[params] if params else model.fitted
     if fitted is None:
         raise ModelError(f"{name} has no parameters yet: run {name}.init(...) or {name}.fit(...) first, "

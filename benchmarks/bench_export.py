@@ -40,6 +40,7 @@ def rows() -> list[tuple[str, str, str, str, str]]:
     return [
         ("ONNX batch-1 latency (onnxruntime) vs jitted JAX, MLP 784→128→10", f"{medians['onnx'] * 1e6:.0f} µs",
          f"{medians['jax'] * 1e6:.0f} µs (JAX)", f"{medians['onnx'] / medians['jax']:.2f}×", "≤ 1.0×"),
-        ("export_onnx (print, check, verify with your and random parameters at batch 1 and 17, write), MLP", f"{export_seconds * 1e3:.0f} ms",
+        ("export_onnx (print, check, verify with your and random parameters at batch 1 and 17, write), MLP",
+         f"{export_seconds * 1e3:.0f} ms",
          "", "", "informative"),
     ]

@@ -52,8 +52,8 @@ namespace CommandIDs {
   export const showPanel = 'ainative:show-panel';
 }
 
+/** What a run printed, and the error it ended with (empty names when it ended well). */
 interface IRun {
-  ok: boolean;
   out: string;
   ename: string;
   evalue: string;
@@ -78,10 +78,7 @@ async function run(kernel: Kernel.IKernelConnection, code: string, silent = fals
     }
   };
   const reply = (await future.done).content;
-  if (reply.status === 'error') {
-    return { ok: false, out, ename: reply.ename, evalue: reply.evalue };
-  }
-  return { ok: reply.status === 'ok', out, ename: '', evalue: '' };
+  return reply.status === 'error' ? { out, ename: reply.ename, evalue: reply.evalue } : { out, ename: '', evalue: '' };
 }
 
 function activeSource(tracker: INotebookTracker): string {

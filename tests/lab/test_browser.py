@@ -152,6 +152,14 @@ def wait_for_file(path: Path, seconds: float = 60) -> None:
     assert path.exists(), f"{path} was not written"
 
 
+def expect_export(lab: Lab, page: Page, name: str, shot: str) -> None:
+    """The export of ``name`` is announced, and its file is written and runs in onnxruntime."""
+    toast(page, f"Exported {name}").wait_for(timeout=60000)
+    lab.shot(shot, page)
+    wait_for_file(lab.root / f"{name}.onnx")
+    check_onnx(lab.root / f"{name}.onnx")
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     chromium = shutil.which("chromium")
@@ -196,10 +204,7 @@ def test_model_menu_exports_to_onnx(lab):
     page = lab.page
     select_cell(page, 0)
     menu(page, "Model", "Export to ONNX")
-    toast(page, "Exported mlp").wait_for(timeout=60000)
-    lab.shot("3-menu-export")
-    wait_for_file(lab.root / "mlp.onnx")
-    check_onnx(lab.root / "mlp.onnx")
+    expect_export(lab, page, "mlp", "3-menu-export")
 
 
 def test_cell_toolbar_button_exports_to_onnx(lab):
@@ -211,10 +216,7 @@ def test_cell_toolbar_button_exports_to_onnx(lab):
     button.wait_for(timeout=30000)
     lab.shot("4-cell-toolbar")
     button.click()
-    toast(page, "Exported mlp").wait_for(timeout=60000)
-    lab.shot("5-toolbar-export")
-    wait_for_file(lab.root / "mlp.onnx")
-    check_onnx(lab.root / "mlp.onnx")
+    expect_export(lab, page, "mlp", "5-toolbar-export")
 
 
 def test_exporting_again_asks_before_replacing(lab):
@@ -259,10 +261,7 @@ def test_a_new_notebook_typed_at_the_keyboard_exports(lab):
             timeout=60000)
         select_cell(page, 0)
         menu(page, "Model", "Export to ONNX")
-        toast(page, "Exported typed").wait_for(timeout=60000)
-        lab.shot("8-typed-export", page)
-        wait_for_file(lab.root / "typed.onnx")
-        check_onnx(lab.root / "typed.onnx")
+        expect_export(lab, page, "typed", "8-typed-export")
     finally:
         page.close()
 

@@ -9,8 +9,9 @@ PIP_FLAGS ?= --progress-bar on
 .PHONY: install federated-install lab test checks browser lint unit notebooks federated save-notebooks binder-check \
 	bench clean
 
-SOURCES := pyproject.toml package.json yarn.lock $(wildcard ainative/*.py ainative/*/*.py ainative/*.lark) \
-	$(wildcard labextension/src/*.ts labextension/schema/*.json labextension/style/*)
+SOURCES := pyproject.toml package.json yarn.lock \
+	$(shell find ainative -path ainative/labextension -prune -o \( -name '*.py' -o -name '*.lark' \) -print) \
+	$(wildcard labextension/src/*.ts labextension/src/*.json labextension/schema/*.json labextension/style/*)
 
 # The package is installed as a wheel would be (its prebuilt lab extension in share/jupyter),
 # rebuilt whenever its Python or TypeScript sources change.

@@ -19,7 +19,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .models import Model
-    from .training import FitResult
+    from .runtime.training import FitResult
 
 __version__ = "0.1.0"
 __all__ = [
@@ -41,7 +41,7 @@ def __getattr__(name: str):
 
         return Model
     if name == "FitResult":
-        from .training import FitResult
+        from .runtime.training import FitResult
 
         return FitResult
     raise AttributeError(f"module 'ainative' has no attribute {name!r}")
@@ -54,6 +54,6 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def load_ipython_extension(ipython) -> None:
     """``%load_ext ainative``: registers ``%%model`` and ``%models``."""
-    from .magics import register
+    from .views.magics import register
 
     register(ipython)

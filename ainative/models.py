@@ -14,14 +14,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import compiler, parser, roles, shapes
-from .data import as_array, batch_shape, read_inputs, read_parameters
 from .errors import ExportError, ModelError, ModelSyntaxError, ShapeError, Span
-from .ir import ModelIR
+from .frontend import parser, roles, shapes
+from .frontend.ir import ModelIR
 from .printers.jax import print_jax
 from .printers.latex import print_latex
 from .printers.numpyro import print_numpyro
 from .printers.pyro import print_pyro
+from .runtime import compiler
+from .runtime.data import as_array, batch_shape, read_inputs, read_parameters
 
 PRINTERS = {"jax": print_jax, "pyro": print_pyro, "numpyro": print_numpyro}
 
@@ -154,7 +155,7 @@ class Model:
 
     def panel(self):
         """The panel, an ipywidgets ``Tab``: equations, shapes, devices, generated code and export buttons."""
-        from .widgets import ModelPanel
+        from .views.widgets import ModelPanel
 
         return ModelPanel(self)
 
@@ -246,7 +247,7 @@ class Model:
     def devices(self) -> list[str]:
         """The devices this model's backend can run on (JAX's, or PyTorch's for a Pyro model)."""
         if self.backend == "pyro":
-            from .inference.pyro_backend import devices
+            from .runtime.inference.pyro_backend import devices
 
             return devices()
         import jax
@@ -263,7 +264,7 @@ class Model:
 
     def variables(self) -> tuple[Variable, ...]:
         """Every variable: role, symbolic shape, bound shape and placement of the latest params or posterior."""
-        from .graph import role
+        from .views.graph import role
 
         fitted = self.fitted
         arrays: dict[str, Any] = {}
@@ -313,16 +314,16 @@ class Model:
         Deterministic: ``fit(params, data, loss=<output>, steps=1000, batch_size=None,
         optimizer=optax.adam(1e-3), freeze=(), devices=None, mesh=None, proximal_mu=0.0, anchor=None,
         seed=0, progress=True)`` → ``FitResult(params, history)``; parameters named in ``freeze``
-        keep their values (see ``ainative.training.fit``).
+        keep their values (see ``ainative.runtime.training.fit``).
 
         Probabilistic: ``fit(data, method="nuts"|"svi", num_warmup=500, num_samples=500,
         num_chains=1, steps=2000, lr=0.01, seed=0, progress=True, **dims)`` → ``Posterior``.
         """
         if self.kind == "probabilistic":
-            from .inference import fit as infer
+            from .runtime.inference import fit as infer
 
             return self.latest.set(infer(self, *args, **options))
-        from .training import fit
+        from .runtime.training import fit
 
         result = fit(self, *args, **options)
         self.latest.set(result.params)
@@ -344,13 +345,13 @@ class Model:
 
     def sample_prior(self, num_samples: int, **data: Any) -> dict:
         """Draws of every variable from the prior, given the inputs that are not observed."""
-        from .inference import sample_prior
+        from .runtime.inference import sample_prior
 
         return sample_prior(self._probabilistic(), num_samples, **data)
 
     def predict(self, posterior, **data: Any) -> dict:
         """Posterior predictive draws of the observed variables (and deterministic ones) for ``data``."""
-        from .inference import predict
+        from .runtime.inference import predict
 
         return predict(self._probabilistic(), posterior, **data)
 
@@ -361,7 +362,7 @@ class Model:
         a posterior, ``atol``/``rtol`` of the check, ``overwrite`` (False: an existing file is an error),
         and dimensions by keyword. Returns an ``ExportReport``.
         """
-        from .export.onnx import export_onnx
+        from .export.verified import export_onnx
 
         return export_onnx(self, path, fitted, **options)
 

@@ -68,17 +68,17 @@ def _ours(clients, tick):
     from cells import CLASSIFIER
 
     import ainative
-    from ainative.federated import apps
+    from ainative.federated import adapters
     from ainative.federated.simulation import Partitions
 
     model = ainative.model(CLASSIFIER, header="mlp(x, t) -> y, L")
     start = {k: np.asarray(v) for k, v in model.init(0, D=2, H=16, K=3).items()}
-    training = apps.Training.for_model(model, local_steps=LOCAL_STEPS, learning_rate=RATE)
-    server = apps.server_app(lambda grid: apps.run_rounds(grid, model.text, start, ROUNDS,
-                                                          apps.strategy("fedavg", len(clients)), training,
+    training = adapters.Training.for_model(model, local_steps=LOCAL_STEPS, learning_rate=RATE)
+    server = adapters.server_app(lambda grid: adapters.run_rounds(grid, model.text, start, ROUNDS,
+                                                          adapters.strategy("fedavg", len(clients)), training,
                                                           on_round=lambda *_: tick()),
                              on_done=lambda result: None)
-    return server, apps.client_app(Partitions(tuple(clients)), model.text)
+    return server, adapters.client_app(Partitions(tuple(clients)), model.text)
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,9 @@ from cells import CLASSIFIER
 from timing import interleaved
 
 import ainative
-from ainative import compiler, models, parser
+from ainative import models
+from ainative.frontend import parser
+from ainative.runtime import compiler
 
 Row = tuple[str, str, str, str, str]
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import ainative
-from tests.export.test_onnx import scalars, vectors
+from tests.export.test_verified import scalars, vectors
 
 DECLARE = "x ∈ ℝ^D;  w ∈ ℝ^D;  b ∈ ℝ^D;  A ∈ ℝ^{D×D}"
 

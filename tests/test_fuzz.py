@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import ainative
 from tests.cells import REFERENCE_CELLS
-from tests.export.test_onnx import scalars, vectors
+from tests.export.test_verified import scalars, vectors
 
 CASES = {"count": 0}
 def fast(examples: int) -> settings:

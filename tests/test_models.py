@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import ainative
-from ainative import compiler
+from ainative.runtime import compiler
 from tests.cells import EIGHT_SCHOOLS, LOGISTIC, MLP
 
 RNG = np.random.default_rng(1)

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 
 from ..errors import ExportError
 from .files import refuse_to_overwrite, write_atomic
-from .onnx import ExportReport
+from .verified import ExportReport
 
 if TYPE_CHECKING:
     from ..models import Model
 
 FORMATS = ("kserve-v2", "mlserver", "triton", "kserve")
 PLATFORM = "onnxruntime_onnx"
-RUNTIME = "ainative.serving.runtime.OnnxModel"
+RUNTIME = "ainative.serving.mlserver.OnnxModel"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ except ImportError as error:
 
     raise ModelError("federated learning needs Flower: pip install 'ainative[federated]'") from error
 
-from .apps import Training, client_app, server_app, strategy  # noqa: E402
+from .adapters import Training, client_app, server_app, strategy  # noqa: E402
 from .deployment import save_data, write_app  # noqa: E402
 from .simulation import FederatedResult, federate  # noqa: E402
 

@@ -1,7 +1,7 @@
 """``write_app``: a Flower app folder for the deployment engine, from a model and its settings.
 
 The folder holds only ``pyproject.toml`` (the cell and settings are its run config) and the
-starting parameters; its components are ``ainative.federated.app``, so SuperLink and SuperNodes
+starting parameters; its components are ``ainative.federated.components``, so SuperLink and SuperNodes
 need ainative installed, and each SuperNode is told where its own data is with
 ``--node-config 'data="client.npz"'``.
 """
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import read_parameters
 from ..errors import ExportError, ModelError
 from ..export.files import refuse_to_overwrite, write_atomic
-from . import apps
+from ..runtime.data import read_parameters
+from . import adapters
 from .simulation import checked
 
 if TYPE_CHECKING:
@@ -49,8 +49,8 @@ def write_app(
     ``batch_size``, ``optimizer``, ``learning_rate``). The server writes ``params.npz`` and
     ``history.json`` to ``out`` (default ``folder/result``). Returns ``folder/pyproject.toml``.
     """
-    settings = apps.Training.for_model(model, **training)
-    apps.strategy(strategy, clients, proximal_mu=proximal_mu, server_learning_rate=server_learning_rate)
+    settings = adapters.Training.for_model(model, **training)
+    adapters.strategy(strategy, clients, proximal_mu=proximal_mu, server_learning_rate=server_learning_rate)
     if not isinstance(rounds, int) or rounds < 1:
         raise ModelError(f"rounds must be a positive integer, not {rounds!r}")
     params = params if params is not None else model.fitted
@@ -103,8 +103,8 @@ def _pyproject(name: str, config: Mapping[str, Any]) -> str:
         f"description = {json.dumps(f'Federated training of the {name} model, from its %%model cell')}",
         'license = "Apache-2.0"', 'dependencies = ["ainative[federated]"]', "",
         "[tool.flwr.app]", 'publisher = "ainative"', "",
-        "[tool.flwr.app.components]", 'serverapp = "ainative.federated.app:serverapp"',
-        'clientapp = "ainative.federated.app:clientapp"', "",
+        "[tool.flwr.app.components]", 'serverapp = "ainative.federated.components:serverapp"',
+        'clientapp = "ainative.federated.components:clientapp"', "",
         "[tool.flwr.app.config]",
     ]
     lines += [f"{key} = {_toml(value)}" for key, value in config.items()]

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ..data import batch_shape, read_inputs, read_parameters
 from ..errors import DataError, ModelError
-from ..shapes import bind
-from . import apps
+from ..frontend.shapes import bind
+from ..runtime.data import batch_shape, read_inputs, read_parameters
+from . import adapters
 
 if TYPE_CHECKING:
     from flwr.app import Context
@@ -81,7 +81,7 @@ def federate(
     from flwr.simulation import run_simulation
     from tqdm.auto import tqdm
 
-    training = apps.Training.for_model(model, loss=loss, accuracy=accuracy, local_steps=local_steps,
+    training = adapters.Training.for_model(model, loss=loss, accuracy=accuracy, local_steps=local_steps,
                                        batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate)
     if not isinstance(rounds, int) or rounds < 1:
         raise ModelError(f"rounds must be a positive integer, not {rounds!r}")
@@ -93,7 +93,8 @@ def federate(
     start = {name: np.asarray(value, np.float32) for name, value in params.items()}
     clients = tuple(checked(model, start, data, f"client {i}") for i, data in enumerate(client_data))
     held_out = None if test_data is None else checked(model, start, test_data, "test_data")
-    chosen = apps.strategy(strategy, len(clients), proximal_mu=proximal_mu, server_learning_rate=server_learning_rate)
+    chosen = adapters.strategy(strategy, len(clients), proximal_mu=proximal_mu,
+                               server_learning_rate=server_learning_rate)
     outcome: dict[str, Any] = {}
     with tqdm(total=rounds, desc=f"federate {model.name}", disable=not progress) as bar:
 
@@ -101,11 +102,11 @@ def federate(
             bar.set_postfix({k: f"{v:.4g}" for k, v in metrics.items()}, refresh=False)
             bar.update(server_round - bar.n)
 
-        server = apps.server_app(
-            lambda grid: apps.run_rounds(grid, model.text, start, rounds, chosen, training,
+        server = adapters.server_app(
+            lambda grid: adapters.run_rounds(grid, model.text, start, rounds, chosen, training,
                                          held_out=held_out, on_round=on_round),
             on_done=lambda result: outcome.update(result=result))
-        client = apps.client_app(Partitions(clients), model.text)
+        client = adapters.client_app(Partitions(clients), model.text)
         with _flower_log(verbose):
             run_simulation(server_app=server, client_app=client, num_supernodes=len(clients),
                            backend_config=_ray(verbose))
@@ -115,9 +116,9 @@ def federate(
         where = "the server app did not finish" if result is None else f"no client replied in round {missing[0]}"
         raise ModelError(f"federated training of {model.name} failed: {where} (run with verbose=True for "
                          "Flower's log)")
-    final = apps.from_record(model, result.arrays)
+    final = adapters.from_record(model, result.arrays)
     model.latest.set(final)
-    return FederatedResult(final, apps.history(result, rounds))
+    return FederatedResult(final, adapters.history(result, rounds))
 
 
 def _ray(verbose: bool) -> dict:

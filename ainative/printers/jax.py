@@ -15,8 +15,8 @@ from sympy.printing.numpy import JaxPrinter as _SympyJaxPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..errors import ModelError, ShapeError
-from ..ir import Assignment, ModelIR, Sampling
-from ..nodes import (
+from ..frontend.ir import Assignment, ModelIR, Sampling
+from ..frontend.nodes import (
     Element,
     Log1p,
     LogSumExp,

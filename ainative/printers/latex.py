@@ -6,9 +6,9 @@ import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from ..distributions import DISTRIBUTIONS
-from ..ir import Assignment, Declaration, ModelIR, Plate, Sampling
-from ..nodes import (
+from ..frontend.distributions import DISTRIBUTIONS
+from ..frontend.ir import Assignment, Declaration, ModelIR, Plate, Sampling
+from ..frontend.nodes import (
     Log1p,
     LogSumExp,
     Maximum,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ir import ModelIR
+from ..frontend.ir import ModelIR
 from .jax import JaxPrinter, python_name
 from .probabilistic import ProbabilisticPrinter
 

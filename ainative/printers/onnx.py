@@ -17,8 +17,8 @@ import numpy as np
 import sympy
 
 from ..errors import ExportError, Span
-from ..ir import Assignment, ModelIR
-from ..nodes import (
+from ..frontend.ir import Assignment, ModelIR
+from ..frontend.nodes import (
     LogSumExp,
     Maximum,
     Minimum,
@@ -367,7 +367,7 @@ def print_onnx_predictive(
 
     The data axis of the observed variable is the graph's batch axis.
     """
-    from ..ir import Sampling
+    from ..frontend.ir import Sampling
 
     statement = next(s for s in ir.statements if isinstance(s, Sampling) and s.target == target)
     batch = ir.shape_of[target][:1]

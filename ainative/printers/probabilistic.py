@@ -8,8 +8,8 @@ Plates are vectorised: inside ``for j in 1..J``, ``η_j`` is the whole vector ``
 
 from __future__ import annotations
 
-from ..distributions import DISTRIBUTIONS
-from ..ir import Assignment, ModelIR, Sampling, Shape
+from ..frontend.distributions import DISTRIBUTIONS
+from ..frontend.ir import Assignment, ModelIR, Sampling, Shape
 from .jax import python_name
 
 

@@ -6,8 +6,8 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-from ..ir import ModelIR
-from ..nodes import (
+from ..frontend.ir import ModelIR
+from ..frontend.nodes import (
     Log1p,
     LogSumExp,
     Maximum,

@@ -84,7 +84,7 @@ def test_mlserver_settings(repository):
     settings = json.loads((folder / "settings.json").read_text())
     assert settings["parallel_workers"] == 0 and settings["metrics_endpoint"] is None
     model_settings = json.loads((folder / "mlp" / "model-settings.json").read_text())
-    assert model_settings["implementation"] == "ainative.serving.runtime.OnnxModel"
+    assert model_settings["implementation"] == "ainative.serving.mlserver.OnnxModel"
     assert model_settings["parameters"] == {"uri": "./1/model.onnx", "version": "1"}
 
 

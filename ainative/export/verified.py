@@ -1,0 +1,324 @@
+"""ONNX export, verified: the graph is checked, run in onnxruntime and compared with the model.
+
+A deterministic model is compared with its JAX function at batch 1 and batch 17. A fitted
+probabilistic model exports the posterior predictive of its observed variable; that is compared
+with the same computation done by the JAX printer and NumPy over the same posterior draws.
+
+Each check runs twice: with the user's values, and with a second graph of the same structure
+that bakes in random values of the same shapes. Fresh parameters are mostly zeros, and at zero
+many wrong graphs agree with the model (σ(0) = 0.5 whatever computes the 0); random values do not.
+Only the graph with the user's values is written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ExportError
+from ..frontend.shapes import bind, concrete, keywords
+from .files import refuse_to_overwrite, write_atomic
+
+if TYPE_CHECKING:
+    from ..models import Model
+
+BATCHES = (1, 17)
+#: the random values draw from their own stream of ``seed``, so they are independent of the random inputs
+RANDOM_STREAM = 1
+#: the standard deviation of random vectors and scalars (matrices: 1/sqrt(fan-in), as their inputs add up)
+RANDOM_SCALE = 0.5
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What an export wrote and how closely onnxruntime reproduced the model.
+
+    ``max_abs_error``/``max_rel_error`` are with the user's values; ``random_*`` with random values of
+    the same shapes drawn from ``seed``. ``finite_values``/``random_finite_values`` count the finite
+    values of the model compared within tolerance: 0 means it is NaN or infinite everywhere, so that
+    check shows only that onnxruntime is non-finite in the same places.
+    """
+
+    path: str
+    opset: int
+    ir_version: int
+    nodes: int
+    size_bytes: int
+    max_abs_error: float
+    max_rel_error: float
+    batches: tuple[int, ...]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    seed: int
+    random_max_abs_error: float
+    random_max_rel_error: float
+    finite_values: int
+    random_finite_values: int
+
+    def __str__(self) -> str:
+        yours = _errors(self.max_abs_error, self.max_rel_error, self.finite_values)
+        random = _errors(self.random_max_abs_error, self.random_max_rel_error, self.random_finite_values)
+        return (f"{self.path}: {self.nodes} nodes, opset {self.opset}, {self.size_bytes:,} bytes; onnxruntime "
+                f"matches at batch {', '.join(map(str, self.batches))} with your parameters ({yours}) and with "
+                f"random parameters (seed {self.seed}: {random})")
+
+    def to_json(self) -> dict:
+        """The report as plain data for tools: what to show as written, and every field."""
+        return {"paths": [self.path], **asdict(self)}
+
+
+def _errors(max_abs: float, max_rel: float, finite_values: int) -> str:
+    if finite_values == 0:
+        return "not checked: the model is NaN or infinite everywhere with them"
+    return f"max abs error {max_abs:.2e}, max rel error {max_rel:.2e}"
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The worst errors of one check, and how many finite values of the model it compared."""
+
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    finite_values: int = 0
+
+    def __add__(self, other: Agreement) -> Agreement:
+        return Agreement(max(self.max_abs_error, other.max_abs_error), max(self.max_rel_error, other.max_rel_error),
+                         self.finite_values + other.finite_values)
+
+
+def random_like(arrays: Mapping[str, Any], seed: int, lead: int = 0) -> dict[str, np.ndarray]:
+    """Random float32 arrays of the given arrays' shapes, reproducible from ``seed``.
+
+    Normal draws (distinct, non-zero and of both signs, so zeros hide nothing and a missing relu
+    shows), scaled by 1/sqrt(fan-in) for matrices so activations stay moderate, by ``RANDOM_SCALE``
+    for vectors and scalars. ``lead`` axes in front (posterior draws) are copies, not part of the
+    shape that sets the scale.
+    """
+    rng = np.random.default_rng([seed, RANDOM_STREAM])
+    out = {}
+    for name, array in arrays.items():
+        shape = np.shape(array)
+        own = shape[lead:]
+        scale = 1 / np.sqrt(np.prod(own[1:])) if len(own) >= 2 else RANDOM_SCALE
+        out[name] = (scale * rng.standard_normal(shape)).astype(np.float32)
+    return out
+
+
+def _into_support(values: np.ndarray, support: str) -> np.ndarray:
+    """Random real values moved into a latent's support: a posterior never leaves it, so neither should they."""
+    if support == "positive":
+        return np.abs(values)
+    if support == "unit_interval":
+        return 1 / (1 + np.exp(-values))
+    if support == "simplex":
+        exp = np.exp(values - values.max(axis=-1, keepdims=True))
+        return exp / exp.sum(axis=-1, keepdims=True)
+    return values
+
+
+def random_posterior(model: Model, means: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray],
+                     seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Random means and draws like the given ones, each latent inside the support of its prior."""
+    from ..frontend.distributions import DISTRIBUTIONS
+    from ..frontend.ir import Sampling
+
+    supports = {s.target: DISTRIBUTIONS[s.distribution.family].support for s in model.ir.statements
+                if isinstance(s, Sampling)}
+    random_means, random_draws = random_like(means, seed), random_like(draws, seed, lead=1)
+    return ({k: _into_support(v, supports[k]) for k, v in random_means.items()},
+            {k: _into_support(v, supports[k]) for k, v in random_draws.items()})
+
+
+def _session(model_bytes: bytes):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def compare(label: str, expected: Mapping[str, np.ndarray], got: Mapping[str, np.ndarray], atol: float,
+            rtol: float) -> Agreement:
+    """Where the model is finite, onnxruntime is finite and within tolerance; where it is ±inf, the same.
+
+    Where the model is NaN nothing is compared: runtimes carry NaN differently through reductions
+    (onnxruntime's ReduceMax drops it, JAX's max keeps it), so it says nothing about the graph.
+    """
+    agreement = Agreement()
+    for name, want in expected.items():
+        have = np.asarray(got[name], np.float64)
+        want = np.asarray(want, np.float64)
+        if have.shape != want.shape:
+            raise ExportError(
+                f"{label}: output {name} has shape {have.shape} in onnxruntime, {want.shape} in the model")
+        finite, infinite = np.isfinite(want), np.isinf(want)
+        if not (np.isfinite(have[finite]).all() and np.array_equal(have[infinite], want[infinite])):
+            raise ExportError(f"{label}: output {name} differs from the model: not finite where the model is, "
+                              "or not its infinity")
+        have, want = have[finite], want[finite]
+        error = np.abs(have - want)
+        if not np.all(error <= atol + rtol * np.abs(want)):
+            raise ExportError(f"{label}: output {name} differs from the model by up to {error.max():.3g} "
+                              f"(tolerance {atol} + {rtol}·|value|)")
+        agreement += Agreement(float(error.max(initial=0.0)),
+                               float((error / np.maximum(np.abs(want), 1e-12)).max(initial=0.0)), int(finite.sum()))
+    return agreement
+
+
+def _check_and_serialize(proto) -> bytes:
+    import onnx
+
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except onnx.checker.ValidationError as error:
+        raise ExportError(f"the ONNX graph does not pass onnx.checker: {error}") from None
+    return proto.SerializeToString()
+
+
+def _bound_shapes(model: Model, arrays: Mapping[str, Any], dims: Mapping[str, Any], what: str):
+    bound = bind(model.ir, {n: tuple(np.shape(a)) for n, a in arrays.items()}, keywords(model.ir, dims), what=what)
+    return {name: concrete(shape, bound, name) for name, shape in model.ir.shapes}
+
+
+def _verify_deterministic(model: Model, params: Mapping[str, Any], shapes, label: str, *, opset: int,
+                          ir_version: int, atol: float, rtol: float, seed: int) -> tuple[bytes, Agreement]:
+    """The graph with ``params`` baked in, and how closely it reproduces the JAX function on random inputs."""
+    from ..printers.onnx import print_onnx
+
+    data = _check_and_serialize(print_onnx(model.ir, params, shapes, opset=opset, ir_version=ir_version))
+    session = _session(data)
+    rng = np.random.default_rng(seed)
+    agreement = Agreement()
+    for batch in BATCHES:
+        inputs = {n: rng.uniform(0.1, 1.0, size=(batch, *shapes[n])).astype(np.float32) for n in model.inputs}
+        out = model(params, **inputs)
+        expected = out if isinstance(out, dict) else {model.outputs[0]: out}
+        got = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
+        got = {name: got.get(name, got.get(f"{name}_out")) for name in expected}
+        agreement += compare(f"batch {batch} with {label}", expected, got, atol, rtol)
+    return data, agreement
+
+
+def export_deterministic(model: Model, path, params, *, opset: int, ir_version: int, atol: float, rtol: float,
+                         seed: int, **dims) -> ExportReport:
+    from ..runtime.data import read_parameters
+
+    read_parameters(model.ir, params)
+    shapes = _bound_shapes(model, {p: params[p] for p in model.params}, dims, "parameter")
+    options = dict(opset=opset, ir_version=ir_version, atol=atol, rtol=rtol, seed=seed)
+    data, yours = _verify_deterministic(model, params, shapes, "your parameters", **options)
+    random = random_like({p: params[p] for p in model.params}, seed)
+    _, theirs = _verify_deterministic(model, random, shapes, f"random parameters (seed {seed})", **options)
+    return _write(path, data, opset, ir_version, model.inputs, seed, yours, theirs)
+
+
+def _write(path, data: bytes, opset: int, ir_version: int, inputs, seed: int, yours: Agreement,
+           theirs: Agreement) -> ExportReport:
+    import onnx
+
+    target = write_atomic(path, data)
+    graph = onnx.load_from_string(data).graph
+    return ExportReport(str(target), opset, ir_version, len(graph.node), os.path.getsize(target), yours.max_abs_error,
+                        yours.max_rel_error, BATCHES, tuple(inputs), tuple(o.name for o in graph.output), seed,
+                        theirs.max_abs_error, theirs.max_rel_error, yours.finite_values, theirs.finite_values)
+
+
+def _location_function(model: Model, target: str):
+    """The observed variable's location as a JAX function of (latents, inputs): the reference."""
+    from ..frontend.ir import Assignment, Header, ModelIR, Roles, Sampling
+    from ..printers.jax import print_jax
+    from ..printers.onnx import location
+    from ..runtime import compiler
+
+    ir = model.ir
+    statement = next(s for s in ir.statements if isinstance(s, Sampling) and s.target == target)
+    inputs = tuple(n for n in ir.roles.inputs if n not in ir.roles.observed)
+    name = f"{target}_location"
+    kept = tuple(s for s in ir.statements if not isinstance(s, Sampling))
+    expr = location(statement.distribution)
+    reference = ModelIR(
+        Header(f"{ir.header.name}_reference", inputs, (name,)),
+        (*kept, Assignment(name, expr, statement.span, statement.text)),
+        Roles(inputs, (name,), ir.roles.latents, (), (), (*ir.roles.deterministic, name), ir.roles.constants,
+              ir.roles.dims),
+        (*ir.shapes, (name, ir.shape_of[target])), ir.dim_values)
+    return compiler.load(print_jax(reference), reference.header.name), inputs
+
+
+def _verify_posterior(model: Model, target: str, reference: tuple[Any, tuple[str, ...]],
+                      means: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray], label: str, *,
+                      quantiles: tuple[float, ...], opset: int, ir_version: int, atol: float, rtol: float, seed: int,
+                      **dims) -> tuple[bytes, Agreement]:
+    """The predictive graph with ``means``/``draws`` baked in, and how closely it reproduces the JAX location
+    at the means and NumPy's quantiles of it over the draws (``reference``: the location function and its
+    inputs), on random inputs."""
+    import jax
+
+    from ..printers.onnx import print_onnx_predictive
+
+    function, inputs = reference
+    one_draw = {k: v[0] for k, v in draws.items()}
+    data_axis = model.shapes[target][0]
+    shapes = _bound_shapes(model, one_draw, {**dims, data_axis: BATCHES[-1]}, "latent")
+    proto = print_onnx_predictive(model.ir, target, means, draws, shapes, quantiles=quantiles, opset=opset,
+                                  ir_version=ir_version)
+    data = _check_and_serialize(proto)
+    session = _session(data)
+    rng = np.random.default_rng(seed)
+    agreement = Agreement()
+    for batch in BATCHES:
+        shapes = _bound_shapes(model, one_draw, {**dims, data_axis: batch}, "latent")
+        full = {n: rng.uniform(0.1, 1.0, size=shapes[n]).astype(np.float32) for n in inputs}
+        arguments = [full[n] for n in inputs]
+        per_draw = jax.vmap(lambda p, a=arguments: function(p, *a))(draws)
+        expected = {target: np.asarray(function(means, *arguments))}
+        for q in quantiles:
+            expected[f"{target}_q{round(q * 100):02d}"] = np.quantile(np.asarray(per_draw, np.float64), q, axis=0)
+        got = dict(zip([o.name for o in session.get_outputs()], session.run(None, full)))
+        agreement += compare(f"batch {batch} with {label}", expected, got, atol, rtol)
+    return data, agreement
+
+
+def export_posterior(model: Model, path, posterior, *, quantiles, draws: int, opset: int, ir_version: int,
+                     atol: float, rtol: float, seed: int, **dims) -> ExportReport:
+    observed = model.ir.roles.observed
+    if len(observed) != 1:
+        raise ExportError(f"{model.name} observes {', '.join(observed) or 'nothing'}; export serves one observed "
+                          "variable")
+    target = observed[0]
+    samples = posterior.samples
+    total = next(iter(samples.values())).shape[0]
+    keep = np.unique(np.linspace(0, total - 1, min(draws, total)).round().astype(int))
+    thinned = {k: samples[k][keep] for k in model.latents}
+    means = {k: samples[k].mean(axis=0) for k in model.latents}
+    options = dict(quantiles=quantiles, opset=opset, ir_version=ir_version, atol=atol, rtol=rtol, seed=seed, **dims)
+    reference = _location_function(model, target)
+    data, yours = _verify_posterior(model, target, reference, means, thinned, "your posterior", **options)
+    _, theirs = _verify_posterior(model, target, reference, *random_posterior(model, means, thinned, seed),
+                                  f"random parameters (seed {seed})", **options)
+    return _write(path, data, opset, ir_version, reference[1], seed, yours, theirs)
+
+
+def export_onnx(model: Model, path: str | os.PathLike, fitted, *, opset: int = 17, ir_version: int = 8,
+                quantiles: tuple[float, ...] = (0.05, 0.95), draws: int = 200, atol: float = 1e-4,
+                rtol: float = 1e-3, seed: int = 0, overwrite: bool = False, **dims) -> ExportReport:
+    """Export ``model`` with ``fitted`` (params, or a Posterior) to ``path``; verify before writing.
+
+    An existing file is replaced only with ``overwrite=True``.
+    """
+    from ..runtime.inference.posterior import Posterior
+
+    path = Path(path)
+    refuse_to_overwrite(path, overwrite)
+    if model.kind == "probabilistic":
+        if not isinstance(fitted, Posterior):
+            raise ExportError(f"{model.name} is probabilistic: export it with the Posterior from {model.name}.fit")
+        return export_posterior(model, path, fitted, quantiles=tuple(quantiles), draws=draws, opset=opset,
+                                ir_version=ir_version, atol=atol, rtol=rtol, seed=seed, **dims)
+    return export_deterministic(model, path, fitted, opset=opset, ir_version=ir_version, atol=atol, rtol=rtol,
+                                seed=seed, **dims)

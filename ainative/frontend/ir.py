@@ -1,0 +1,150 @@
+"""The intermediate representation: statements over SymPy expressions, and the shape table.
+
+Two statements are equal when they mean the same: where they were written (span, text) does
+not take part, so the three spellings of a model give equal IRs.
+
+Everything here is an immutable value. The parser builds a ``Cell``; ``shapes.check`` turns it
+into a ``ModelIR`` (products resolved, roles named, every variable's shape known). Every
+printer reads a ``ModelIR`` and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from ..errors import Span
+
+Dim = int | str
+Shape = tuple[Dim, ...]
+
+
+@dataclass(frozen=True)
+class Header:
+    """``NAME(INPUTS) -> OUTPUTS --backend B --latex`` of a ``%%model`` cell."""
+
+    name: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...] = ()
+    backend: str | None = None
+    latex: bool = False
+
+
+@dataclass(frozen=True)
+class Plate:
+    """``for j in 1..J``: the statement holds for each ``j`` from ``start`` to ``stop``."""
+
+    index: str
+    start: Dim
+    stop: Dim
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """``W ∈ ℝ^{H×D}``: the shape of one or more names."""
+
+    names: tuple[str, ...]
+    shape: Shape
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """``Normal(μ, σ)``: a family from ``distributions.DISTRIBUTIONS`` and its arguments by name."""
+
+    family: str
+    args: tuple[tuple[str, sympy.Expr], ...]
+
+    @property
+    def values(self) -> tuple[sympy.Expr, ...]:
+        return tuple(value for _, value in self.args)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """``h = tanh(W x + b)``: a deterministic variable (``indexed``: written ``h_j`` in a plate)."""
+
+    target: str
+    expr: sympy.Expr
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
+    plate: Plate | None = None
+    spans: tuple[tuple[sympy.Basic, Span], ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def exprs(self) -> tuple[sympy.Expr, ...]:
+        return (self.expr,)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """``β ~ Normal(0, 1)``: a random variable, observed when it is an input given data."""
+
+    target: str
+    distribution: Distribution
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
+    plate: Plate | None = None
+    spans: tuple[tuple[sympy.Basic, Span], ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def exprs(self) -> tuple[sympy.Expr, ...]:
+        return self.distribution.values
+
+
+Statement = Declaration | Assignment | Sampling
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What the parser read: the header, the statements in cell order, and the text's lines."""
+
+    header: Header
+    statements: tuple[Statement, ...]
+    lines: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    line_offset: int = field(default=0, compare=False, repr=False)
+
+    def line_text(self, line: int) -> str:
+        """The text of a cell line, numbered as spans number them."""
+        index = line - self.line_offset - 1
+        return self.lines[index] if 0 <= index < len(self.lines) else ""
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What each name is; every tuple in statement order."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    params: tuple[str, ...]
+    latents: tuple[str, ...]
+    observed: tuple[str, ...]
+    deterministic: tuple[str, ...]
+    constants: tuple[tuple[str, sympy.Expr], ...]
+    dims: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelIR:
+    """A checked model: statements with products resolved, roles, and every variable's shape."""
+
+    header: Header
+    statements: tuple[Statement, ...]
+    roles: Roles
+    shapes: tuple[tuple[str, Shape], ...]
+    dim_values: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "probabilistic" if any(isinstance(s, Sampling) for s in self.statements) else "deterministic"
+
+    @property
+    def shape_of(self) -> dict[str, Shape]:
+        return dict(self.shapes)
+
+    @property
+    def constants(self) -> dict[str, sympy.Expr]:
+        return dict(self.roles.constants)

@@ -1,0 +1,377 @@
+"""Spelling: the Unicode, ASCII and LaTeX spellings of the notation become one token stream.
+
+Every spelling decision lives here, so the grammar (``notation.lark``) sees one language:
+``σ``, ``sigma`` and ``\\sigma`` are all ``NAME('sigma')``; ``W₁`` and ``W_{1}`` are ``NAME('W_1')``;
+``ᵀ``, ``^T``, ``'`` and ``^\\top`` are all ``TRANSPOSE``. Token values are canonical names,
+positions are those of the cell text (1-based line and column).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from lark import Token
+
+from ..errors import ModelSyntaxError, Span
+from .distributions import DISTRIBUTIONS
+from .nodes import CONSTANTS, FUNCTIONS
+
+MAX_NESTING = 48
+MAX_TOKENS_PER_STATEMENT = 4000
+
+GREEK = dict(
+    zip(
+        "αβγδεϵζηθϑικλμνξοπρστυφϕχψωΓΔΘΛΞΠΦΨΩ",
+        (
+            "alpha beta gamma delta epsilon epsilon zeta eta theta theta iota kappa lambda mu nu xi "
+            "omicron pi rho sigma tau upsilon phi phi chi psi omega Gamma Delta Theta Lambda Xi Pi "
+            "Phi Psi Omega"
+        ).split(),
+    )
+)
+LATEX_GREEK = set(GREEK.values()) | {"Sigma", "Upsilon"}
+LATEX_VARIANTS = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varsigma": "sigma"}
+LETTERLIKE = {"𝒩": "Normal", "ℓ": "ell"}
+SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼ", "0123456789aeoxhklmnpstij"))
+SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
+ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0305": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0308": "ddot"}
+LATEX_ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
+                 "widetilde": "tilde", "dot": "dot", "ddot": "ddot", "check": "check", "breve": "breve"}
+LATEX_FONTS = {"mathbf", "boldsymbol", "bm", "vec", "mathit", "mathsf", "pmb"}
+LATEX_WORDS = {"mathrm", "operatorname", "text", "textrm", "textit", "mathtt"}
+LATEX_SKIP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+              "quad", "qquad", "displaystyle", "limits"}
+LATEX_TOKENS = {
+    "in": "IN", "sim": "SIM", "times": "TIMES", "cdot": "AT", "odot": "STAR", "circ": "STAR",
+    "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sqrt": "SQRT", "sum": "SUM", "top": "TRANSPOSE",
+    "intercal": "TRANSPOSE", "ldots": "DOTS", "dots": "DOTS", "cdots": "DOTS", "R": "REALS",
+    "mid": "BAR", "div": "SLASH", "ast": "STAR", "leftarrow": "EQ", "coloneqq": "EQ",
+}
+LATEX_NAMES = {"ln": "log", "log": "log", "exp": "exp", "tanh": "tanh", "sin": "sin", "cos": "cos",
+               "max": "max", "min": "min"}
+SYMBOLS = {
+    "+": "PLUS", "-": "MINUS", "−": "MINUS", "*": "STAR", "⊙": "STAR", "∘": "STAR", "/": "SLASH",
+    "÷": "SLASH", "@": "AT", "·": "AT", "⋅": "AT", "(": "LPAR", "[": "LPAR", ")": "RPAR", "]": "RPAR",
+    "{": "LBRACE", "}": "RBRACE", ",": "COMMA", "=": "EQ", "≔": "EQ", "~": "SIM", "∼": "SIM",
+    "∈": "IN", "ℝ": "REALS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "√": "SQRT", "'": "TRANSPOSE",
+    "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
+}
+OPEN, CLOSE = {"LPAR", "LBRACE"}, {"RPAR", "RBRACE"}
+FRIENDLY = {
+    "NAME": "a name", "NUMBER": "a number", "FUNC": "a function", "PLUS": "'+'", "MINUS": "'-'",
+    "STAR": "'*'", "SLASH": "'/'", "AT": "'@'", "POW": "'^'", "TRANSPOSE": "a transpose",
+    "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','", "EQ": "'='",
+    "SIM": "'~'", "IN": "'∈'", "REALS": "'ℝ'", "TIMES": "'×'", "FOR": "'for'", "DOTS": "'..'",
+    "SUM": "'Σ'", "FRAC": "'\\frac'", "SQRT": "'√'", "SUBIDX": "a plate index", "BAR": "'|'",
+    "$END": "the end of the statement",
+}
+
+_SUB_CHARS = "".join(SUBSCRIPTS)
+_MARKS = "\u0300-\u036f′″"
+_SPACE = re.compile(r"[ \t\r\f\u00a0\u2009\u200a\u202f]+|\\[,;:! ]|&")
+_COMMENT = re.compile(r"#[^\n]*")
+_SEP = re.compile(r"\n|;|\\\\")
+_TRANSPOSE = re.compile(r"\^\s*(?:\{\s*(?:T|\\top|⊤)\s*\}|T(?![^\W_])|\\top(?![A-Za-z])|⊤)|\.T(?![^\W_])")
+_SUPERSCRIPT = re.compile(r"⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_NUMBER = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DOTS = re.compile(r"\.\.\.?")
+_POW = re.compile(r"\*\*")
+_ASSIGN = re.compile(r":=|<-")
+_COMMAND = re.compile(r"\\([A-Za-z]+)\s*")
+_BRACED = re.compile(r"\{\s*([^{}]*?)\s*\}")
+_NOT_NAME = _SUB_CHARS + "".join(SUPERSCRIPTS) + "⁻ℝΣᵀ"
+_CORE_WORD = re.compile(rf"[^\W\d_{_NOT_NAME}][^\W_{_NOT_NAME}]*")
+_CORE_LETTER = re.compile(rf"[^\W\d_{_NOT_NAME}]")
+_MARK_RUN = re.compile(rf"[{_MARKS}]+")
+_LATEX_PRIMES = re.compile(r"'+")
+_UNICODE_SUB = re.compile(rf"[{_SUB_CHARS}]+")
+_SUB_WORD = re.compile(r"_(?:\{\s*([^{}]*?)\s*\}|\\([A-Za-z]+)|([^\W_]+))")
+_SUB_LETTER = re.compile(r"_(?:\{\s*([^{}]*?)\s*\}|\\([A-Za-z]+)|([^\W_]))")
+
+
+def _accent_suffix(marks: str) -> str:
+    return "".join(ACCENTS.get(m, "prime" if m in "′″" else "") for m in marks)
+
+
+def _greek_word(core: str) -> str:
+    return LETTERLIKE.get(core) or "".join(GREEK.get(c, c) for c in core)
+
+
+def _subscript_text(text: str) -> str:
+    """Canonical text of a subscript's content: ``{out}``, ``\\alpha`` or ``₁``."""
+    text = text.strip()
+    m = _COMMAND.fullmatch(text)
+    if m and (m.group(1) in LATEX_GREEK or m.group(1) in LATEX_VARIANTS):
+        return LATEX_VARIANTS.get(m.group(1), m.group(1))
+    return "".join(SUBSCRIPTS.get(c, GREEK.get(c, c)) for c in text if c.isalnum())
+
+
+class _Scanner:
+    """One pass over the cell: tokens with cell positions, split into statements."""
+
+    def __init__(self, text: str, latex: bool, line_offset: int):
+        self.text, self.latex, self.offset = text, latex, line_offset
+        self.pos, self.line, self.line_start = 0, 1, 0
+        self.statements: list[list[Token]] = [[]]
+        self.depth = 0
+
+    # positions -------------------------------------------------------------------------
+    def span(self, start: int, end: int) -> Span:
+        return Span(self.line + self.offset, start - self.line_start + 1, end - self.line_start + 1)
+
+    def source_line(self) -> str:
+        end = self.text.find("\n", self.line_start)
+        return self.text[self.line_start : end if end >= 0 else len(self.text)]
+
+    def fail(self, message: str, start: int, end: int) -> ModelSyntaxError:
+        return ModelSyntaxError(message, self.span(start, max(end, start + 1)), self.source_line())
+
+    def emit(self, kind: str, value: str, start: int, end: int) -> None:
+        col = start - self.line_start + 1
+        token = Token(kind, value, start, self.line + self.offset, col, self.line + self.offset,
+                      end - self.line_start + 1, end)
+        if kind in OPEN:
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise self.fail(f"brackets nested more than {MAX_NESTING} deep", start, end)
+        elif kind in CLOSE:
+            self.depth = max(0, self.depth - 1)
+        current = self.statements[-1]
+        if len(current) >= MAX_TOKENS_PER_STATEMENT:
+            raise self.fail(f"statement longer than {MAX_TOKENS_PER_STATEMENT} tokens; split it", start, end)
+        current.append(token)
+
+    def new_statement(self) -> None:
+        if self.statements[-1]:
+            self.statements.append([])
+        self.depth = 0
+
+    # scanning --------------------------------------------------------------------------
+    def run(self) -> list[list[Token]]:
+        text = self.text
+        while self.pos < len(text):
+            self.step(text)
+        return [s for s in self.statements if s]
+
+    def step(self, text: str) -> None:
+        pos = self.pos
+        for pattern in (_SPACE, _COMMENT):
+            m = pattern.match(text, pos)
+            if m:
+                self.pos = m.end()
+                return
+        m = _SEP.match(text, pos)
+        if m:
+            self.new_statement()
+            if m.group() == "\n":
+                self.line += 1
+                self.line_start = m.end()
+            self.pos = m.end()
+            return
+        m = _TRANSPOSE.match(text, pos)
+        if m:
+            return self.take("TRANSPOSE", "T", m.end())
+        m = _SUPERSCRIPT.match(text, pos)
+        if m:
+            self.emit("POW", "^", pos, pos + 1)
+            digits = m.group()
+            if digits.startswith("⁻"):
+                self.emit("MINUS", "-", pos, pos + 1)
+                pos += 1
+            self.emit("NUMBER", "".join(SUPERSCRIPTS[c] for c in text[pos : m.end()]), pos, m.end())
+            self.pos = m.end()
+            return
+        m = _NUMBER.match(text, pos)
+        if m:
+            return self.take("NUMBER", m.group(), m.end())
+        for pattern, kind in ((_DOTS, "DOTS"), (_POW, "POW"), (_ASSIGN, "EQ")):
+            m = pattern.match(text, pos)
+            if m:
+                return self.take(kind, m.group(), m.end())
+        if text[pos] == "\\":
+            return self.command(text, pos)
+        if text[pos] == "'" and self.latex:
+            raise self.fail("a prime must follow a name", pos, pos + 1)
+        kind = SYMBOLS.get(text[pos])
+        if kind:
+            return self.take(kind, "T" if kind == "TRANSPOSE" else text[pos], pos + 1)
+        m = (_CORE_LETTER if self.latex else _CORE_WORD).match(text, pos)
+        if m:
+            name = _greek_word(m.group())
+            return self.name(name, pos, m.end())
+        raise self.fail(f"unexpected character {text[pos]!r}", pos, pos + 1)
+
+    def take(self, kind: str, value: str, end: int) -> None:
+        self.emit(kind, value, self.pos, end)
+        self.pos = end
+
+    def name(self, name: str, start: int, end: int) -> None:
+        """Emit a name after reading what may follow its core: accents, primes, subscripts."""
+        text = self.text
+        while True:
+            m = _MARK_RUN.match(text, end)
+            if m:
+                name += _accent_suffix(m.group())
+                end = m.end()
+                continue
+            if self.latex:
+                m = _LATEX_PRIMES.match(text, end)
+                if m:
+                    name += "prime" * len(m.group())
+                    end = m.end()
+                    continue
+            m = _UNICODE_SUB.match(text, end)
+            if m:
+                name += "_" + _subscript_text(m.group())
+                end = m.end()
+                continue
+            m = (_SUB_LETTER if self.latex else _SUB_WORD).match(text, end)
+            if m:
+                sub = _subscript_text(m.group(1) or (m.group(2) and "\\" + m.group(2)) or m.group(3))
+                if not sub:
+                    raise self.fail("empty subscript", end, m.end())
+                name += "_" + sub
+                end = m.end()
+                continue
+            break
+        self.emit("NAME", name, start, end)
+        self.pos = end
+
+    def braced(self, start: int) -> tuple[str, int]:
+        m = _BRACED.match(self.text, start)
+        if not m:
+            raise self.fail("expected {…} after this command", start, start + 1)
+        return m.group(1), m.end()
+
+    def command(self, text: str, pos: int) -> None:
+        m = _COMMAND.match(text, pos)
+        if not m:
+            raise self.fail("a LaTeX command needs letters after its backslash", pos, pos + 2)
+        cmd, after = m.group(1), m.end()
+        word_end = pos + 1 + len(cmd)
+        if cmd in LATEX_SKIP:
+            self.pos = after + (cmd in ("left", "right") and text[after : after + 1] == ".")
+            return
+        if cmd in LATEX_TOKENS:
+            return self.take(LATEX_TOKENS[cmd], cmd, word_end)
+        if cmd in LATEX_NAMES:
+            return self.name(LATEX_NAMES[cmd], pos, word_end)
+        if cmd in LATEX_GREEK or cmd in LATEX_VARIANTS:
+            return self.name(LATEX_VARIANTS.get(cmd, cmd), pos, word_end)
+        if cmd == "mathbb":
+            arg, end = self.braced(after)
+            if arg not in ("R",):
+                raise self.fail(f"only \\mathbb{{R}} is a space here, not \\mathbb{{{arg}}}", pos, end)
+            return self.take("REALS", "R", end)
+        if cmd == "mathcal":
+            arg, end = self.braced(after)
+            return self.name("Normal" if arg == "N" else arg, pos, end)
+        if cmd in LATEX_WORDS:
+            arg, end = self.braced(after)
+            word = arg.replace("\\_", "_").replace(" ", "")
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word):
+                raise self.fail(f"\\{cmd}{{{arg}}} is not a name", pos, end)
+            if word in ("for", "in"):
+                return self.take(word.upper(), word, end)
+            return self.name(word, pos, end)
+        if cmd in LATEX_FONTS or cmd in LATEX_ACCENTS:
+            arg, end = self.braced(after)
+            inner = _COMMAND.fullmatch(arg)
+            if inner and (inner.group(1) in LATEX_GREEK or inner.group(1) in LATEX_VARIANTS):
+                base = LATEX_VARIANTS.get(inner.group(1), inner.group(1))
+            elif re.fullmatch(r"[^\W\d_][^\W_]*", arg):
+                base = _greek_word(arg)
+            else:
+                raise self.fail(f"\\{cmd}{{{arg}}} is not a name", pos, end)
+            return self.name(base + LATEX_ACCENTS.get(cmd, ""), pos, end)
+        raise self.fail(f"unknown LaTeX command \\{cmd}", pos, word_end)
+
+
+def tokenize(text: str, *, latex: bool = False, line_offset: int = 0) -> list[list[Token]]:
+    """Cell text → statements, each a list of tokens (comments and spacing dropped)."""
+    return _Scanner(text, latex, line_offset).run()
+
+
+def defined_names(statement: Sequence[Token]) -> list[str]:
+    """Names a statement defines or declares: the names before its first ``=``, ``~`` or ``∈``."""
+    names = []
+    for token in statement:
+        if token.type in ("EQ", "SIM", "IN") or (token.type == "NAME" and token.value == "in"):
+            return names
+        if token.type == "NAME":
+            names.append(token.value)
+        elif token.type != "COMMA":
+            return []
+    return []
+
+
+def _plate_index(statement: Sequence[Token]) -> str | None:
+    """The index of a trailing plate (``for j in 1..J`` or LaTeX's ``, j = 1..J``), if any."""
+    for i, token in enumerate(statement):
+        is_for = token.type == "FOR" or (token.type == "NAME" and token.value == "for")
+        if is_for and i + 1 < len(statement):
+            return statement[i + 1].value
+    depth = 0
+    for i, token in enumerate(statement):
+        depth += token.type in OPEN
+        depth -= token.type in CLOSE
+        if (
+            depth == 0 and token.type == "COMMA" and i + 3 < len(statement)
+            and statement[i + 1].type == "NAME" and statement[i + 2].type == "EQ"
+            and any(t.type == "DOTS" for t in statement[i + 3 :])
+        ):
+            return statement[i + 1].value
+    return None
+
+
+def _retype(token: Token, kind: str, value: str | None = None) -> Token:
+    return Token.new_borrow_pos(kind, token.value if value is None else value, token)
+
+
+def _split_index(token: Token, index: str) -> Iterable[Token]:
+    base = token.value[: -len(index) - 1]
+    yield Token(
+        "NAME", base, token.start_pos, token.line, token.column, token.end_line,
+        token.end_column - len(index) - 1, token.end_pos,
+    )
+    yield Token(
+        "SUBIDX", index, token.start_pos, token.line, token.end_column - len(index),
+        token.end_line, token.end_column, token.end_pos,
+    )
+
+
+def resolve(statement: Sequence[Token], variables: frozenset[str]) -> list[Token]:
+    """Give context-dependent tokens their final type.
+
+    ``in``/``for`` become keywords; ``R`` after ``in`` is ℝ; a name is a function when the
+    notation knows it (or it touches a ``(`` and is no model variable); ``σ(`` is the sigmoid
+    unless σ is a variable; ``η_j`` inside a plate over ``j`` is ``η`` indexed by ``j``.
+    """
+    index = _plate_index(statement)
+    out: list[Token] = []
+    for i, token in enumerate(statement):
+        nxt = statement[i + 1] if i + 1 < len(statement) else None
+        if token.type != "NAME":
+            out.append(token)
+            continue
+        value = token.value
+        touching_paren = nxt is not None and nxt.type == "LPAR" and nxt.start_pos == token.end_pos
+        before_paren = nxt is not None and nxt.type == "LPAR"
+        if value in ("in", "for"):
+            out.append(_retype(token, value.upper()))
+        elif value == "R" and out and out[-1].type == "IN":
+            out.append(_retype(token, "REALS"))
+        elif value in variables:
+            out.append(token)
+        elif index and value.endswith("_" + index) and len(value) > len(index) + 1:
+            out.extend(_split_index(token, index))
+        elif value == "sigma" and before_paren:
+            out.append(_retype(token, "FUNC", "sigmoid"))
+        elif (value in FUNCTIONS or value in DISTRIBUTIONS) and before_paren:
+            out.append(_retype(token, "FUNC"))
+        elif touching_paren and value not in CONSTANTS:
+            out.append(_retype(token, "FUNC"))
+        else:
+            out.append(token)
+    return out

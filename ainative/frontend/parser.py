@@ -1,0 +1,428 @@
+"""Cell text → ``Cell``: the lark grammar over the lexer's tokens, building SymPy directly.
+
+Nothing here evaluates text: names become ``Symbol``s, numbers become SymPy numbers, and every
+operator becomes a SymPy node with ``evaluate=False`` so the IR is exactly what was written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import NamedTuple
+
+import sympy
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
+
+from ..errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownNameError
+from . import lexer
+from .distributions import DISTRIBUTIONS, violates
+from .ir import Assignment, Cell, Declaration, Distribution, Header, Plate, Sampling
+from .nodes import CONSTANTS, FUNCTIONS, Element, MatrixProduct, ReduceSum, Transposed
+
+FLOAT32_MAX = 3.4e38
+MAX_DEPTH = 300
+BACKENDS = ("jax", "pyro", "numpyro")
+
+
+class _TokenList(Lexer):
+    """Hands lark the tokens ``lexer.py`` already made."""
+
+    def __init__(self, conf):
+        pass
+
+    def lex(self, tokens):
+        yield from tokens
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> Lark:
+    text = resources.files(__package__).joinpath("notation.lark").read_text(encoding="utf-8")
+    return Lark(text, parser="lalr", lexer=_TokenList, maybe_placeholders=False)
+
+
+class Located(NamedTuple):
+    """An expression and the columns it spans on its statement's line."""
+
+    expr: sympy.Basic
+    column: int
+    end_column: int
+
+
+def _span_of(items) -> tuple[int, int]:
+    columns = [(i.column, i.end_column) for i in items if isinstance(i, (Token, Located))]
+    return min(c for c, _ in columns), max(e for _, e in columns)
+
+
+def _flat(kind, parts):
+    args = []
+    for part in parts:
+        args.extend(part.args if isinstance(part, kind) else (part,))
+    return kind(*args, evaluate=False)
+
+
+def _quotient(a, b):
+    inverse = sympy.Pow(b, -1, evaluate=False)
+    return inverse if a == 1 else sympy.Mul(a, inverse, evaluate=False)
+
+
+@v_args(inline=True)
+class _Builder(Transformer):
+    """Tree → SymPy, remembering the columns of each sub-expression for error messages."""
+
+    def __init__(self, variables: frozenset[str], line: int, source_line: str):
+        super().__init__()
+        self.variables, self.line, self.source_line = variables, line, source_line
+        self.spans: dict[sympy.Basic, Span] = {}
+
+    # helpers -----------------------------------------------------------------------------
+    def fail(self, cls, message: str, column: int, end_column: int) -> ModelError:
+        return cls(message, Span(self.line, column, end_column), self.source_line)
+
+    def located(self, expr, *items) -> Located:
+        column, end = _span_of(items)
+        self.spans.setdefault(expr, Span(self.line, column, end))
+        return Located(expr, column, end)
+
+    # atoms -------------------------------------------------------------------------------
+    def name(self, token):
+        value = token.value
+        if value in CONSTANTS and value not in self.variables:
+            return self.located(CONSTANTS[value], token)
+        return self.located(sympy.Symbol(value), token)
+
+    def element(self, name, index):
+        return self.located(Element(sympy.Symbol(name.value), sympy.Symbol(index.value)), name, index)
+
+    def number(self, token):
+        text = token.value
+        if float(text) > FLOAT32_MAX:
+            shown = text if len(text) <= 20 else text[:17] + "..."
+            raise self.fail(ModelSyntaxError, f"{shown} is too large for float32", token.column, token.end_column)
+        value = sympy.Integer(text) if text.isdigit() else sympy.Float(text)
+        return self.located(value, token)
+
+    def group(self, left, inner, right):
+        return Located(inner.expr, left.column, right.end_column)
+
+    def call(self, func, left, args, right):
+        name = func.value
+        if name in DISTRIBUTIONS:
+            raise self.fail(ModelSyntaxError, f"{name} is a distribution: use it on the right of '~'",
+                            func.column, right.end_column)
+        if name not in FUNCTIONS:
+            raise self.fail(UnknownNameError, f"unknown function {name!r}{_suggest(name, FUNCTIONS)}",
+                            func.column, func.end_column)
+        arities, build = FUNCTIONS[name]
+        if any(key is not None for key, _ in args):
+            raise self.fail(ModelSyntaxError, f"{name}() takes no keyword arguments", func.column, right.end_column)
+        if len(args) not in arities:
+            wanted = " or ".join(str(a) for a in arities)
+            raise self.fail(ModelSyntaxError, f"{name}() takes {wanted} argument(s), got {len(args)}",
+                            func.column, right.end_column)
+        return self.located(build(*(value.expr for _, value in args)), func, right)
+
+    def args(self, *items):
+        return [item for item in items if not isinstance(item, Token)]
+
+    def arg(self, *items):
+        if len(items) == 1:
+            return (None, items[0])
+        key, _, value = items
+        return (key.value, value)
+
+    # operators ---------------------------------------------------------------------------
+    def add(self, a, _, b):
+        return self.located(_flat(sympy.Add, (a.expr, b.expr)), a, b)
+
+    def sub(self, a, _, b):
+        return self.located(_flat(sympy.Add, (a.expr, sympy.Mul(-1, b.expr, evaluate=False))), a, b)
+
+    def hadamard(self, a, _, b):
+        return self.located(_flat(sympy.Mul, (a.expr, b.expr)), a, b)
+
+    def div(self, a, _, b):
+        return self.located(_quotient(a.expr, b.expr), a, b)
+
+    def frac(self, token, a, b):
+        return self.located(_quotient(a.expr, b.expr), token, b)
+
+    def matmul(self, a, _, b):
+        return self.located(MatrixProduct(a.expr, b.expr), a, b)
+
+    def juxtapose(self, a, b):
+        return self.located(MatrixProduct(a.expr, b.expr), a, b)
+
+    def neg(self, token, a):
+        expr = -a.expr if a.expr.is_Number else sympy.Mul(-1, a.expr, evaluate=False)
+        return self.located(expr, token, a)
+
+    def pos(self, token, a):
+        return Located(a.expr, token.column, a.end_column)
+
+    def reduce_sum(self, token, a):
+        return self.located(ReduceSum(a.expr), token, a)
+
+    def pow(self, base, _, exponent):
+        return self.located(sympy.Pow(base.expr, exponent.expr, evaluate=False), base, exponent)
+
+    def transpose(self, a, token):
+        return self.located(Transposed(a.expr), a, token)
+
+    def sqrt(self, token, a):
+        return self.located(sympy.Pow(a.expr, sympy.S.Half, evaluate=False), token, a)
+
+    # statements --------------------------------------------------------------------------
+    def dim(self, token):
+        if token.type == "NAME":
+            return token.value
+        if not token.value.isdigit() or int(token.value) < 1:
+            raise self.fail(ShapeError, f"a dimension is a name or a positive integer, not {token.value}",
+                            token.column, token.end_column)
+        return int(token.value)
+
+    def dimlist(self, *items):
+        return tuple(i for i in items if not isinstance(i, Token))
+
+    def dims(self, _, dimlist, __):
+        return dimlist
+
+    def declaration(self, *items):
+        names = tuple(t.value for t in items if isinstance(t, Token) and t.type == "NAME")
+        shape = items[-1] if not isinstance(items[-1], Token) else ()
+        return ("declaration", names, shape if isinstance(shape, tuple) else (shape,))
+
+    def bound(self, token):
+        return (int(token.value) if token.type == "NUMBER" else token.value, token)
+
+    def plate(self, *items):
+        first = items[0]
+        index = items[1].value
+        (start, start_token), (stop, stop_token) = items[3], items[5]
+        span = Span(self.line, first.column, stop_token.end_column)
+        if start != 1:
+            raise self.fail(ModelSyntaxError, f"plates count from 1: write {index} in 1..{stop}",
+                            start_token.column, start_token.end_column)
+        return Plate(index, start, stop, span)
+
+    def target(self, name, index=None):
+        return (name, index)
+
+    def assignment(self, target, _, value, plate=None):
+        return ("assignment", target, value, plate)
+
+    def sampling(self, target, _, func, left, args, right, plate=None):
+        family = func.value
+        if family not in DISTRIBUTIONS:
+            raise self.fail(UnknownNameError, f"unknown distribution {family!r}{_suggest(family, DISTRIBUTIONS)}",
+                            func.column, func.end_column)
+        spec = DISTRIBUTIONS[family]
+        named, seen_keyword = [], False
+        for position, (key, value) in enumerate(args):
+            if key is None:
+                if seen_keyword:
+                    raise self.fail(ModelSyntaxError, "positional argument after a keyword", value.column,
+                                    value.end_column)
+                if position >= len(spec.params):
+                    raise self.fail(ModelSyntaxError, f"{family} takes at most {len(spec.params)} arguments "
+                                    f"({', '.join(spec.params)})", value.column, value.end_column)
+                key = spec.params[position]
+            else:
+                seen_keyword = True
+                if key not in spec.params:
+                    raise self.fail(ModelSyntaxError, f"{family} has no parameter {key!r}; its parameters are "
+                                    f"{', '.join(spec.params)}", value.column, value.end_column)
+            if value.expr.is_number and value.expr.is_real:
+                problem = violates(key, float(value.expr))
+                if problem:
+                    written = self.source_line[value.column - 1 : value.end_column - 1]
+                    raise self.fail(ModelSyntaxError, f"{family}: {problem}, not {written}", value.column,
+                                    value.end_column)
+            named.append((key, value.expr))
+        keys = [k for k, _ in named]
+        if len(set(keys)) != len(keys):
+            raise self.fail(ModelSyntaxError, f"{family} got a parameter twice", func.column, right.end_column)
+        if not _complete(spec, keys):
+            raise self.fail(ModelSyntaxError, f"{family} needs {', '.join(spec.params[: spec.required])}",
+                            func.column, right.end_column)
+        return ("sampling", target, Distribution(family, tuple(named)), plate)
+
+
+def _complete(spec, keys) -> bool:
+    if spec.name in ("Bernoulli", "Categorical"):
+        return len(keys) == 1
+    if spec.name == "Binomial":
+        return "total_count" in keys and len(keys) == 2
+    return all(p in keys for p in spec.params[: spec.required])
+
+
+def _suggest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+_EXPRESSION_STARTS = {"NAME", "NUMBER", "FUNC", "LPAR", "LBRACE", "MINUS", "SUM", "FRAC", "SQRT"}
+
+
+def _expected(expected: set[str]) -> str:
+    if _EXPRESSION_STARTS & expected:
+        return "an expression"
+    words = sorted(lexer.FRIENDLY.get(e, e) for e in expected)
+    return ", ".join(words[:5]) if words else "something else"
+
+
+def _statement_error(error: UnexpectedInput, tokens: list[Token], source_line: str, line: int) -> ModelSyntaxError:
+    token = getattr(error, "token", None)
+    if token is None or token.type == "$END":
+        last = tokens[-1]
+        where = Span(line, last.end_column, last.end_column + 1)
+        what = "the statement ends too early"
+    else:
+        where = Span(line, token.column, token.end_column)
+        text = source_line[token.column - 1 : token.end_column - 1]
+        if token.type in ("RPAR", "RBRACE"):
+            return ModelSyntaxError(f"unmatched {text!r}", where, source_line)
+        what = f"unexpected {text!r}"
+    expected = _expected(set(getattr(error, "expected", ()) or ()))
+    return ModelSyntaxError(f"{what}; expected {expected}", where, source_line)
+
+
+def _source_lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
+    """Read a cell body (statements) into a ``Cell`` of SymPy expressions."""
+    if not isinstance(text, str):
+        raise TypeError(f"cell text must be a string, not {type(text).__name__}")
+    lines = _source_lines(text)
+    raw = lexer.tokenize(text, latex=header.latex, line_offset=line_offset)
+    variables = set(header.inputs)
+    for statement in raw:
+        index = lexer._plate_index(statement)
+        for name in lexer.defined_names(statement):
+            variables.add(name[: -len(index) - 1] if index and name.endswith("_" + index) else name)
+    variables = frozenset(variables)
+    statements = []
+    for tokens in raw:
+        line = tokens[0].line
+        source_line = lines[line - line_offset - 1]
+        statements.append(_statement(lexer.resolve(tokens, variables), variables, line, source_line))
+    return Cell(header, tuple(statements), tuple(lines), line_offset)
+
+
+def _depth(tree) -> int:
+    """How deep a parse tree goes, counted without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in getattr(node, "children", ()) if hasattr(child, "children"))
+    return deepest
+
+
+def _statement(tokens: list[Token], variables: frozenset[str], line: int, source_line: str):
+    try:
+        tree = _grammar().parse(tokens)
+    except UnexpectedToken as error:
+        raise _statement_error(error, tokens, source_line, line) from None
+    except UnexpectedInput as error:
+        raise _statement_error(error, tokens, source_line, line) from None
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        raise ModelSyntaxError(f"expression nested {depth} levels deep (at most {MAX_DEPTH}); split it into "
+                               "several statements", Span(line, tokens[0].column, tokens[-1].end_column), source_line)
+    builder = _Builder(variables, line, source_line)
+    try:
+        kind, *rest = builder.transform(tree)
+    except Exception as error:
+        inner = getattr(error, "orig_exc", error)
+        if isinstance(inner, ModelError):
+            raise inner from None
+        raise
+    span = Span(line, tokens[0].column, tokens[-1].end_column)
+    text = source_line[span.column - 1 : span.end_column - 1]
+    spans = tuple(builder.spans.items())
+    if kind == "declaration":
+        names, shape = rest
+        return Declaration(names, shape, span, text)
+    (name_token, index_token), body, plate = rest
+    target = name_token.value
+    if plate is not None and index_token is None:
+        raise ModelSyntaxError(
+            f"a statement over a plate defines an indexed variable: write {target}_{plate.index}",
+            Span(line, name_token.column, name_token.end_column), source_line)
+    if kind == "assignment":
+        return Assignment(target, body.expr, span, text, plate, spans)
+    return Sampling(target, body, span, text, plate, spans)
+
+
+_HEADER = re.compile(
+    r"^\s*(?P<name>[^\s(]+)\s*\((?P<inputs>[^()]*)\)\s*(?:(?:->|→)\s*(?P<outputs>.*?))?\s*(?P<options>(?:--\S.*)?)$"
+)
+
+
+def _header_names(text: str, what: str, full: str) -> tuple[str, ...]:
+    names = []
+    for part in re.split(r"[,\s]+", text.strip()):
+        if not part:
+            continue
+        try:
+            statements = lexer.tokenize(part)
+        except ModelSyntaxError:
+            statements = []
+        if len(statements) != 1 or len(statements[0]) != 1 or statements[0][0].type != "NAME":
+            column = full.find(part) + 1
+            raise ModelSyntaxError(f"{part!r} is not a valid {what} name", Span(1, column, column + len(part)), full)
+        names.append(statements[0][0].value)
+    return tuple(names)
+
+
+def parse_header(text: str) -> Header:
+    """``NAME(INPUTS) [-> OUTPUTS] [--backend B] [--latex]`` → ``Header``."""
+    full = text
+    text = text.strip()
+    if text.startswith("%%model"):
+        text = text[len("%%model") :]
+    m = _HEADER.match(text)
+    if not m:
+        raise ModelSyntaxError("the header should read NAME(INPUTS) -> OUTPUTS, e.g. mlp(x) -> y",
+                               Span(1, 1, len(full) + 1), full)
+    name = m.group("name")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        column = full.find(name) + 1
+        raise ModelSyntaxError(f"{name!r} is not a valid model name (use letters, digits and _)",
+                               Span(1, column, column + len(name)), full)
+    inputs = _header_names(m.group("inputs"), "input", full)
+    outputs = _header_names(m.group("outputs") or "", "output", full)
+    backend, latex = None, False
+    options = m.group("options").split()
+    i = 0
+    while i < len(options):
+        option = options[i]
+        if option == "--latex":
+            latex = True
+        elif option == "--backend" and i + 1 < len(options) and options[i + 1] in BACKENDS:
+            backend = options[i + 1]
+            i += 1
+        elif option.startswith("--backend=") and option.split("=", 1)[1] in BACKENDS:
+            backend = option.split("=", 1)[1]
+        else:
+            column = full.find(option) + 1
+            raise ModelSyntaxError(f"unknown option {option!r}; options are --backend jax|pyro|numpyro and --latex",
+                                   Span(1, column, column + len(option)), full)
+        i += 1
+    if len(set(inputs)) != len(inputs):
+        raise ModelSyntaxError("an input is listed twice", Span(1, 1, len(full) + 1), full)
+    return Header(name, inputs, outputs, backend, latex)
+
+
+def split_cell(text: str) -> tuple[str | None, str, int]:
+    """Split ``%%model HEADER`` off the first line of a cell, if it is there."""
+    first, _, rest = text.lstrip("\n").partition("\n")
+    if first.strip().startswith("%%model"):
+        return first, rest, 1 + (len(text) - len(text.lstrip("\n")))
+    return None, text, 0

@@ -1,0 +1,124 @@
+"""What each name in a model is: input, constant, parameter, latent, observed, deterministic, dimension.
+
+The notation's rules: in a deterministic model every free symbol that is not an input or a constant
+is a trainable parameter; in a probabilistic model it must be an input, a constant or have a
+``~`` statement. Variables are defined before they are used; declarations may come anywhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import sympy
+
+from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
+from .ir import Assignment, Cell, Declaration, Roles, Sampling
+from .nodes import Element
+
+
+def _span_of(statement, symbol: sympy.Symbol) -> Span:
+    for expr, span in statement.spans:
+        if expr == symbol or (isinstance(expr, Element) and expr.args[0] == symbol):
+            return span
+    return statement.span
+
+
+def _free_names(statement) -> list[tuple[str, sympy.Symbol]]:
+    """Names used on a statement's right side, in order of appearance, with the plate index left out."""
+    names: dict[str, sympy.Symbol] = {}
+    for expr in statement.exprs:
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, Element):
+                names.setdefault(node.args[0].name, node.args[0])
+            elif isinstance(node, sympy.Symbol):
+                names.setdefault(node.name, node)
+    index = statement.plate.index if statement.plate else None
+    return [(n, s) for n, s in names.items() if n != index]
+
+
+def _is_constant(statement) -> bool:
+    return isinstance(statement, Assignment) and statement.plate is None and statement.expr.is_number
+
+
+def assign_roles(cell: Cell) -> Roles:
+    """Name the role of every variable of a cell, or raise a located error."""
+    header = cell.header
+    inputs = header.inputs
+    defined: dict[str, object] = {}
+    dims: dict[str, None] = {}
+    constants: dict[str, sympy.Expr] = {}
+    for statement in cell.statements:
+        if isinstance(statement, Declaration):
+            dims.update((d, None) for d in statement.shape if isinstance(d, str))
+            continue
+        if statement.plate is not None and isinstance(statement.plate.stop, str):
+            dims[statement.plate.stop] = None
+        target = statement.target
+        if target in defined:
+            raise ModelSyntaxError(
+                f"{target} is defined twice (first on line {defined[target].span.line})",
+                statement.span, cell.line_text(statement.span.line))
+        if isinstance(statement, Assignment) and target in inputs:
+            raise ModelSyntaxError(f"{target} is an input: it gets data, it cannot also be defined with '='",
+                                   statement.span, cell.line_text(statement.span.line))
+        defined[target] = statement
+        if _is_constant(statement):
+            constants[target] = statement.expr
+    probabilistic = any(isinstance(s, Sampling) for s in cell.statements)
+    params: dict[str, None] = {}
+    seen: set[str] = set(inputs) | set(constants)
+    for statement in cell.statements:
+        if isinstance(statement, Declaration) or _is_constant(statement):
+            continue
+        for name, symbol in _free_names(statement):
+            if name in seen or name in params:
+                continue
+            span = _span_of(statement, symbol)
+            line = cell.line_text(span.line)
+            if name in defined:
+                raise ModelSyntaxError(
+                    f"{name} is used before it is defined on line {defined[name].span.line}", span, line)
+            if name in dims:
+                raise ShapeError(f"{name} is a dimension; bind it to a number (e.g. {name} = 10) to use it as a value",
+                                 span, line)
+            if probabilistic:
+                known = sorted(seen | set(defined))
+                close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+                hint = f"; did you mean {' or '.join(close)}?" if close else ""
+                raise UnknownNameError(
+                    f"{name} is not an input, a constant, or given a distribution with '~'{hint}", span, line)
+            params[name] = None
+        seen.add(statement.target)
+    for name in dims:
+        if name in defined and name not in constants:
+            statement = defined[name]
+            raise ShapeError(f"{name} is used as a dimension, so it must be a constant integer",
+                             statement.span, cell.line_text(statement.span.line))
+        if name in inputs:
+            raise ShapeError(f"{name} is both an input and a dimension", None)
+    outputs = header.outputs or _last_target(cell)
+    for name in outputs:
+        if name not in defined and name not in params and name not in inputs:
+            known = sorted(set(defined) | set(params) | set(inputs))
+            close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            raise UnknownNameError(f"output {name} is not defined in the cell{hint}")
+    samplings = [s for s in cell.statements if isinstance(s, Sampling)]
+    return Roles(
+        inputs=inputs,
+        outputs=outputs,
+        params=tuple(params),
+        latents=tuple(s.target for s in samplings if s.target not in inputs),
+        observed=tuple(s.target for s in samplings if s.target in inputs),
+        deterministic=tuple(
+            s.target for s in cell.statements if isinstance(s, Assignment) and s.target not in constants),
+        constants=tuple(constants.items()),
+        dims=tuple(dims),
+    )
+
+
+def _last_target(cell: Cell) -> tuple[str, ...]:
+    for statement in reversed(cell.statements):
+        if isinstance(statement, (Assignment, Sampling)):
+            return (statement.target,)
+    raise ModelSyntaxError("the cell defines nothing: write at least one '=' or '~' statement")

@@ -1,0 +1,1 @@
+"""Running what the printers produce: compiling it, reading arrays in, training and inference."""

@@ -1,0 +1,75 @@
+"""Running generated NumPyro models: NUTS, SVI with an autoguide, prior and posterior predictive."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _numpy(values: dict) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in values.items()}
+
+
+def device(name: str | None):
+    """A JAX device by name (``"cpu:0"``), or a ModelError naming the ones that exist."""
+    import jax
+
+    from ...errors import ModelError
+
+    if name is None:
+        return None
+    for candidate in jax.devices():
+        if str(candidate) == name:
+            return candidate
+    raise ModelError(f"no JAX device {name!r}; JAX sees {', '.join(str(d) for d in jax.devices())}")
+
+
+def to_native(array: np.ndarray | None, integer: bool = False, place=None):
+    import jax
+    import jax.numpy as jnp
+
+    if array is None:
+        return None
+    value = jnp.asarray(array.astype(np.int32) if integer else array)
+    return jax.device_put(value, place) if place is not None else value
+
+
+def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, progress):
+    import jax
+    from numpyro.infer import MCMC, NUTS
+
+    method = "parallel" if jax.local_device_count() >= num_chains else "sequential"
+    mcmc = MCMC(NUTS(fn), num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+                chain_method=method, progress_bar=progress)
+    mcmc.run(jax.random.key(seed), *args, **kwargs)
+    chains = _numpy(mcmc.get_samples(group_by_chain=True))
+    return {k: v for k, v in chains.items() if k in sites}
+
+
+def svi(fn, args, kwargs, *, sites, steps, lr, num_samples, seed, progress):
+    import jax
+    import numpyro
+    from numpyro.infer import SVI, Predictive, Trace_ELBO
+    from numpyro.infer.autoguide import AutoNormal
+    from numpyro.infer.initialization import init_to_uniform
+
+    guide = AutoNormal(fn, init_loc_fn=init_to_uniform)
+    engine = SVI(fn, guide, numpyro.optim.Adam(lr), Trace_ELBO())
+    train, draw = jax.random.split(jax.random.key(seed))
+    result = engine.run(train, steps, *args, progress_bar=progress, **kwargs)
+    run = Predictive(fn, guide=guide, params=result.params, num_samples=num_samples, return_sites=list(sites))
+    return {k: v[None] for k, v in _numpy(run(draw, *args, **kwargs)).items()}, np.asarray(result.losses)
+
+
+def prior(fn, args, kwargs, *, num_samples, seed):
+    import jax
+    from numpyro.infer import Predictive
+
+    return _numpy(Predictive(fn, num_samples=num_samples)(jax.random.key(seed), *args, **kwargs))
+
+
+def predictive(fn, samples, args, kwargs, *, seed, sites=None):
+    import jax
+    from numpyro.infer import Predictive
+
+    run = Predictive(fn, posterior_samples=samples, return_sites=list(sites) if sites else None)
+    return _numpy(run(jax.random.key(seed), *args, **kwargs))

@@ -1,0 +1,200 @@
+"""Training a deterministic model: minibatch gradient descent on the mean of a loss output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from ..errors import DataError, ShapeError
+from ..frontend.shapes import bind, format_shape
+from .data import batch_shape, read_inputs, read_parameters
+
+if TYPE_CHECKING:
+    from ..models import Model
+
+
+class FitResult(NamedTuple):
+    """Trained parameters and the loss at every step (``params, history = m.fit(...)``)."""
+
+    params: dict
+    history: np.ndarray
+
+
+def _loss_output(model: Model, loss: str | None) -> str:
+    scalars = [o for o in model.outputs if model.shapes.get(o, ()) == ()]
+    if loss is None:
+        if not scalars:
+            shapes = ", ".join(f"{o} {format_shape(model.shapes.get(o, ()))}" for o in model.outputs)
+            raise ShapeError(f"a loss is a scalar output per example, and {model.name} has none ({shapes})")
+        if len(scalars) > 1:
+            raise ShapeError(f"pass loss=<output name>: {model.name} has scalar outputs {', '.join(scalars)}")
+        return scalars[0]
+    if loss not in model.outputs:
+        raise ShapeError(f"loss {loss!r} is not an output of {model.name} (outputs: {', '.join(model.outputs)})")
+    if loss not in scalars:
+        raise ShapeError(f"loss {loss} has shape {format_shape(model.shapes[loss])} per example; "
+                         "it must be a scalar (write e.g. L = Σ ...)")
+    return loss
+
+
+def _mesh(devices, mesh):
+    """A one-axis data mesh over ``devices``, or the mesh given; None for single-device training."""
+    if mesh is not None:
+        return mesh
+    if devices is None:
+        return None
+    from jax.sharding import Mesh
+
+    devices = list(devices)
+    if not devices:
+        raise DataError("devices is empty: pass jax.devices() or a list of them")
+    return Mesh(np.array(devices), ("data",))
+
+
+def fit(
+    model: Model,
+    params: Mapping[str, Any],
+    data: Mapping[str, Any],
+    loss: str | None = None,
+    *,
+    steps: int = 1000,
+    batch_size: int | None = None,
+    optimizer: Any = None,
+    freeze: Sequence[str] = (),
+    devices: Sequence[Any] | None = None,
+    mesh: Any = None,
+    proximal_mu: float = 0.0,
+    anchor: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> FitResult:
+    """Minimise the mean over examples of output ``loss``, with an ``optax`` optimizer.
+
+    Parameters named in ``freeze`` get no updates (fine-tuning the rest of a transferred model).
+    With ``devices`` (or a ``jax.sharding.Mesh``), training is data-parallel: each batch is split
+    over the devices along the mesh's first axis, parameters are replicated, and XLA all-reduces
+    the gradients; the batch size must be a multiple of the number of devices. ``proximal_mu`` adds
+    ``proximal_mu / 2 · ‖params − anchor‖²`` to the loss (FedProx: a client stays near the global
+    model ``anchor``, by default the starting params). The compiled step is reused across calls
+    with the same model, loss and optimizer object.
+    """
+    import jax
+    import jax.numpy as jnp
+    from tqdm.auto import tqdm
+
+    ir = model.ir
+    name = _loss_output(model, loss)
+    if not isinstance(data, Mapping):
+        raise DataError(f"data should be a dict of arrays by input name ({', '.join(model.inputs)})")
+    bound = read_parameters(ir, params)
+    arrays = read_inputs(ir, (), data)
+    bind(ir, arrays, bound)
+    batch, batched = batch_shape(ir, arrays)
+    if len(batch) != 1:
+        raise DataError(f"fit needs inputs with one leading axis of examples; they have batch axes {batch}")
+    count = batch[0]
+    size = count if batch_size is None else int(batch_size)
+    if not 1 <= size <= count:
+        raise DataError(f"batch_size must be between 1 and the number of examples ({count}), not {batch_size}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, not {steps!r}")
+    optimizer = optimizer if optimizer is not None else _adam()
+    frozen = set([freeze] if isinstance(freeze, str) else freeze)
+    unknown = sorted(frozen - set(model.params))
+    if unknown:
+        raise ShapeError(f"cannot freeze {', '.join(unknown)}: not parameters of {model.name} "
+                         f"(its parameters: {', '.join(model.params)})")
+    cached = _hashable(optimizer)
+    if frozen:
+        freezing = _freezing if cached else _freezing.__wrapped__
+        optimizer = freezing(optimizer, frozenset(frozen), model.params)
+    if anchor is not None and set(anchor) != set(params):
+        raise ShapeError(f"anchor should give every parameter of {model.name} ({', '.join(model.params)})")
+    step = (_step if cached else _step.__wrapped__)(model.jax_function, name,
+                                                    tuple(batched[n] for n in model.inputs), optimizer)
+
+    xs = [jnp.asarray(arrays[n]) for n in model.inputs]
+    p = {k: jnp.asarray(v) for k, v in params.items()}
+    centre = p if anchor is None else {k: jnp.asarray(anchor[k]) for k in p}
+    mu = jnp.float32(proximal_mu)
+    mesh = _mesh(devices, mesh)
+    if mesh is not None:
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        parts = mesh.shape[mesh.axis_names[0]]
+        if size % parts:
+            raise DataError(f"batch_size {size} does not split over {parts} devices: use a multiple of "
+                            f"{parts} (e.g. {max(parts, size - size % parts)})")
+        spread = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
+        p, centre = jax.device_put((p, centre), NamedSharding(mesh, PartitionSpec()))
+        xs = [jax.device_put(x, NamedSharding(mesh, PartitionSpec())) for x in xs]
+    state = optimizer.init(p)
+    rng = np.random.default_rng(seed)
+    order, cursor = rng.permutation(count), 0
+    history = []
+    every = max(1, steps // 100)
+    with tqdm(total=steps, desc=f"fit {model.name}", disable=not progress, leave=False) as bar:
+        for i in range(steps):
+            if cursor + size > count:
+                order, cursor = rng.permutation(count), 0
+            index = jnp.asarray(order[cursor : cursor + size]) if size < count else jnp.arange(count)
+            if mesh is not None:
+                index = jax.device_put(index, spread)
+            cursor += size
+            p, state, value = step(p, state, index, centre, mu, *xs)
+            history.append(value)
+            if (i + 1) % every == 0 or i + 1 == steps:
+                bar.set_postfix(loss=f"{float(value):.4g}", refresh=False)
+                bar.update((i + 1) - bar.n)
+    return FitResult(p, np.asarray(jax.device_get(history), dtype=np.float32))
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _adam():
+    import optax
+
+    return optax.adam(1e-3)
+
+
+@lru_cache(maxsize=64)
+def _freezing(optimizer, frozen: frozenset, params: tuple):
+    """``optimizer`` for every parameter except those in ``frozen``, which get no update."""
+    import optax
+
+    labels = {name: "frozen" if name in frozen else "trained" for name in params}
+    return optax.multi_transform({"trained": optimizer, "frozen": optax.set_to_zero()}, labels)
+
+
+@lru_cache(maxsize=64)
+def _step(function, loss: str, batched: tuple[bool, ...], optimizer):
+    """One jitted optimizer step on the mean loss (plus the proximal term) over examples ``index``."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    per_example = jax.vmap(function, in_axes=(None, *(0 if b else None for b in batched)))
+
+    def objective(p, index, anchor, mu, *xs):
+        taken = [jnp.take(x, index, axis=0) if b else x for b, x in zip(batched, xs)]
+        out = per_example(p, *taken)
+        value = jnp.mean(out[loss] if isinstance(out, dict) else out)
+        return value + 0.5 * mu * sum(jnp.sum((p[k] - anchor[k]) ** 2) for k in p)
+
+    @jax.jit
+    def step(p, state, index, anchor, mu, *xs):
+        value, grads = jax.value_and_grad(objective)(p, index, anchor, mu, *xs)
+        updates, state = optimizer.update(grads, state, p)
+        return optax.apply_updates(p, updates), state, value
+
+    return step

@@ -1,0 +1,152 @@
+"""``%%model`` and ``%models``: a thin view over ``ainative.model`` for notebooks.
+
+Options are traitlets (``%config ModelMagics.backend = "numpyro"``) and arguments go through
+``magic_arguments``, so ``%%model --help`` explains itself. A ``ModelError`` is shown as its
+short message with a caret, without a library traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+from traitlets import Bool, Enum
+
+from ..errors import ModelError
+
+_OPTIONS = re.compile(r"(?:^|\s)(--?[A-Za-z].*)$")
+
+
+def _split_line(line: str) -> tuple[str, str]:
+    """``mlp(x) -> y --backend jax`` → (signature, options); ``->`` is not an option."""
+    m = _OPTIONS.search(line)
+    return (line[: m.start()].strip(), m.group(1)) if m else (line.strip(), "")
+
+
+def _models(namespace: dict) -> dict:
+    module = sys.modules.get("ainative.models")
+    if module is None:
+        return {}
+    return {k: v for k, v in namespace.items() if isinstance(v, module.Model) and not k.startswith("_")}
+
+
+@magics_class
+class ModelMagics(Magics):
+    """Define models in mathematical notation with ``%%model``; list them with ``%models``."""
+
+    backend = Enum(("auto", "jax", "pyro", "numpyro"), "auto",
+                   help="Backend when a cell names none: auto is pyro for models with '~', else jax.").tag(config=True)
+    latex = Bool(False, help="Read cells as LaTeX (single letters juxtaposed multiply).").tag(config=True)
+    show = Bool(True, help="Display the model after a %%model cell defines it.").tag(config=True)
+    short_errors = Bool(True, help="Show model errors as a short message with a caret, no traceback.").tag(
+        config=True)
+
+    @magic_arguments()
+    @argument("signature", nargs="*", help="NAME(INPUTS) [-> OUTPUTS], e.g. mlp(x) -> y")
+    @argument("--backend", choices=("jax", "pyro", "numpyro"), default=None,
+              help="Print the model for this backend (default: jax, or pyro when it has '~').")
+    @argument("--latex", action="store_true", help="Read the cell as LaTeX.")
+    @argument("--quiet", action="store_true", help="Bind the model without displaying it.")
+    @line_cell_magic
+    def model(self, line: str, cell: str | None = None):
+        """Define a model from the cell's notation and bind it under its NAME."""
+        from ..models import model
+
+        signature, options = _split_line(line)
+        if options.split()[:1] in (["--help"], ["-h"]) or signature in ("--help", "-h"):
+            print(self.model.parser.format_help())
+            return
+        if cell is None:
+            raise UsageError("write the model in a cell that starts with %%model NAME(INPUTS) -> OUTPUTS")
+        args = parse_argstring(self.model, options)
+        backend = args.backend or (None if self.backend == "auto" else self.backend)
+        m = model(cell, header=signature, backend=backend, latex=args.latex or self.latex or None, line_offset=1)
+        self.shell.user_ns[m.name] = m
+        if self.show and not args.quiet:
+            display(m)
+
+    @magic_arguments()
+    @argument("name", help="the model to export")
+    @argument("--format", choices=("onnx", "serving"), default="onnx", help="an ONNX file, or a model repository")
+    @argument("--out", default=".", help="folder to write into (default: the notebook's folder)")
+    @argument("--params", default=None, help="variable holding params or a Posterior (default: the latest)")
+    @argument("--overwrite", action="store_true", help="replace files that exist")
+    @argument("--json", action="store_true",
+              help="print the outcome as one line of JSON, for tools: the report, or the error's code and message")
+    @line_magic
+    def model_export(self, line: str):
+        """Export a model to ONNX or to a serving repository; prints where things went."""
+        args = parse_argstring(self.model_export, line)
+        try:
+            model, fitted = _export_target(self.shell, args.name, args.params)
+            report = model.export(args.format, args.out, fitted, overwrite=args.overwrite)
+        except ModelError as error:
+            if not args.json:
+                raise
+            print(json.dumps({"ok": False, "name": args.name, "code": error.code, "message": str(error)}))
+            return None
+        if args.json:
+            print(json.dumps({"ok": True, "name": args.name, "format": args.format, "report": report.to_json()}))
+            return None
+        print(report)
+        return report
+
+    @magic_arguments()
+    @argument("--json", action="store_true", help="Print the models as JSON, for tools.")
+    @line_magic
+    def models(self, line: str):
+        """List the models defined in this kernel."""
+        args = parse_argstring(self.models, line)
+        found = _models(self.shell.user_ns)
+        if args.json:
+            print(json.dumps([
+                {"name": k, "kind": m.kind, "backend": m.backend, "inputs": list(m.inputs),
+                 "outputs": list(m.outputs), "params": list(m.params), "latents": list(m.latents)}
+                for k, m in found.items()
+            ]))
+            return
+        if not found:
+            print("No models yet: define one with %%model.")
+        for k, m in found.items():
+            print(f"{k}({', '.join(m.inputs)}) -> {', '.join(m.outputs)}  [{m.kind}, {m.backend}]")
+
+
+def _export_target(shell, name: str, params: str | None):
+    models = _models(shell.user_ns)
+    if name not in models:
+        known = ", ".join(models) or "none"
+        raise ModelError(f"no model named {name!r} in this kernel (models: {known}): run its %%model cell first",
+                         code="no-model")
+    model = models[name]
+    if params and params not in shell.user_ns:
+        raise ModelError(f"no variable named {params!r} for the parameters", code="no-variable")
+    fitted = shell.user_ns[params] if params else model.fitted
+    if fitted is None:
+        raise ModelError(f"{name} has no parameters yet: run {name}.init(...) or {name}.fit(...) first, "
+                         "or pass --params", code="no-params")
+    return model, fitted
+
+
+def _show_model_error(shell, etype, value, tb, tb_offset=None):
+    """Show a ``ModelError`` as its message and caret (as the kernel's error output)."""
+    magics = shell.magics_manager.registry.get("ModelMagics")
+    if magics is not None and not magics.short_errors:
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    else:
+        stb = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def register(shell) -> None:
+    """Register the magics, their configuration, and the short display of model errors."""
+    magics = ModelMagics(shell=shell)
+    shell.register_magics(magics)
+    if magics not in shell.configurables:
+        shell.configurables.append(magics)
+    shell.set_custom_exc((ModelError,), _show_model_error)

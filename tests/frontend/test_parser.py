@@ -1,0 +1,177 @@
+import pytest
+import sympy
+
+import ainative
+from ainative.errors import ModelSyntaxError, ShapeError, UnknownNameError
+from ainative.frontend.ir import Assignment, Declaration, Sampling
+from ainative.frontend.nodes import Element, MatrixProduct, Softmax, Transposed
+from ainative.frontend.parser import parse, parse_header
+from tests.cells import EIGHT_SCHOOLS, MLP, REFERENCE_CELLS
+
+MLP_ASCII = """x in R^D
+W_1 in R^(H, D);  b_1 in R^H
+W_2 in R^(K, H);  b_2 in R^K
+h = tanh(W_1 @ x + b_1)
+y = softmax(W_2 @ h + b_2)"""
+
+MLP_LATEX = r"""x \in \mathbb{R}^{D}
+W_1 \in \mathbb{R}^{H \times D} \\ b_1 \in \mathbb{R}^{H}
+W_{2} \in \mathbb{R}^{K \times H};  b_{2} \in \mathbb{R}^{K}
+h = \tanh\left(W_1 x + b_1\right)
+y = \operatorname{softmax}(W_2 h + b_2)"""
+
+EIGHT_ASCII = """J = 8
+mu ~ Normal(0, 5)
+tau ~ HalfCauchy(5)
+eta_j ~ Normal(0, 1)  for j in 1..J
+theta_j = mu + tau * eta_j  for j in 1..J
+y_j ~ Normal(theta_j, sigma_j)  for j in 1..J"""
+
+EIGHT_LATEX = r"""J = 8
+\mu \sim \mathcal{N}(0, 5)
+\tau \sim \mathrm{HalfCauchy}(5)
+\eta_j \sim \mathcal{N}(0, 1), j = 1..J
+\theta_j = \mu + \tau \eta_j, j = 1..J
+y_j \sim \mathcal{N}(\theta_j, \sigma_j), j = 1..J"""
+
+
+def ir_of(text, header, **kw):
+    m = ainative.model(text, header=header, **kw)
+    return m.ir.statements, m.ir.roles, m.ir.shapes
+
+
+def test_every_spec_cell_parses(spec_cell):
+    header, body = spec_cell
+    model = ainative.model(body, header=header)
+    assert model.name == header.split("(")[0]
+
+
+@pytest.mark.parametrize(("text", "latex"), [(MLP_ASCII, False), (MLP_LATEX, True)], ids=["ascii", "latex"])
+def test_three_spellings_of_the_mlp_give_one_ir(text, latex):
+    assert ir_of(text, "mlp(x) -> y", latex=latex) == ir_of(MLP, "mlp(x) -> y")
+
+
+@pytest.mark.parametrize(("text", "header"), [(EIGHT_ASCII, "eight_schools(sigma, y)"),
+                                              (EIGHT_LATEX, "eight_schools(σ, y) --latex")], ids=["ascii", "latex"])
+def test_three_spellings_of_eight_schools_give_one_ir(text, header):
+    assert ir_of(text, header) == ir_of(EIGHT_SCHOOLS, "eight_schools(σ, y)")
+
+
+def test_mlp_statements_are_sympy_expressions():
+    cell = parse(MLP, parse_header("mlp(x) -> y"))
+    declarations = [s for s in cell.statements if isinstance(s, Declaration)]
+    assert [(d.names, d.shape) for d in declarations] == [
+        (("x",), ("D",)), (("W_1",), ("H", "D")), (("b_1",), ("H",)), (("W_2",), ("K", "H")), (("b_2",), ("K",))]
+    h, y = [s for s in cell.statements if isinstance(s, Assignment)]
+    W1, x, b1 = sympy.symbols("W_1 x b_1")
+    assert h.expr == sympy.tanh(sympy.Add(MatrixProduct(W1, x), b1, evaluate=False), evaluate=False)
+    assert isinstance(y.expr, Softmax)
+    assert (h.span.line, h.span.column, h.text) == (4, 1, "h = tanh(W₁ x + b₁)")
+
+
+def test_a_subscript_outside_a_plate_is_part_of_the_name():
+    (statement,) = parse("θ_j = x", parse_header("f(x) -> theta_j")).statements
+    assert statement.target == "theta_j" and statement.plate is None
+
+
+def test_plate_subscripts_index_and_other_subscripts_name():
+    cell = parse(EIGHT_SCHOOLS, parse_header("eight_schools(σ, y)"))
+    theta = cell.statements[4]
+    assert theta.target == "theta" and theta.plate.index == "j" and theta.plate.stop == "J"
+    eta = Element(sympy.Symbol("eta"), sympy.Symbol("j"))
+    assert eta in theta.expr.atoms(Element)
+    y = cell.statements[5]
+    assert isinstance(y, Sampling) and y.distribution.family == "Normal"
+    assert dict(y.distribution.args)["scale"] == Element(sympy.Symbol("sigma"), sympy.Symbol("j"))
+
+
+def test_sigma_is_the_sigmoid_unless_a_variable():
+    logistic = parse("p = σ(w x)", parse_header("f(x) -> p"))
+    assert type(logistic.statements[0].expr).__name__ == "Sigmoid"
+    scaled = parse("σ ~ HalfNormal(1); y ~ Normal(0, σ(x))", parse_header("f(x, y)")).statements[1]
+    assert scaled.distribution.values[1] == MatrixProduct(sympy.Symbol("sigma"), sympy.Symbol("x"))
+
+
+def test_transpose_and_powers_and_reductions():
+    (statement,) = parse("y = Σ wᵀx²", parse_header("f(x) -> y")).statements
+    w, x = sympy.symbols("w x")
+    assert statement.expr.args[0] == MatrixProduct(Transposed(w), sympy.Pow(x, 2, evaluate=False))
+
+
+def test_sum_takes_the_whole_product():
+    (statement,) = parse("L = -Σ t ⊙ log(y) + c", parse_header("f(t, y) -> L")).statements
+    assert statement.expr.func == sympy.Add
+    assert "ReduceSum(t*log(y))" in str(statement.expr)
+
+
+def test_keyword_arguments_of_distributions():
+    (statement,) = parse("y ~ Bernoulli(logits=z)", parse_header("f(y, z)")).statements
+    assert statement.distribution.args == (("logits", sympy.Symbol("z")),)
+
+
+def test_pi_is_the_constant_unless_defined():
+    assert parse("y = 2 pi x", parse_header("f(x) -> y")).statements[0].expr.has(sympy.pi)
+    assert not parse("pi = 3\ny = pi x", parse_header("f(x) -> y")).statements[1].expr.has(sympy.pi)
+
+
+def test_header_forms():
+    assert parse_header("%%model eight_schools(σ, y)").inputs == ("sigma", "y")
+    header = parse_header("mlp(x, t) → y, L --backend numpyro --latex")
+    assert (header.outputs, header.backend, header.latex) == (("y", "L"), "numpyro", True)
+    for bad in ("mlp x -> y", "1mlp(x)", "mlp(x) --frobnicate", "mlp(x, x)"):
+        with pytest.raises(ModelSyntaxError):
+            parse_header(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "line", "column", "words"),
+    [
+        ("y = x +", ModelSyntaxError, 1, 8, "ends too early"),
+        ("a = 1\nh = tanh(x))", ModelSyntaxError, 2, 12, "unmatched ')'"),
+        ("y = tanhh(x)", UnknownNameError, 1, 5, "did you mean 'tanh'"),
+        ("y ~ Normall(0, 1)", UnknownNameError, 1, 5, "did you mean 'Normal'"),
+        ("y = Normal(0, 1)", ModelSyntaxError, 1, 5, "use it on the right of '~'"),
+        ("y ~ Normal(0)", ModelSyntaxError, 1, 5, "Normal needs loc, scale"),
+        ("y ~ Normal(0, 1, 2)", ModelSyntaxError, 1, 18, "at most 2"),
+        ("y = softmax(x, x)", ModelSyntaxError, 1, 5, "takes 1 argument"),
+        ("x ∈ ℝ^0", ShapeError, 1, 7, "positive integer"),
+        ("θ_j = x for j in 0..J", ModelSyntaxError, 1, 18, "count from 1"),
+        ("θ = x for j in 1..J", ModelSyntaxError, 1, 1, "write theta_j"),
+        ("y = 1e99", ModelSyntaxError, 1, 5, "too large for float32"),
+    ],
+)
+def test_syntax_errors_name_line_and_column(text, error, line, column, words):
+    with pytest.raises(error) as info:
+        parse(text, parse_header("f(x, y) -> y" if "~" in text else "f(x) -> y"))
+    assert (info.value.line, info.value.column) == (line, column)
+    assert words in str(info.value)
+    assert "^" in str(info.value).splitlines()[2]
+
+
+def test_error_message_shows_the_line_with_a_caret_under_the_column():
+    with pytest.raises(ModelSyntaxError) as info:
+        ainative.model("x ∈ ℝ^D\nh = tanh(W x + b))", header="f(x) -> h")
+    lines = str(info.value).splitlines()
+    assert lines[0] == "unmatched ')' (line 2, column 18)"
+    assert lines[1] == "    h = tanh(W x + b))"
+    assert lines[2] == "    " + " " * 17 + "^"
+
+
+def test_hostile_cell_is_a_syntax_error_and_runs_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for text in ("y = __import__('os').system('touch X')", "y = eval('1')", "y = exec(x)", "y = x.__class__"):
+        with pytest.raises((ModelSyntaxError, UnknownNameError)):
+            ainative.model(text, header="f(x) -> y")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_line_numbers_count_the_header_line_of_a_cell():
+    with pytest.raises(ModelSyntaxError) as info:
+        ainative.model("%%model f(x) -> y\ny = x +")
+    assert info.value.line == 2
+
+
+@pytest.mark.parametrize("header", list(REFERENCE_CELLS))
+def test_parse_is_deterministic(header):
+    body = REFERENCE_CELLS[header]
+    assert ir_of(body, header) == ir_of(body, header)

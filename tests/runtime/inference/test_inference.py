@@ -1,0 +1,133 @@
+"""Fits against independent numbers: the eight-schools reference posterior, closed forms, known coefficients."""
+
+import numpy as np
+import pytest
+
+import ainative
+from ainative.runtime.inference import Posterior
+from tests.cells import EIGHT_SCHOOLS, REGRESSION
+
+Y = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
+SIGMA = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+BACKENDS = ["pyro", "numpyro"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def eight_schools(request):
+    m = ainative.model(EIGHT_SCHOOLS, header=f"eight_schools(σ, y) --backend {request.param}")
+    return m, m.fit({"sigma": SIGMA, "y": Y}, method="nuts", num_warmup=500, num_samples=500, seed=0,
+                    progress=False)
+
+
+def test_eight_schools_nuts_matches_the_reference_posterior(eight_schools):
+    _, posterior = eight_schools
+    summary = posterior.summary()
+    # the reference posterior: mean μ ≈ 4.3–4.5 and τ ≈ 3.4–3.9 (500+500, one chain); allow ±2.5 Monte-Carlo s.e.
+    for name, low, high in (("mu", 4.3, 4.5), ("tau", 3.4, 3.9)):
+        row = summary.loc[name]
+        error = 2.5 * row["sd"] / np.sqrt(row["n_eff"])
+        assert low - error <= row["mean"] <= high + error, (name, row["mean"], error)
+    assert list(summary.columns) == ["mean", "sd", "5%", "50%", "95%", "n_eff", "r_hat"]
+    assert summary.loc["theta[7]", "mean"] == pytest.approx(posterior.samples["theta"][:, 7].mean())
+    assert (summary["r_hat"] < 1.1).all()
+
+
+def test_eight_schools_posterior_predictive(eight_schools):
+    m, posterior = eight_schools
+    draws = m.predict(posterior, sigma=SIGMA)
+    assert draws["y"].shape == (500, 8) and draws["theta"].shape == (500, 8)
+    # the predictive spread of y_j is at least its measurement error σ_j
+    assert (draws["y"].std(axis=0) > 0.9 * SIGMA).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_beta_bernoulli_matches_the_closed_form(backend):
+    flips = np.array([1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1], np.float32)
+    m = ainative.model("y ∈ ℝ^N\nθ ~ Beta(2, 3)\ny ~ Bernoulli(θ)", header=f"coin(y) --backend {backend}")
+    posterior = m.fit({"y": flips}, num_warmup=300, num_samples=1500, progress=False)
+    a, b = 2 + flips.sum(), 3 + len(flips) - flips.sum()
+    mean, sd = a / (a + b), np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    draws = posterior.samples["theta"]
+    se = sd / np.sqrt(posterior.summary().loc["theta", "n_eff"])
+    assert abs(draws.mean() - mean) < 4 * se
+    assert draws.std() == pytest.approx(sd, rel=0.1)
+
+
+@pytest.mark.parametrize(("backend", "method"), [("pyro", "svi"), ("numpyro", "svi"), ("numpyro", "nuts")])
+def test_regression_recovers_known_coefficients(backend, method):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    beta = np.array([1.0, -2.0, 0.5])
+    y = 0.7 + X @ beta + 0.3 * rng.normal(size=200)
+    m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
+    posterior = m.fit({"X": X, "y": y}, method=method, steps=3000, lr=0.05, num_warmup=300, num_samples=300,
+                      progress=False)
+    ols = np.linalg.lstsq(np.column_stack([np.ones(200), X]), y, rcond=None)[0]
+    mean = posterior.mean()
+    np.testing.assert_allclose(mean["beta"], ols[1:], atol=0.06)
+    assert mean["alpha"] == pytest.approx(ols[0], abs=0.06)
+    assert mean["sigma"] == pytest.approx(0.3, abs=0.06)
+    if method == "svi":
+        assert posterior.history[-100:].mean() < posterior.history[:10].mean()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_observed_input_is_sampled_when_absent(backend):
+    m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
+    X = np.ones((4, 2))
+    prior = m.sample_prior(2000, X=X)
+    assert prior["y"].shape == (2000, 4) and prior["beta"].shape == (2000, 2)
+    # y = α + Xβ + ε with X = 1: Var = 10² + 2·1² + E[σ²] = 100 + 2 + 1
+    assert prior["y"][:, 0].var() == pytest.approx(103, rel=0.15)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bayesian_neural_network_fits_with_svi(backend):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 2)).astype(np.float32)
+    labels = (X[:, 0] * X[:, 1] > 0).astype(np.float32)
+    text = """X ∈ ℝ^{N×D}
+W₁ ~ Normal(0, 1);  W₁ ∈ ℝ^{H×D}
+b₁ ~ Normal(0, 1);  b₁ ∈ ℝ^H
+w₂ ~ Normal(0, 1);  w₂ ∈ ℝ^H
+b₂ ~ Normal(0, 1)
+h = tanh(X W₁ᵀ + b₁)
+y ~ Bernoulli(logits = h w₂ + b₂)"""
+    m = ainative.model(text, header=f"bnn(X, y) --backend {backend}")
+    assert m.latents == ("W_1", "b_1", "w_2", "b_2") and m.shapes["h"] == ("N", "H")
+    posterior = m.fit({"X": X, "y": labels}, method="svi", steps=2000, lr=0.03, num_samples=100, H=8,
+                      progress=False)
+    assert posterior.samples["W_1"].shape == (100, 8, 2)
+    predicted = m.predict(posterior, X=X, H=8)["y"].mean(axis=0)
+    assert ((predicted > 0.5) == labels).mean() > 0.9
+
+
+def test_categorical_observations_are_labels():
+    text = "y ∈ ℝ^N; a ∈ ℝ^K\np ~ Dirichlet(a)\ny ~ Categorical(p)"
+    m = ainative.model(text, header="dice(a, y) --backend pyro")
+    counts = np.array([5, 1, 14])
+    labels = np.repeat(np.arange(3), counts)
+    posterior = m.fit({"a": np.ones(3), "y": labels}, num_warmup=200, num_samples=600, progress=False)
+    np.testing.assert_allclose(posterior.samples["p"].mean(0), (1 + counts) / (3 + counts.sum()), atol=0.05)
+
+
+def test_errors_before_inference():
+    m = ainative.model(REGRESSION, header="regression(X, y)")
+    with pytest.raises(ainative.DataError, match="missing input"):
+        m.fit({"y": np.zeros(3)})
+    with pytest.raises(ainative.DataError, match="declare the data axis"):
+        m.fit({"X": np.zeros(3), "y": np.zeros(3)})
+    with pytest.raises(ainative.DataError, match="N = 4 here, but N = 3"):
+        m.fit({"X": np.zeros((3, 2)), "y": np.zeros(4)})
+    with pytest.raises(ValueError, match="method must be one of"):
+        m.fit({"X": np.zeros((3, 2)), "y": np.zeros(3)}, method="gibbs")
+    with pytest.raises(ainative.ShapeError, match="pass H="):
+        ainative.model("W ~ Normal(0, 1); W ∈ ℝ^H", header="f()").sample_prior(3)
+    with pytest.raises(ainative.ModelError, match="no '~' statement"):
+        ainative.model("y = 2 x", header="f(x) -> y").sample_prior(3)
+
+
+def test_posterior_display():
+    posterior = Posterior("m", "pyro", "nuts", {"a": np.random.default_rng(0).normal(size=(1, 100, 2))})
+    assert posterior.samples["a"].shape == (100, 2) and posterior.num_draws == 100
+    assert "a[1]" in repr(posterior) and "<table" in posterior._repr_html_()

@@ -15,20 +15,10 @@ from dataclasses import dataclass, field
 import sympy
 
 from ..errors import Span
+from .spec import Header
 
 Dim = int | str
 Shape = tuple[Dim, ...]
-
-
-@dataclass(frozen=True)
-class Header:
-    """``NAME(INPUTS) -> OUTPUTS --backend B --latex`` of a ``%%model`` cell."""
-
-    name: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...] = ()
-    backend: str | None = None
-    latex: bool = False
 
 
 @dataclass(frozen=True)

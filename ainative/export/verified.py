@@ -230,9 +230,9 @@ def _write(path, data: bytes, opset: int, ir_version: int, inputs, seed: int, yo
 
 def _location_function(model: Model, target: str):
     """The observed variable's location as a JAX function of (latents, inputs): the reference."""
+    from ..frontend.distributions import location
     from ..frontend.ir import Assignment, Header, ModelIR, Roles, Sampling
     from ..printers.jax import print_jax
-    from ..printers.onnx import location
     from ..runtime import compiler
 
     ir = model.ir

@@ -1,23 +1,76 @@
-"""The distributions the notation knows, in Pyro's parameterisation: one table for every printer."""
+"""The distributions the notation knows, in Pyro's parameterisation: one table for every module.
+
+A family's row says what a cell may write (its parameters, which are needed, how else its name is
+spelled), what a variable drawn from it is (its support, event rank, shape, whether observed values
+are class labels), and how the back ends show it (LaTeX, the Pyro/NumPyro constructor, the location
+a served model predicts). Nothing outside this module names a family.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import sympy
+
+from ..errors import ExportError
+from .nodes import Sigmoid, Softmax
+
+if TYPE_CHECKING:
+    from .ir import Distribution
+
+Arguments = Mapping[str, sympy.Expr]
+
+
+class Sampled(Enum):
+    """How the shape of a sampled value follows from the shapes of its parameters."""
+
+    BROADCAST = "the parameters' shapes broadcast together"
+    EVENT = "the first parameter's shape, which carries the event"
+    LABEL = "the first parameter's shape without its last axis, which holds the classes"
 
 
 @dataclass(frozen=True)
 class Family:
-    """A distribution family: its parameters (Pyro's names, in order) and how many are required."""
+    """A distribution family.
+
+    A use gives every parameter in ``params`` except the ``optional`` ones and, when ``one_of`` is
+    set, exactly one of those (``probs`` or ``logits``). ``location`` is the value a served model
+    predicts as an expression of the arguments; None when the exported graph has none for it yet.
+    """
 
     name: str
     params: tuple[str, ...]
-    required: int
     support: str
     latex: str
+    optional: tuple[str, ...] = ()
+    one_of: tuple[str, ...] = ()
     event_rank: int = 0
+    sampled: Sampled = Sampled.BROADCAST
+    labels: bool = False
+    location: Callable[[Arguments], sympy.Expr] | None = None
+    spellings: tuple[str, ...] = ()
 
-    def accepts(self, count: int) -> bool:
-        return self.required <= count <= len(self.params)
+    @property
+    def constructor(self) -> str:
+        """The family's class in ``pyro.distributions`` and ``numpyro.distributions`` (both use its name)."""
+        return self.name
+
+    @property
+    def needed(self) -> tuple[str, ...]:
+        return tuple(p for p in self.params if p not in self.optional and p not in self.one_of)
+
+    def complete(self, given: Collection[str]) -> bool:
+        """Whether the parameters given (a subset of ``params``) fix the distribution."""
+        chosen = sum(p in given for p in self.one_of)
+        return all(p in given for p in self.needed) and chosen == (1 if self.one_of else 0)
+
+    def requirement(self) -> str:
+        """What a use must give, as the parser's message says it."""
+        choice = (f"{' or '.join(self.one_of)} (exactly one)",) if self.one_of else ()
+        return ", ".join(self.needed + choice)
 
 
 #: what each parameter name admits; a literal outside it is an error at parse time
@@ -40,25 +93,67 @@ def violates(param: str, value: float) -> str | None:
     return None
 
 
+def integer_valued(param: str) -> bool:
+    """Whether a parameter counts (``total_count``), so that its literals are written as integers."""
+    return PARAMETER_SUPPORT.get(param) == "nonnegative_integer"
+
+
+def _loc(args: Arguments) -> sympy.Expr:
+    return args.get("loc", sympy.S.Zero)
+
+
+def _rate(args: Arguments) -> sympy.Expr:
+    return args["rate"]
+
+
+def _mean_wait(args: Arguments) -> sympy.Expr:
+    return sympy.Pow(args["rate"], -1, evaluate=False)
+
+
+def _probabilities(link: type) -> Callable[[Arguments], sympy.Expr]:
+    """``probs`` as given, or ``link(logits)``."""
+    return lambda args: args["probs"] if "probs" in args else link(args["logits"])
+
+
+def _expected_count(args: Arguments) -> sympy.Expr:
+    return sympy.Mul(args["total_count"], _probabilities(Sigmoid)(args), evaluate=False)
+
+
+_CHOICE = ("probs", "logits")
+
 _TABLE = (
-    Family("Normal", ("loc", "scale"), 2, "real", r"\mathcal{N}"),
-    Family("HalfNormal", ("scale",), 1, "positive", r"\mathcal{N}^{+}"),
-    Family("Cauchy", ("loc", "scale"), 2, "real", r"\operatorname{Cauchy}"),
-    Family("HalfCauchy", ("scale",), 1, "positive", r"\operatorname{Cauchy}^{+}"),
-    Family("StudentT", ("df", "loc", "scale"), 1, "real", r"t"),
-    Family("LogNormal", ("loc", "scale"), 2, "positive", r"\operatorname{LogNormal}"),
-    Family("Exponential", ("rate",), 1, "positive", r"\operatorname{Exp}"),
-    Family("Gamma", ("concentration", "rate"), 2, "positive", r"\Gamma"),
-    Family("InverseGamma", ("concentration", "rate"), 2, "positive", r"\Gamma^{-1}"),
-    Family("Beta", ("concentration1", "concentration0"), 2, "unit_interval", r"\operatorname{Beta}"),
-    Family("Uniform", ("low", "high"), 2, "interval", r"\mathcal{U}"),
-    Family("Bernoulli", ("probs", "logits"), 1, "boolean", r"\operatorname{Bernoulli}"),
-    Family("Binomial", ("total_count", "probs", "logits"), 2, "nonnegative_integer", r"\operatorname{Binomial}"),
-    Family("Poisson", ("rate",), 1, "nonnegative_integer", r"\operatorname{Poisson}"),
-    Family("Categorical", ("probs", "logits"), 1, "integer_interval", r"\operatorname{Categorical}"),
-    Family("Dirichlet", ("concentration",), 1, "simplex", r"\operatorname{Dir}", event_rank=1),
-    Family("MultivariateNormal", ("loc", "covariance_matrix"), 2, "real_vector", r"\mathcal{N}", event_rank=1),
+    Family("Normal", ("loc", "scale"), "real", r"\mathcal{N}", location=_loc, spellings=("𝒩", r"\mathcal{N}")),
+    Family("HalfNormal", ("scale",), "positive", r"\mathcal{N}^{+}"),
+    Family("Cauchy", ("loc", "scale"), "real", r"\operatorname{Cauchy}", location=_loc),
+    Family("HalfCauchy", ("scale",), "positive", r"\operatorname{Cauchy}^{+}"),
+    Family("StudentT", ("df", "loc", "scale"), "real", r"t", optional=("loc", "scale"), location=_loc),
+    Family("LogNormal", ("loc", "scale"), "positive", r"\operatorname{LogNormal}"),
+    Family("Exponential", ("rate",), "positive", r"\operatorname{Exp}", location=_mean_wait),
+    Family("Gamma", ("concentration", "rate"), "positive", r"\Gamma"),
+    Family("InverseGamma", ("concentration", "rate"), "positive", r"\Gamma^{-1}"),
+    Family("Beta", ("concentration1", "concentration0"), "unit_interval", r"\operatorname{Beta}"),
+    Family("Uniform", ("low", "high"), "interval", r"\mathcal{U}"),
+    Family("Bernoulli", _CHOICE, "boolean", r"\operatorname{Bernoulli}", one_of=_CHOICE,
+           location=_probabilities(Sigmoid)),
+    Family("Binomial", ("total_count", *_CHOICE), "nonnegative_integer", r"\operatorname{Binomial}", one_of=_CHOICE,
+           location=_expected_count),
+    Family("Poisson", ("rate",), "nonnegative_integer", r"\operatorname{Poisson}", location=_rate),
+    Family("Categorical", _CHOICE, "integer_interval", r"\operatorname{Categorical}", one_of=_CHOICE,
+           sampled=Sampled.LABEL, labels=True, location=_probabilities(Softmax)),
+    Family("Dirichlet", ("concentration",), "simplex", r"\operatorname{Dir}", event_rank=1, sampled=Sampled.EVENT),
+    Family("MultivariateNormal", ("loc", "covariance_matrix"), "real_vector", r"\mathcal{N}", event_rank=1,
+           sampled=Sampled.EVENT),
 )
 
 #: family name → Family
 DISTRIBUTIONS = {family.name: family for family in _TABLE}
+#: another way a cell writes a family's name (``𝒩``, ``\mathcal{N}``) → the name
+SPELLINGS = {spelling: family.name for family in _TABLE for spelling in family.spellings}
+
+
+def location(distribution: Distribution) -> sympy.Expr:
+    """The value a served model predicts for a variable drawn from ``distribution``: its mean (Cauchy's median)."""
+    family = DISTRIBUTIONS[distribution.family]
+    if family.location is None:
+        raise ExportError(f"a served {family.name} has no location in the exported graph yet")
+    return family.location(dict(distribution.args))

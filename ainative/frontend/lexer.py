@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from lark import Token
 
 from ..errors import ModelSyntaxError, Span
-from .distributions import DISTRIBUTIONS
-from .nodes import CONSTANTS, FUNCTIONS
+from .distributions import DISTRIBUTIONS, SPELLINGS
+from .operations import ALIASES, CONSTANTS, FUNCTIONS, LATEX_NAMES
 
 MAX_NESTING = 48
 MAX_TOKENS_PER_STATEMENT = 4000
@@ -32,7 +32,7 @@ GREEK = dict(
 )
 LATEX_GREEK = set(GREEK.values()) | {"Sigma", "Upsilon"}
 LATEX_VARIANTS = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varsigma": "sigma"}
-LETTERLIKE = {"𝒩": "Normal", "ℓ": "ell"}
+LETTERLIKE = {"ℓ": "ell"}
 SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼ", "0123456789aeoxhklmnpstij"))
 SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
 ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0305": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0308": "ddot"}
@@ -48,8 +48,6 @@ LATEX_TOKENS = {
     "intercal": "TRANSPOSE", "ldots": "DOTS", "dots": "DOTS", "cdots": "DOTS", "R": "REALS",
     "mid": "BAR", "div": "SLASH", "ast": "STAR", "leftarrow": "EQ", "coloneqq": "EQ",
 }
-LATEX_NAMES = {"ln": "log", "log": "log", "exp": "exp", "tanh": "tanh", "sin": "sin", "cos": "cos",
-               "max": "max", "min": "min"}
 SYMBOLS = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "*": "STAR", "⊙": "STAR", "∘": "STAR", "/": "SLASH",
     "÷": "SLASH", "@": "AT", "·": "AT", "⋅": "AT", "(": "LPAR", "[": "LPAR", ")": "RPAR", "]": "RPAR",
@@ -95,7 +93,7 @@ def _accent_suffix(marks: str) -> str:
 
 
 def _greek_word(core: str) -> str:
-    return LETTERLIKE.get(core) or "".join(GREEK.get(c, c) for c in core)
+    return LETTERLIKE.get(core) or SPELLINGS.get(core) or "".join(GREEK.get(c, c) for c in core)
 
 
 def _subscript_text(text: str) -> str:
@@ -266,7 +264,7 @@ class _Scanner:
             return self.take("REALS", "R", end)
         if cmd == "mathcal":
             arg, end = self.braced(after)
-            return self.name("Normal" if arg == "N" else arg, pos, end)
+            return self.name(SPELLINGS.get(rf"\mathcal{{{arg}}}", arg), pos, end)
         if cmd in LATEX_WORDS:
             arg, end = self.braced(after)
             word = arg.replace("\\_", "_").replace(" ", "")
@@ -345,8 +343,9 @@ def resolve(statement: Sequence[Token], variables: frozenset[str]) -> list[Token
     """Give context-dependent tokens their final type.
 
     ``in``/``for`` become keywords; ``R`` after ``in`` is ℝ; a name is a function when the
-    notation knows it (or it touches a ``(`` and is no model variable); ``σ(`` is the sigmoid
-    unless σ is a variable; ``η_j`` inside a plate over ``j`` is ``η`` indexed by ``j``.
+    notation knows it (or it touches a ``(`` and is no model variable); an alias before ``(``
+    is its function (``σ(`` is the sigmoid) unless a variable has its name; ``η_j`` inside a
+    plate over ``j`` is ``η`` indexed by ``j``.
     """
     index = _plate_index(statement)
     out: list[Token] = []
@@ -366,8 +365,8 @@ def resolve(statement: Sequence[Token], variables: frozenset[str]) -> list[Token
             out.append(token)
         elif index and value.endswith("_" + index) and len(value) > len(index) + 1:
             out.extend(_split_index(token, index))
-        elif value == "sigma" and before_paren:
-            out.append(_retype(token, "FUNC", "sigmoid"))
+        elif value in ALIASES and before_paren:
+            out.append(_retype(token, "FUNC", ALIASES[value]))
         elif (value in FUNCTIONS or value in DISTRIBUTIONS) and before_paren:
             out.append(_retype(token, "FUNC"))
         elif touching_paren and value not in CONSTANTS:

@@ -1,14 +1,13 @@
-"""The SymPy nodes of the IR that SymPy lacks, and the table of functions the notation knows.
+"""The SymPy nodes of the IR that SymPy lacks (what each one means lives in ``operations.py``).
 
 Variables are plain ``Symbol``s; their shapes live in the shape table, not in the node, so
 elementwise arithmetic is SymPy's own ``Add``/``Mul``/``Pow``. The nodes below carry the
 operations that are not elementwise scalar algebra. They never evaluate: each printer gives
-each node its meaning through a ``_print_<Node>`` method or a table row.
+each node its meaning through a row of the operation table or a ``_print_<Node>`` method.
 """
 
 from __future__ import annotations
 
-import sympy
 from sympy import Function
 from sympy.printing.precedence import PRECEDENCE
 
@@ -97,36 +96,3 @@ class Maximum(Node):
 
 class Minimum(Node):
     nargs = 2
-
-
-def _unevaluated(f):
-    return lambda *args: f(*args, evaluate=False)
-
-
-ELEMENTWISE = (sympy.tanh, sympy.exp, sympy.log, sympy.Abs, sympy.sin, sympy.cos, Relu, Sigmoid,
-               Softplus, Log1p)
-REDUCTIONS = (ReduceSum, ReduceMean, ReduceMax, ReduceMin, LogSumExp)
-
-#: name in the notation → (arities, constructor)
-FUNCTIONS = {
-    "tanh": ((1,), _unevaluated(sympy.tanh)),
-    "exp": ((1,), _unevaluated(sympy.exp)),
-    "log": ((1,), _unevaluated(sympy.log)),
-    "abs": ((1,), _unevaluated(sympy.Abs)),
-    "sin": ((1,), _unevaluated(sympy.sin)),
-    "cos": ((1,), _unevaluated(sympy.cos)),
-    "sqrt": ((1,), lambda x: sympy.Pow(x, sympy.S.Half, evaluate=False)),
-    "log1p": ((1,), Log1p),
-    "sigmoid": ((1,), Sigmoid),
-    "relu": ((1,), Relu),
-    "softplus": ((1,), Softplus),
-    "softmax": ((1,), Softmax),
-    "logsumexp": ((1,), LogSumExp),
-    "sum": ((1,), ReduceSum),
-    "mean": ((1,), ReduceMean),
-    "max": ((1, 2), lambda *a: ReduceMax(*a) if len(a) == 1 else Maximum(*a)),
-    "min": ((1, 2), lambda *a: ReduceMin(*a) if len(a) == 1 else Minimum(*a)),
-}
-
-#: names that are constants unless the model defines them
-CONSTANTS = {"pi": sympy.pi}

@@ -21,7 +21,8 @@ from ..errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownName
 from . import lexer
 from .distributions import DISTRIBUTIONS, violates
 from .ir import Assignment, Cell, Declaration, Distribution, Header, Plate, Sampling
-from .nodes import CONSTANTS, FUNCTIONS, Element, MatrixProduct, ReduceSum, Transposed
+from .nodes import Element, MatrixProduct, ReduceSum, Transposed
+from .operations import CONSTANTS, FUNCTIONS
 
 FLOAT32_MAX = 3.4e38
 MAX_DEPTH = 300
@@ -116,14 +117,14 @@ class _Builder(Transformer):
         if name not in FUNCTIONS:
             raise self.fail(UnknownNameError, f"unknown function {name!r}{_suggest(name, FUNCTIONS)}",
                             func.column, func.end_column)
-        arities, build = FUNCTIONS[name]
+        by_arity = FUNCTIONS[name]
         if any(key is not None for key, _ in args):
             raise self.fail(ModelSyntaxError, f"{name}() takes no keyword arguments", func.column, right.end_column)
-        if len(args) not in arities:
-            wanted = " or ".join(str(a) for a in arities)
+        if len(args) not in by_arity:
+            wanted = " or ".join(str(a) for a in sorted(by_arity))
             raise self.fail(ModelSyntaxError, f"{name}() takes {wanted} argument(s), got {len(args)}",
                             func.column, right.end_column)
-        return self.located(build(*(value.expr for _, value in args)), func, right)
+        return self.located(by_arity[len(args)].make(*(value.expr for _, value in args)), func, right)
 
     def args(self, *items):
         return [item for item in items if not isinstance(item, Token)]
@@ -245,18 +246,9 @@ class _Builder(Transformer):
         keys = [k for k, _ in named]
         if len(set(keys)) != len(keys):
             raise self.fail(ModelSyntaxError, f"{family} got a parameter twice", func.column, right.end_column)
-        if not _complete(spec, keys):
-            raise self.fail(ModelSyntaxError, f"{family} needs {', '.join(spec.params[: spec.required])}",
-                            func.column, right.end_column)
+        if not spec.complete(keys):
+            raise self.fail(ModelSyntaxError, f"{family} needs {spec.requirement()}", func.column, right.end_column)
         return ("sampling", target, Distribution(family, tuple(named)), plate)
-
-
-def _complete(spec, keys) -> bool:
-    if spec.name in ("Bernoulli", "Categorical"):
-        return len(keys) == 1
-    if spec.name == "Binomial":
-        return "total_count" in keys and len(keys) == 2
-    return all(p in keys for p in spec.params[: spec.required])
 
 
 def _suggest(name: str, known) -> str:

@@ -16,9 +16,10 @@ import numpy as np
 import sympy
 
 from ..errors import DataError, ShapeError, Span
-from .distributions import DISTRIBUTIONS
+from .distributions import DISTRIBUTIONS, Sampled
 from .ir import Assignment, Cell, Declaration, Dim, ModelIR, Roles, Sampling, Shape
-from .nodes import ELEMENTWISE, REDUCTIONS, Element, MatrixProduct, Maximum, Minimum, Softmax, Transposed
+from .nodes import Element, MatrixProduct, Transposed
+from .operations import Kind, kind_of
 
 
 @dataclass(frozen=True)
@@ -160,15 +161,16 @@ class _Checker:
             shapes.append(shape)
         rebuilt = self.rebuild(expr, args)
         operands = list(zip(expr.args, shapes))
+        kind = kind_of(expr)
         if isinstance(expr, MatrixProduct):
             return self.product(expr, rebuilt, operands)
-        if isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow, Maximum, Minimum)):
+        if kind is Kind.BROADCAST:
             return rebuilt, self.broadcast(expr, operands)
         if isinstance(expr, Transposed):
             return rebuilt, tuple(reversed(shapes[0]))
-        if isinstance(expr, ELEMENTWISE) or isinstance(expr, Softmax):
+        if kind in (Kind.ELEMENTWISE, Kind.LAST_AXIS):
             return rebuilt, shapes[0]
-        if isinstance(expr, REDUCTIONS):
+        if kind is Kind.REDUCTION:
             return rebuilt, ()
         raise self.error(f"{type(expr).__name__} is not supported here", self.span(expr))
 
@@ -233,11 +235,10 @@ class _Checker:
         self.shapes[name] = shape
 
     def sampled_shape(self, statement: Sampling, operands) -> tuple[Axis, ...]:
-        family = DISTRIBUTIONS[statement.distribution.family]
-        if family.name == "Categorical":
-            shape = operands[0][1]
-            return shape[:-1]
-        if family.event_rank:
+        sampled = DISTRIBUTIONS[statement.distribution.family].sampled
+        if sampled is Sampled.LABEL:
+            return operands[0][1][:-1]
+        if sampled is Sampled.EVENT:
             return operands[0][1]
         return self.broadcast(statement.distribution.values[0], operands)
 

@@ -8,70 +8,28 @@ products that autodiff repeats (measured: 1.35–1.69× slower than hand-written
 
 from __future__ import annotations
 
-import keyword
-
 import sympy
 from sympy.printing.numpy import JaxPrinter as _SympyJaxPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..errors import ModelError, ShapeError
 from ..frontend.ir import Assignment, ModelIR, Sampling
-from ..frontend.nodes import (
-    Element,
-    Log1p,
-    LogSumExp,
-    Maximum,
-    Minimum,
-    ReduceMax,
-    ReduceMean,
-    ReduceMin,
-    ReduceSum,
-    Relu,
-    Sigmoid,
-    Softmax,
-    Softplus,
-)
-
-RESERVED = set(keyword.kwlist) | {"jax", "jnp", "params", "True", "False", "None"}
-
-#: IR node → the JAX function that computes it
-FUNCTIONS = {
-    Softmax: "jax.nn.softmax",
-    Relu: "jax.nn.relu",
-    Sigmoid: "jax.nn.sigmoid",
-    Softplus: "jax.nn.softplus",
-    Log1p: "jnp.log1p",
-    LogSumExp: "jax.scipy.special.logsumexp",
-    ReduceSum: "jnp.sum",
-    ReduceMean: "jnp.mean",
-    ReduceMax: "jnp.max",
-    ReduceMin: "jnp.min",
-    Maximum: "jnp.maximum",
-    Minimum: "jnp.minimum",
-}
+from ..frontend.nodes import Element
+from .common import PythonCode, install, module_source, print_call
+from .names import python_name
 
 
-def python_name(name: str) -> str:
-    """The identifier a model name gets in generated code (``lambda`` → ``lambda_``)."""
-    return name + "_" if name in RESERVED else name
+def element_name(expr: Element) -> str:
+    """The argument a plate's function takes for ``η_j``: ``eta_j``."""
+    base, index = expr.args
+    return f"{python_name(base.name)}_{index.name}"
 
 
-class JaxPrinter(_SympyJaxPrinter):
-    """SymPy's JAX printer, taught the IR's nodes; ``jax.numpy`` is spelled ``jnp``."""
+class JaxPrinter(PythonCode, _SympyJaxPrinter):
+    """SymPy's JAX printer, taught the IR's nodes by the operation table; ``jax.numpy`` is spelled ``jnp``."""
 
-    def __init__(self, elements: dict[Element, str] | None = None):
+    def __init__(self):
         super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False, "order": "none"})
-        self.elements = elements or {}
-
-    def _module_format(self, fqn, register=True):
-        fqn = super()._module_format(fqn, register)
-        return "jnp." + fqn[len("jax.numpy.") :] if fqn.startswith("jax.numpy.") else fqn
-
-    def _print_Symbol(self, expr):
-        return python_name(expr.name)
-
-    def _print_Integer(self, expr):
-        return f"{int(expr)}.0"
 
     def _print_Pow(self, expr, rational=False):
         if expr.exp == 1:
@@ -81,26 +39,13 @@ class JaxPrinter(_SympyJaxPrinter):
         return super()._print_Pow(expr, rational)
 
     def _print_Element(self, expr):
-        return self.elements[expr]
-
-    def _print_MatrixProduct(self, expr):
-        a, b = expr.args
-        level = PRECEDENCE["Mul"]
-        return f"{self.parenthesize(a, level, strict=True)} @ {self.parenthesize(b, level, strict=False)}"
+        return element_name(expr)
 
     def _print_Transposed(self, expr):
         return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'], strict=True)}.T"
 
 
-def _print_call(function: str):
-    def method(self, expr):
-        return f"{function}({', '.join(self._print(a) for a in expr.args)})"
-
-    return method
-
-
-for _node, _function in FUNCTIONS.items():
-    setattr(JaxPrinter, f"_print_{_node.__name__}", _print_call(_function))
+install(JaxPrinter, "jax", print_call)
 
 
 def _repeats(expr) -> bool:
@@ -114,11 +59,8 @@ def _repeats(expr) -> bool:
     return False
 
 
-def _statement_lines(statement: Assignment, temps, dims: dict[str, int]) -> list[str]:
+def _statement_lines(statement: Assignment, printer: JaxPrinter, temps, dims: dict[str, int]) -> list[str]:
     target = python_name(statement.target)
-    elements = sorted({e for e in sympy.preorder_traversal(statement.expr) if isinstance(e, Element)}, key=str)
-    names = {e: f"{python_name(e.args[0].name)}_{e.args[1].name}" for e in elements}
-    printer = JaxPrinter(names)
     replacements, reduced = [], statement.expr
     if _repeats(statement.expr):
         with sympy.evaluate(False):
@@ -126,16 +68,18 @@ def _statement_lines(statement: Assignment, temps, dims: dict[str, int]) -> list
     body = [f"{printer._print(t)} = {printer._print(v)}" for t, v in replacements]
     if statement.plate is None:
         return body + [f"{target} = {printer._print(reduced)}"]
+    elements = sorted({e for e in sympy.preorder_traversal(statement.expr) if isinstance(e, Element)}, key=str)
     if not elements:
         size = statement.plate.stop if isinstance(statement.plate.stop, int) else dims.get(statement.plate.stop)
         if size is None:
             raise ShapeError(f"{statement.target}_{statement.plate.index} uses no indexed variable, so its plate "
                              f"needs {statement.plate.stop} bound in the cell", statement.span)
-        return body + [f"{target} = jnp.broadcast_to({printer._print(reduced)}, ({size},))"]
-    args = ", ".join(names[e] for e in elements)
+        broadcast = printer._module_format("jax.numpy.broadcast_to")
+        return body + [f"{target} = {broadcast}({printer._print(reduced)}, ({size},))"]
+    args = ", ".join(element_name(e) for e in elements)
     arrays = ", ".join(python_name(e.args[0].name) for e in elements)
     inner = [f"    {line}" for line in body] + [f"    return {printer._print(reduced)}"]
-    return [f"def _{target}({args}):", *inner, f"{target} = jax.vmap(_{target})({arrays})"]
+    return [f"def _{target}({args}):", *inner, f"{target} = {printer._module_format('jax.vmap')}(_{target})({arrays})"]
 
 
 def print_jax(ir: ModelIR) -> str:
@@ -145,26 +89,23 @@ def print_jax(ir: ModelIR) -> str:
     header, roles = ir.header, ir.roles
     constants = dict(roles.constants)
     temps = sympy.numbered_symbols("_t")
+    printer = JaxPrinter()
 
     body = [f'{python_name(p)} = params["{p}"]' for p in roles.params]
     for statement in ir.statements:
         if not isinstance(statement, Assignment):
             continue
         if statement.target in constants:
-            body.append(f"{python_name(statement.target)} = {JaxPrinter()._print(statement.expr)}")
+            body.append(f"{python_name(statement.target)} = {printer._print(statement.expr)}")
         else:
-            body.extend(_statement_lines(statement, temps, dict(ir.dim_values)))
+            body.extend(_statement_lines(statement, printer, temps, dict(ir.dim_values)))
     outputs = [python_name(o) for o in roles.outputs]
     if len(outputs) == 1:
         body.append(f"return {outputs[0]}")
     else:
         body.append("return {" + ", ".join(f'"{o}": {p}' for o, p in zip(roles.outputs, outputs)) + "}")
-    imports = ["import jax", "import jax.numpy as jnp"]
-    if any("jax.scipy.special." in line for line in body):
-        imports.append("import jax.scipy.special")
     signature = ", ".join(["params", *(python_name(i) for i in roles.inputs)])
     doc = (f'"""{header.name}({", ".join(roles.inputs)}) -> {", ".join(roles.outputs)} for one example '
            f'(no batch axis); generated by ainative."""')
-    return "\n".join(
-        [*imports, "", "", f"def {header.name}({signature}):", f"    {doc}", *(f"    {line}" for line in body), ""]
-    )
+    return module_source(printer.module_imports, [f"def {header.name}({signature}):", f"    {doc}",
+                                                  *(f"    {line}" for line in body)])

@@ -8,38 +8,12 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..frontend.distributions import DISTRIBUTIONS
 from ..frontend.ir import Assignment, Declaration, ModelIR, Plate, Sampling
-from ..frontend.nodes import (
-    Log1p,
-    LogSumExp,
-    Maximum,
-    Minimum,
-    ReduceMax,
-    ReduceMean,
-    ReduceMin,
-    Relu,
-    Sigmoid,
-    Softmax,
-    Softplus,
-)
-
-#: IR node → its LaTeX operator
-FUNCTIONS = {
-    Softmax: r"\operatorname{softmax}",
-    Relu: r"\operatorname{relu}",
-    Sigmoid: r"\sigma",
-    Softplus: r"\operatorname{softplus}",
-    Log1p: r"\operatorname{log1p}",
-    LogSumExp: r"\operatorname{logsumexp}",
-    ReduceMean: r"\operatorname{mean}",
-    ReduceMax: r"\max",
-    ReduceMin: r"\min",
-    Maximum: r"\max",
-    Minimum: r"\min",
-}
+from ..frontend.operations import Kind
+from .common import install
 
 
 class LatexPrinter(_SympyLatexPrinter):
-    """SymPy's LaTeX printer, taught the IR's nodes, keeping terms in the order written."""
+    """SymPy's LaTeX printer, taught the IR's nodes by the operation table, keeping terms in the order written."""
 
     def __init__(self):
         super().__init__({"order": "none", "mul_symbol": None})
@@ -60,7 +34,7 @@ class LatexPrinter(_SympyLatexPrinter):
         return rf"\sum {self.parenthesize(expr.args[0], PRECEDENCE['Mul'], strict=True)}"
 
 
-def _print_call(operator: str):
+def _print_operator(operator: str, kind: Kind):
     def method(self, expr, exp=None):
         args = ", ".join(self._print(a) for a in expr.args)
         return rf"{operator}\left({args}\right)" + (f"^{{{exp}}}" if exp else "")
@@ -68,8 +42,7 @@ def _print_call(operator: str):
     return method
 
 
-for _node, _operator in FUNCTIONS.items():
-    setattr(LatexPrinter, f"_print_{_node.__name__}", _print_call(_operator))
+install(LatexPrinter, "latex", _print_operator)
 
 
 def _name(printer: LatexPrinter, name: str) -> str:

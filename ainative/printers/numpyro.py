@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from ..frontend.ir import ModelIR
-from .jax import JaxPrinter, python_name
-from .probabilistic import ProbabilisticPrinter
+from .jax import JaxPrinter
+from .probabilistic import ProbabilisticPrinter, WholePlates
 
 
-class VectorisedJaxPrinter(JaxPrinter):
+class VectorisedJaxPrinter(WholePlates, JaxPrinter):
     """JAX expressions where a plate's ``η_j`` is the whole vector ``η``."""
 
-    def _print_Element(self, expr):
-        return python_name(expr.args[0].name)
 
-
-class NumPyroPrinter(ProbabilisticPrinter):
-    imports = ("import jax", "import jax.numpy as jnp", "import numpyro", "import numpyro.distributions as dist")
-    library = "numpyro"
-    as_tensor = "jnp.asarray"
-
-    def expressions(self):
-        return VectorisedJaxPrinter()
+NUMPYRO = ProbabilisticPrinter("numpyro", "jax.numpy.asarray", VectorisedJaxPrinter)
 
 
 def print_numpyro(ir: ModelIR) -> str:
     """Standalone source of a NumPyro model whose arguments are the model's inputs."""
-    return NumPyroPrinter().print(ir)
+    return NUMPYRO.print(ir)

@@ -17,33 +17,25 @@ import numpy as np
 import sympy
 
 from ..errors import ExportError, Span
+from ..frontend.distributions import location
 from ..frontend.ir import Assignment, ModelIR
-from ..frontend.nodes import (
-    LogSumExp,
-    Maximum,
-    Minimum,
-    ReduceMax,
-    ReduceMean,
-    ReduceMin,
-    ReduceSum,
-    Relu,
-    Sigmoid,
-    Softmax,
-    Softplus,
-)
+from ..frontend.operations import OPERATIONS, Kind
+from .common import install
 
 BATCH = "batch"
 
-#: elementwise IR node → ONNX operator
-UNARY = {
-    sympy.tanh: "Tanh", sympy.exp: "Exp", sympy.log: "Log", sympy.Abs: "Abs", sympy.sin: "Sin", sympy.cos: "Cos",
-    Relu: "Relu", Sigmoid: "Sigmoid", Softplus: "Softplus",
-}
-#: reduction over every per-example axis → ONNX operator
-REDUCE = {ReduceSum: "ReduceSum", ReduceMean: "ReduceMean", ReduceMax: "ReduceMax", ReduceMin: "ReduceMin",
-          LogSumExp: "ReduceLogSumExp"}
-#: n-ary elementwise IR node → ONNX operator
-NARY = {Maximum: "Max", Minimum: "Min"}
+
+def _operators(kind: Kind) -> dict[type, str]:
+    """The table's ONNX operators for nodes of one kind, which says how they are lowered."""
+    return {op.node: op.onnx for op in OPERATIONS if op.kind is kind and isinstance(op.onnx, str)}
+
+
+#: IR node → ONNX operator of one node on its argument
+UNARY = _operators(Kind.ELEMENTWISE)
+#: IR node → ONNX operator reducing every per-example axis
+REDUCE = _operators(Kind.REDUCTION)
+#: IR node → ONNX operator applied pairwise, broadcasting
+NARY = _operators(Kind.BROADCAST)
 
 
 @dataclass(frozen=True)
@@ -166,19 +158,23 @@ class OnnxPrinter:
             method = getattr(self, f"_print_{cls.__name__}", None)
             if method is not None:
                 return method(expr, out)
-        if expr.func in UNARY:
-            (arg,) = (self.emit(a) for a in expr.args)
-            return Tensor(self.node(UNARY[expr.func], [arg.name], out), arg.lead, arg.rank)
-        if expr.func in REDUCE:
-            arg = self.emit(expr.args[0])
-            if arg.rank == 0:
-                return arg
-            return Tensor(self.reduce(REDUCE[expr.func], arg.name, list(range(-arg.rank, 0))), arg.lead, 0)
-        if expr.func in NARY:
-            return self.elementwise(NARY[expr.func], [self.emit(a) for a in expr.args], out)
         if expr.is_number:
             return self.constant(float(expr))
         raise ExportError(f"{type(expr).__name__} has no ONNX form")
+
+    # the lowerings of the operation table's rows, by kind (see _LOWERINGS) --------------
+    def unary(self, expr, out):
+        (arg,) = (self.emit(a) for a in expr.args)
+        return Tensor(self.node(UNARY[expr.func], [arg.name], out), arg.lead, arg.rank)
+
+    def reduction(self, expr, out):
+        arg = self.emit(expr.args[0])
+        if arg.rank == 0:
+            return arg
+        return Tensor(self.reduce(REDUCE[expr.func], arg.name, list(range(-arg.rank, 0))), arg.lead, 0)
+
+    def nary(self, expr, out):
+        return self.elementwise(NARY[expr.func], [self.emit(a) for a in expr.args], out)
 
     def _print_Symbol(self, expr, out):
         if expr.name not in self.symbols:
@@ -275,6 +271,12 @@ class OnnxPrinter:
         return model
 
 
+_LOWERINGS = {Kind.ELEMENTWISE: OnnxPrinter.unary, Kind.REDUCTION: OnnxPrinter.reduction,
+              Kind.BROADCAST: OnnxPrinter.nary}
+
+install(OnnxPrinter, "onnx", lambda operator, kind: _LOWERINGS[kind], ExportError)
+
+
 def value_info(name: str, shape: tuple, batched: bool):
     from onnx import TensorProto, helper
 
@@ -311,25 +313,6 @@ def print_onnx(
         outputs.append(value_info(tensor.name, shapes.get(name, ()), tensor.lead > 0))
     inputs = [value_info(name, shapes[name], True) for name in ir.roles.inputs]
     return printer.model(ir.header.name, inputs, outputs, ir_version)
-
-
-def location(distribution) -> sympy.Expr:
-    """The mean of a distribution as an expression of its arguments (what a served model predicts)."""
-    args = dict(distribution.args)
-    family = distribution.family
-    if family in ("Normal", "StudentT", "Cauchy"):
-        return args["loc"]
-    if family in ("Bernoulli", "Categorical"):
-        if "probs" in args:
-            return args["probs"]
-        return (Sigmoid if family == "Bernoulli" else Softmax)(args["logits"])
-    if family == "Poisson":
-        return args["rate"]
-    if family == "Exponential":
-        return sympy.Pow(args["rate"], -1, evaluate=False)
-    if family == "Binomial" and "probs" in args:
-        return sympy.Mul(args["total_count"], args["probs"], evaluate=False)
-    raise ExportError(f"a served {family} has no location in the exported graph yet")
 
 
 def _quantile(printer: OnnxPrinter, values: Tensor, count: int, q: float, out: str) -> str:

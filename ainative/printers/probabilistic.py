@@ -1,16 +1,24 @@
 """The layout of a probabilistic program, shared by the Pyro and NumPyro printers.
 
-A printer for one library names its modules and brings an expression printer; this module
-lays out the function: dimensions read from the data, one ``sample`` a ``~`` statement (with
-``plate``s and event shapes from the shape table), one ``deterministic`` a ``=`` statement.
-Plates are vectorised: inside ``for j in 1..J``, ``η_j`` is the whole vector ``η``.
+A ``ProbabilisticPrinter`` names a library and its expression printer, and lays out the
+function: dimensions read from the data, one ``sample`` a ``~`` statement (with ``plate``s and
+event shapes from the shape table), one ``deterministic`` a ``=`` statement. Plates are
+vectorised: inside ``for j in 1..J``, ``η_j`` is the whole vector ``η``. Every name the program
+uses from a library goes through the expression printer, which records its module, so the
+imports are those of what was printed.
 """
 
 from __future__ import annotations
 
-from ..frontend.distributions import DISTRIBUTIONS
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sympy.printing.codeprinter import CodePrinter
+
+from ..frontend.distributions import DISTRIBUTIONS, integer_valued
 from ..frontend.ir import Assignment, ModelIR, Sampling, Shape
-from .jax import python_name
+from .common import module_source
+from .names import python_name
 
 
 def data_dimensions(ir: ModelIR) -> dict[str, list[tuple[str, int]]]:
@@ -27,15 +35,24 @@ def keyword_dimensions(ir: ModelIR) -> list[str]:
             if not any(n not in observed for n, _ in sources)]
 
 
+class WholePlates:
+    """For an expression printer: inside a plate, ``η_j`` is the whole vector ``η``."""
+
+    def _print_Element(self, expr):
+        return python_name(expr.args[0].name)
+
+
+@dataclass(frozen=True)
 class ProbabilisticPrinter:
-    """Base class: subclasses set ``imports``, ``library`` and ``expressions``."""
+    """The program for one library: its module, its tensor constructor (fully qualified) and its expression printer."""
 
-    imports: tuple[str, ...] = ()
-    library = ""
-    as_tensor = ""
+    library: str
+    as_tensor: str
+    expressions: Callable[[], CodePrinter]
 
-    def expressions(self):
-        raise NotImplementedError
+    def library_name(self, printer, name: str) -> str:
+        """A name from the library, its module recorded by ``printer`` (``pyro.sample``, ``dist.Normal``)."""
+        return printer._module_format(f"{self.library}.{name}")
 
     # pieces ------------------------------------------------------------------------------
     def shape_list(self, shape: Shape) -> str:
@@ -46,9 +63,9 @@ class ProbabilisticPrinter:
         args, positional = [], True
         for i, (key, value) in enumerate(statement.distribution.args):
             positional = positional and i < len(family.params) and family.params[i] == key
-            text = f"{int(value)}.0" if value.is_Integer and key != "total_count" else printer.doprint(value)
+            text = str(int(value)) if value.is_Integer and integer_valued(key) else printer.doprint(value)
             args.append(text if positional else f"{key}={text}")
-        call = f"dist.{family.name}({', '.join(args)})"
+        call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
         if event:
             call += f".expand({self.shape_list(event)}).to_event({len(event)})"
         return call
@@ -73,7 +90,7 @@ class ProbabilisticPrinter:
         if family.event_rank:
             event = event[: len(event) - family.event_rank]
         call = self.distribution(statement, printer, event)
-        line = f'{name} = {self.library}.sample("{statement.target}", {call}{obs})'
+        line = f'{name} = {self.library_name(printer, "sample")}("{statement.target}", {call}{obs})'
         if plate is None:
             return [line]
         return [f"with {self.plate_name(plate[0])}:", f"    {line}"]
@@ -117,18 +134,19 @@ class ProbabilisticPrinter:
             if isinstance(statement, Assignment) and statement.target in constants:
                 value = printer.doprint(statement.expr)
                 if statement.target not in roles.dims:
-                    value = f"{self.as_tensor}({value})"
+                    value = f"{printer._module_format(self.as_tensor)}({value})"
                 body.append(f"{python_name(statement.target)} = {value}")
         body += dims
-        body += [f'{self.plate_name(n)} = {self.library}.plate("{n}", {size})' for n, size in self.plates(ir).items()]
+        body += [f'{self.plate_name(n)} = {self.library_name(printer, "plate")}("{n}", {size})'
+                 for n, size in self.plates(ir).items()]
         for statement in ir.statements:
             if isinstance(statement, Sampling):
                 body += self.sample_lines(ir, statement, printer)
             elif isinstance(statement, Assignment) and statement.target not in constants:
                 value = printer.doprint(statement.expr)
                 if statement.expr.is_number:
-                    value = f"{self.as_tensor}({value})"
-                body.append(f'{python_name(statement.target)} = {self.library}.deterministic('
+                    value = f"{printer._module_format(self.as_tensor)}({value})"
+                body.append(f'{python_name(statement.target)} = {self.library_name(printer, "deterministic")}('
                             f'"{statement.target}", {value})')
         outputs = [python_name(o) for o in roles.outputs]
         body.append(f"return {outputs[0]}" if len(outputs) == 1 else
@@ -143,5 +161,5 @@ class ProbabilisticPrinter:
         doc = (f'"""{header.name}({", ".join(roles.inputs)}): a {self.library} model; '
                + (f"{observed} observed when given, sampled when None; " if observed else "")
                + 'generated by ainative."""')
-        return "\n".join([*self.imports, "", "", f"def {header.name}({', '.join(params)}):", f"    {doc}",
-                          *(f"    {line}" for line in body), ""])
+        return module_source(printer.module_imports, [f"def {header.name}({', '.join(params)}):", f"    {doc}",
+                                                      *(f"    {line}" for line in body)])

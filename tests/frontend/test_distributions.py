@@ -1,7 +1,15 @@
+import re
+
+import numpy as np
 import pytest
+import sympy
 
 import ainative
-from ainative.frontend.distributions import DISTRIBUTIONS
+from ainative.errors import ExportError
+from ainative.frontend.distributions import DISTRIBUTIONS, SPELLINGS, location
+from ainative.frontend.ir import Distribution
+from ainative.printers.jax import JaxPrinter
+from ainative.printers.names import import_lines
 
 FAMILIES = ("Normal HalfNormal Cauchy HalfCauchy StudentT LogNormal Exponential Gamma InverseGamma Beta "
                  "Uniform Bernoulli Binomial Poisson Categorical Dirichlet MultivariateNormal").split()
@@ -41,3 +49,104 @@ def test_every_family_prints_for_pyro_and_numpyro(family):
     text = f"p ∈ ℝ^K; a ∈ ℝ^K; m ∈ ℝ^K; S ∈ ℝ^{{K×K}}\nz ~ {family}({args})"
     m = ainative.model(text, header="f(p, a, m, S)")
     assert f"dist.{family}(" in m.source("pyro") and f"dist.{family}(" in m.source("numpyro")
+
+
+@pytest.mark.parametrize(
+    ("text", "complete"),
+    [
+        ("y ~ Bernoulli(logits=z)", True),
+        ("y ~ Bernoulli(probs=0.5, logits=z)", False),
+        ("y ~ Categorical(logits=z)", True),
+        ("y ~ Binomial(10, logits=z)", True),
+        ("y ~ Binomial(total_count=10)", False),
+        ("y ~ Binomial(probs=0.5)", False),
+        ("y ~ Binomial(10, 0.5, z)", False),
+        ("y ~ StudentT(3)", True),
+        ("y ~ Normal(0)", False),
+    ],
+)
+def test_a_use_gives_every_needed_parameter_and_exactly_one_of_a_choice(text, complete):
+    if complete:
+        ainative.model(text, header="f(z, y)")
+        return
+    family = text.split("~ ")[1].split("(")[0]
+    with pytest.raises(ainative.ModelError, match=re.escape(f"{family} needs {DISTRIBUTIONS[family].requirement()}")):
+        ainative.model(text, header="f(z, y)")
+
+
+def test_the_requirement_names_the_choice():
+    assert DISTRIBUTIONS["Binomial"].requirement() == "total_count, probs or logits (exactly one)"
+    assert DISTRIBUTIONS["Gamma"].requirement() == "concentration, rate"
+
+
+@pytest.mark.parametrize("backend", ["pyro", "numpyro"])
+def test_integer_parameters_print_as_integers_and_run(backend):
+    m = ainative.model("n ~ Binomial(12, 0.25)", header="f()")
+    assert "dist.Binomial(12, 0.25" in m.source(backend)
+    draws = m.sample_prior(400)["n"]
+    assert np.all(draws == np.round(draws)) and 0 <= draws.min() and draws.max() <= 12
+    assert abs(draws.mean() - 3.0) < 0.5
+
+
+def test_sampled_shapes_follow_the_family():
+    m = ainative.model("p ∈ ℝ^{N×K}; a ∈ ℝ^K; m ∈ ℝ^N; s ∈ ℝ^N\nc ~ Categorical(p)\nd ~ Dirichlet(a)\n"
+                       "e ~ Normal(m, s)", header="f(p, a, m, s)")
+    assert (m.shapes["c"], m.shapes["d"], m.shapes["e"]) == (("N",), ("K",), ("N",))
+    assert [f.name for f in DISTRIBUTIONS.values() if f.labels] == ["Categorical"]
+
+
+def test_other_spellings_of_a_family_name():
+    for text, latex in (("y ~ 𝒩(0, 1)", False), (r"y \sim \mathcal{N}(0, 1)", True)):
+        m = ainative.model(text, header="f(y)" + (" --latex" if latex else ""))
+        assert m.ir.statements[0].distribution.family == SPELLINGS["𝒩"] == "Normal"
+
+
+def _value(expr, values: dict[str, np.ndarray]) -> np.ndarray:
+    printer = JaxPrinter()
+    text = printer._print(expr)
+    namespace = dict(values)
+    exec("\n".join(import_lines(printer.module_imports)), namespace)
+    return np.asarray(eval(text, namespace))
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _softmax(x):
+    return np.exp(x) / np.exp(x).sum()
+
+
+RNG = np.random.default_rng(0)
+#: family, its arguments, and its mean in closed form (Cauchy has none: its median)
+MEANS = [
+    ("Normal", {"loc": RNG.normal(size=4), "scale": RNG.uniform(0.5, 2, 4)}, lambda a: a["loc"]),
+    ("Cauchy", {"loc": RNG.normal(size=4), "scale": RNG.uniform(0.5, 2, 4)}, lambda a: a["loc"]),
+    ("StudentT", {"df": RNG.uniform(2, 5, 4), "loc": RNG.normal(size=4), "scale": RNG.uniform(0.5, 2, 4)},
+     lambda a: a["loc"]),
+    ("StudentT", {"df": RNG.uniform(2, 5, 4)}, lambda a: np.zeros(4)),
+    ("Exponential", {"rate": RNG.uniform(0.5, 3, 4)}, lambda a: 1 / a["rate"]),
+    ("Poisson", {"rate": RNG.uniform(0.5, 3, 4)}, lambda a: a["rate"]),
+    ("Bernoulli", {"probs": RNG.uniform(size=4)}, lambda a: a["probs"]),
+    ("Bernoulli", {"logits": RNG.normal(size=4)}, lambda a: _sigmoid(a["logits"])),
+    ("Categorical", {"probs": RNG.dirichlet(np.ones(4))}, lambda a: a["probs"]),
+    ("Categorical", {"logits": RNG.normal(size=4)}, lambda a: _softmax(a["logits"])),
+    ("Binomial", {"total_count": RNG.integers(1, 20, 4).astype(float), "probs": RNG.uniform(size=4)},
+     lambda a: a["total_count"] * a["probs"]),
+    ("Binomial", {"total_count": RNG.integers(1, 20, 4).astype(float), "logits": RNG.normal(size=4)},
+     lambda a: a["total_count"] * _sigmoid(a["logits"])),
+]
+
+
+@pytest.mark.parametrize(("family", "arguments", "mean"), MEANS, ids=[f"{f}-{'-'.join(a)}" for f, a, _ in MEANS])
+def test_the_location_is_the_closed_form_mean(family, arguments, mean):
+    distribution = Distribution(family, tuple((key, sympy.Symbol(key)) for key in arguments))
+    got = _value(location(distribution), {k: v.astype(np.float32) for k, v in arguments.items()})
+    np.testing.assert_allclose(np.broadcast_to(got, (4,)), mean(arguments), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("family", sorted(set(FAMILIES) - {f for f, _, _ in MEANS}))
+def test_a_family_without_a_location_says_so(family):
+    arguments = tuple((key, sympy.Symbol(key)) for key in DISTRIBUTIONS[family].params)
+    with pytest.raises(ExportError, match=f"a served {family} has no location in the exported graph yet"):
+        location(Distribution(family, arguments))

@@ -11,7 +11,8 @@ def test_same_program_as_pyro_on_jax():
     m = ainative.model(REGRESSION, header="regression(X, y) --backend numpyro")
     source = m.source()
     assert source == m.source("numpyro")
-    assert source.replace("numpyro", "pyro").split("\n", 4)[-1] == m.source("pyro").split("\n", 3)[-1]
+    body = source.replace("numpyro", "pyro").split("\n\n\n", 1)[1]
+    assert body == m.source("pyro").split("\n\n\n", 1)[1]
 
 
 def test_numpyro_trace_matches_the_math():
@@ -21,3 +22,11 @@ def test_numpyro_trace_matches_the_math():
     assert trace["eta"]["value"].shape == (8,)
     np.testing.assert_allclose(trace["theta"]["value"],
                                trace["mu"]["value"] + trace["tau"]["value"] * trace["eta"]["value"], rtol=1e-6)
+
+
+def test_imports_are_the_modules_of_what_was_printed():
+    m = ainative.model("x ∈ ℝ^3\nw ~ Normal(0, 1); w ∈ ℝ^3\ny ~ Normal(logsumexp(w ⊙ x), 1)", header="f(x, y)")
+    imports = m.source("numpyro").split("\n\n\n")[0].splitlines()
+    assert imports == ["import jax.scipy.special", "import numpyro", "import numpyro.distributions as dist"]
+    assert m.source("pyro").split("\n\n\n")[0].splitlines() == ["import pyro", "import pyro.distributions as dist",
+                                                                "import torch"]

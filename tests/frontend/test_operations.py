@@ -1,0 +1,183 @@
+"""The operation table: every node is spelled (or refused) by every printer, and its values are NumPy's."""
+
+import inspect
+
+import numpy as np
+import onnxruntime
+import pytest
+import sympy
+import torch
+
+import ainative
+from ainative.errors import ExportError, ModelError
+from ainative.frontend import lexer, nodes, operations, parser, shapes
+from ainative.frontend.nodes import Element, Relu
+from ainative.frontend.operations import FUNCTIONS, LATEX_NAMES, OPERATIONS, Call, Kind, Operation, Own, Unsupported
+from ainative.printers import common
+from ainative.printers.jax import JaxPrinter
+from ainative.printers.latex import LatexPrinter
+from ainative.printers.names import import_lines
+from ainative.printers.numpyro import VectorisedJaxPrinter
+from ainative.printers.onnx import OnnxPrinter, Tensor, value_info
+from ainative.printers.pyro import TorchPrinter
+
+RNG = np.random.default_rng(0)
+BACKENDS = ("jax", "torch", "latex", "onnx")
+PRINTERS = {"jax": (JaxPrinter, VectorisedJaxPrinter), "torch": (TorchPrinter,), "latex": (LatexPrinter,),
+            "onnx": (OnnxPrinter,)}
+NODE_CLASSES = [c for _, c in inspect.getmembers(nodes, inspect.isclass)
+                if issubclass(c, nodes.Node) and c is not nodes.Node]
+TABLE_NODES = {op.node for op in OPERATIONS}
+X, Y = sympy.symbols("x y")
+#: rows whose reference takes positive arguments only
+POSITIVE = {sympy.log, nodes.Log1p, sympy.Pow}
+
+#: each row's node, computed by NumPy on its arguments
+REFERENCE = {
+    sympy.tanh: np.tanh, sympy.exp: np.exp, sympy.log: np.log, sympy.Abs: np.abs, sympy.sin: np.sin,
+    sympy.cos: np.cos, nodes.Log1p: np.log1p, nodes.Sigmoid: lambda x: 1 / (1 + np.exp(-x)),
+    nodes.Relu: lambda x: np.maximum(x, 0), nodes.Softplus: lambda x: np.log(1 + np.exp(x)),
+    nodes.Softmax: lambda x: np.exp(x) / np.exp(x).sum(), nodes.LogSumExp: lambda x: np.log(np.exp(x).sum()),
+    nodes.ReduceSum: np.sum, nodes.ReduceMean: np.mean, nodes.ReduceMax: np.max, nodes.ReduceMin: np.min,
+    nodes.Maximum: np.maximum, nodes.Minimum: np.minimum, sympy.Pow: np.sqrt, sympy.Add: np.add,
+    sympy.Mul: np.multiply,
+}
+
+
+def sample(operation: Operation) -> sympy.Expr:
+    """The row's node on ``x`` (and ``y``): as the notation writes it, or with two operands for ``+`` and ``*``."""
+    count = operation.arity if operation.name else 2
+    return operation.make(*(X, Y)[:count])
+
+
+def arrays(operation: Operation) -> dict[str, np.ndarray]:
+    """Random ``x`` and ``y`` of both signs, or positive where the operation's reference needs it."""
+    low = 0.2 if operation.node in POSITIVE else -2.0
+    return {name: RNG.uniform(low, 2.0, 5).astype(np.float32) for name in ("x", "y")}
+
+
+def expected(operation: Operation, values: dict[str, np.ndarray]) -> np.ndarray:
+    used = sample(operation).free_symbols
+    return REFERENCE[operation.node](*(values[s.name] for s in (X, Y) if s in used))
+
+
+def run_printed(printer, expr, namespace: dict) -> object:
+    """Evaluate a printed expression with only the imports its printer recorded."""
+    text = printer._print(expr)
+    exec("\n".join(import_lines(printer.module_imports)), namespace)
+    return eval(text, namespace)
+
+
+ROWS = pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: f"{op.node.__name__}/{op.arity}")
+
+
+def test_every_node_has_a_row_or_its_own_method_in_every_printer():
+    for node in NODE_CLASSES:
+        if node in TABLE_NODES:
+            continue
+        for printer in (p for printers in PRINTERS.values() for p in printers):
+            assert callable(getattr(printer, f"_print_{node.__name__}", None)), (printer.__name__, node.__name__)
+
+
+def test_every_row_has_a_spelling_or_a_reason_in_every_backend():
+    assert set(REFERENCE) == TABLE_NODES
+    for operation in OPERATIONS:
+        for backend in BACKENDS:
+            spelling = operation.spelling(backend)
+            assert isinstance(spelling, (Call, str, Own, Unsupported)), (operation, backend)
+            if isinstance(spelling, Unsupported):
+                assert spelling.reason
+            if not isinstance(spelling, Own):
+                for printer in PRINTERS[backend]:
+                    assert callable(getattr(printer, f"_print_{operation.node.__name__}", None)), (operation, backend)
+
+
+@ROWS
+def test_jax_and_numpyro_values_are_numpys(operation):
+    values = arrays(operation)
+    for printer in (JaxPrinter(), VectorisedJaxPrinter()):
+        got = run_printed(printer, sample(operation), dict(values))
+        np.testing.assert_allclose(np.asarray(got), expected(operation, values), rtol=1e-5, atol=1e-6)
+
+
+@ROWS
+def test_torch_values_are_numpys(operation):
+    values = arrays(operation)
+    got = run_printed(TorchPrinter(), sample(operation), {k: torch.from_numpy(v) for k, v in values.items()})
+    np.testing.assert_allclose(got.numpy(), expected(operation, values), rtol=1e-5, atol=1e-6)
+
+
+@ROWS
+def test_onnx_values_are_numpys_for_every_example_of_a_batch(operation):
+    expr = sample(operation)
+    used = sorted(s.name for s in expr.free_symbols)
+    printer = OnnxPrinter()
+    printer.symbols = {name: Tensor(name, 1, 1) for name in used}
+    result = printer.emit(expr, out="out")
+    per_example = (5,) if result.rank else ()
+    graph = printer.model("operation", [value_info(n, (5,), True) for n in used],
+                          [value_info("out", per_example, True)], 8)
+    session = onnxruntime.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    batch = [arrays(operation) for _ in range(3)]
+    (got,) = session.run(None, {n: np.stack([values[n] for values in batch]) for n in used})
+    want = np.stack([expected(operation, values) for values in batch])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@ROWS
+def test_latex_writes_the_tables_operator_or_sympys(operation):
+    latex = LatexPrinter()._print(sample(operation))
+    spelling = operation.latex
+    assert latex and (spelling in latex if isinstance(spelling, str) else "x" in latex)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_unsupported_operation_is_an_error_with_its_reason(monkeypatch, backend):
+    reason = f"no relu on {backend} yet"
+    refused = Operation(Relu, Kind.ELEMENTWISE, "relu", jax=Unsupported(reason), torch=Unsupported(reason),
+                        latex=Unsupported(reason), onnx=Unsupported(reason))
+    monkeypatch.setattr(common, "OPERATIONS", (refused,))
+    error = ExportError if backend == "onnx" else ModelError
+    for base in PRINTERS[backend]:
+        printer = type(f"Refusing{base.__name__}", (base,), {})
+        common.install(printer, backend, lambda *_: pytest.fail("a refusal makes no method"), error)
+        with pytest.raises(error, match=reason):
+            if backend == "onnx":
+                onnx = printer()
+                onnx.symbols = {"x": Tensor("x", 1, 1)}
+                onnx.emit(Relu(X))
+            else:
+                printer()._print(Relu(X))
+
+
+def test_the_parser_lexer_and_shapes_read_the_table():
+    assert parser.FUNCTIONS is FUNCTIONS and lexer.FUNCTIONS is FUNCTIONS and lexer.LATEX_NAMES is LATEX_NAMES
+    assert shapes.kind_of is operations.kind_of
+
+
+@ROWS
+def test_each_name_parses_to_its_node_with_its_shape_rule(operation):
+    if operation.name is None:
+        return
+    args = ", ".join(["x"] * operation.arity)
+    m = ainative.model(f"x ∈ ℝ^{{3×4}}\ny = {operation.name}({args})", header="f(x) -> y")
+    assert m.ir.statements[-1].expr.func is operation.node
+    assert m.shapes["y"] == {Kind.REDUCTION: ()}.get(operation.kind, (3, 4))
+
+
+@pytest.mark.parametrize(("command", "name"), LATEX_NAMES.items())
+def test_each_latex_command_is_its_function(command, name):
+    m = ainative.model(rf"y = \{command}(x)", header="f(x) -> y --latex")
+    assert m.ir.statements[-1].expr.func is FUNCTIONS[name][1].node
+
+
+def test_an_alias_is_its_function_unless_a_variable_has_its_name():
+    assert ainative.model("y = σ(x)", header="f(x) -> y").ir.statements[-1].expr.func is nodes.Sigmoid
+    assert ainative.model("y = σ (x)", header="f(x, σ) -> y").ir.statements[-1].expr.func is not nodes.Sigmoid
+
+
+def test_structural_nodes_print_in_every_printer():
+    a, j = sympy.symbols("A j")
+    for expr in (nodes.MatrixProduct(a, X), nodes.Transposed(a), Element(X, j)):
+        for printer in (JaxPrinter(), VectorisedJaxPrinter(), TorchPrinter(), LatexPrinter()):
+            assert printer._print(expr)

@@ -110,3 +110,12 @@ class ExistsError(ExportError):
     """An export would replace files that exist, and replacing them was not asked for."""
 
     code = "exists"
+
+
+class WrongKindError(ModelError, AttributeError):
+    """A method of the other kind of model: ``sample_prior`` on a model without ``~``, ``init`` on one with.
+
+    It is an ``AttributeError`` too, so ``hasattr`` keeps its meaning.
+    """
+
+    code = "wrong-kind"

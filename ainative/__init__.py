@@ -1,10 +1,12 @@
 """ainative: write a model as mathematics in a Jupyter cell; get JAX and Pyro code, ONNX and serving.
 
-Importing this package is cheap: SymPy, lark and JAX load when the first model is built.
+Importing this package is cheap: SymPy, lark and JAX load when the first model is built, and the
+types below load when first named.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from .errors import (
@@ -15,35 +17,50 @@ from .errors import (
     ModelSyntaxError,
     ShapeError,
     UnknownNameError,
+    WrongKindError,
 )
 
 if TYPE_CHECKING:
-    from .models import Model
-    from .runtime.training import FitResult
+    from .export.serving import ServingReport
+    from .export.verified import ExportReport
+    from .frontend.spec import ModelSpec
+    from .models import DeterministicModel, Model, ProbabilisticModel
+    from .runtime.inference.posterior import Posterior
+    from .runtime.training import FederatedResult, FitResult, Penalty
 
 __version__ = "0.1.0"
+
+#: every user-facing type, by the module that defines it (imported when first used)
+_TYPES = {
+    "Model": "models", "DeterministicModel": "models", "ProbabilisticModel": "models",
+    "ModelSpec": "frontend.spec", "FitResult": "runtime.training", "FederatedResult": "runtime.training",
+    "Penalty": "runtime.training", "Posterior": "runtime.inference.posterior", "ExportReport": "export.verified",
+    "ServingReport": "export.serving",
+}
 __all__ = [
-    "DataError", "ExistsError", "ExportError", "FitResult", "Model", "ModelError", "ModelSyntaxError", "ShapeError",
-    "UnknownNameError", "load_ipython_extension", "model",
+    "DataError", "DeterministicModel", "ExistsError", "ExportError", "ExportReport", "FederatedResult", "FitResult",
+    "Model", "ModelError", "ModelSpec", "ModelSyntaxError", "Penalty", "Posterior", "ProbabilisticModel",
+    "ServingReport", "ShapeError", "UnknownNameError", "WrongKindError", "load_ipython_extension", "model", "usage",
 ]
 
 
 def model(text: str, header: str | None = None, **options) -> Model:
-    """Build a model from notation, as ``%%model`` does (see ``ainative.model.model``)."""
+    """Build a model from notation, as ``%%model`` does (see ``ainative.models.model``)."""
     from .models import model as build
 
     return build(text, header, **options)
 
 
+def usage() -> str:
+    """How a ``%%model`` header reads, and its options."""
+    from .frontend.spec import usage as text
+
+    return text()
+
+
 def __getattr__(name: str):
-    if name == "Model":
-        from .models import Model
-
-        return Model
-    if name == "FitResult":
-        from .runtime.training import FitResult
-
-        return FitResult
+    if name in _TYPES:
+        return getattr(import_module(f".{_TYPES[name]}", __name__), name)
     raise AttributeError(f"module 'ainative' has no attribute {name!r}")
 
 
@@ -53,7 +70,7 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def load_ipython_extension(ipython) -> None:
-    """``%load_ext ainative``: registers ``%%model`` and ``%models``."""
+    """``%load_ext ainative``: registers ``%%model``, ``%models`` and ``%model_export``."""
     from .views.magics import register
 
     register(ipython)

@@ -13,9 +13,6 @@ class Span:
     column: int
     end_column: int
 
-    def shifted(self, lines: int) -> Span:
-        return Span(self.line + lines, self.column, self.end_column)
-
 
 class ModelError(Exception):
     """Base of every error about a model; printed as a short message with a caret line.
@@ -50,10 +47,6 @@ class ModelError(Exception):
     @property
     def column(self) -> int | None:
         return self.span.column if self.span else None
-
-    def located(self, span: Span, source_line: str) -> ModelError:
-        """The same error placed at a span of the cell (used by layers that know the text)."""
-        return type(self)(self.message, span, source_line, self.notes)
 
     def __str__(self) -> str:
         head = self.message
@@ -110,3 +103,12 @@ class ExistsError(ExportError):
     """An export would replace files that exist, and replacing them was not asked for."""
 
     code = "exists"
+
+
+class WrongKindError(ModelError, AttributeError):
+    """A method of the other kind of model: ``sample_prior`` on a model without ``~``, ``init`` on one with.
+
+    It is an ``AttributeError`` too, so ``hasattr`` keeps its meaning.
+    """
+
+    code = "wrong-kind"

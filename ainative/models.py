@@ -1,30 +1,44 @@
-"""``Model``: the one object every view (magics, widgets, lab extension) talks to.
+"""Models: the one API every view (magics, widgets, lab extension) talks to.
 
-``model(text, header)`` runs the pipeline — ``parser`` → ``roles`` → ``shapes`` — and wraps the
-checked IR. Everything else is a printer over that IR (``source``, ``latex``) or runs what a
-printer produced (``__call__``, ``init``, ``fit``). JAX is imported on first use, not at import.
+``model(text, header)`` reads the cell into a ``ModelSpec``, runs the front end on it, and picks
+the class: a ``DeterministicModel`` (JAX: call it, ``init``, ``fit``, ``federate``) or a
+``ProbabilisticModel`` (Pyro or NumPyro: ``fit``, ``sample_prior``, ``predict``). Both are a
+``Model``: names, shapes, equations, generated code, the variable table, exports and the panel.
+The subsystems they use (``runtime``, ``export``, ``federated``) take IRs and functions, never a
+model, so they import nothing from here. Heavy libraries load on first use.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar, final
 
-from .errors import ExportError, ModelError, ModelSyntaxError, ShapeError, Span
-from .frontend import parser, roles, shapes
+import numpy as np
+
+from .errors import ExportError, ModelError, ShapeError, WrongKindError
+from .frontend import shapes
+from .frontend.build import build
 from .frontend.ir import ModelIR
+from .frontend.spec import ModelSpec, read
 from .printers.jax import print_jax
 from .printers.latex import print_latex
 from .printers.numpyro import print_numpyro
 from .printers.pyro import print_pyro
 from .runtime import compiler
-from .runtime.data import as_array, batch_shape, read_inputs, read_parameters
+from .runtime.data import as_array
+from .runtime.inference import ENGINES, Engine
+from .runtime.inference.posterior import Posterior
+from .runtime.training import FederatedResult, FitResult
 
+#: backend name → the printer of its source (the header's ``--backend`` choices)
 PRINTERS = {"jax": print_jax, "pyro": print_pyro, "numpyro": print_numpyro}
+
+T = TypeVar("T")
 
 
 def model(
@@ -38,29 +52,51 @@ def model(
     """Build a model from cell text, as the ``%%model`` magic does.
 
     ``header`` is the magic's line (``"mlp(x) -> y"``); it may instead be the first line of
-    ``text`` (``"%%model mlp(x) -> y\\n..."``). ``line_offset`` shifts reported line numbers.
+    ``text`` (``"%%model mlp(x) -> y\\n..."``). ``backend`` and ``latex`` apply where the header
+    names none (``--backend``, ``--latex``); ``line_offset`` shifts reported line numbers.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"model text must be a string, not {type(text).__name__}")
-    header_text, body, skipped = parser.split_cell(text)
-    if header is not None:
-        header_text, body, skipped = header, text, 0
-    if header_text is None:
-        raise ModelSyntaxError("no header: pass header='name(inputs) -> outputs' or start with %%model",
-                               Span(1 + line_offset, 1, 2), text.split("\n", 1)[0])
-    parsed_header = parser.parse_header(header_text)
-    if backend is not None or latex is not None:
-        parsed_header = type(parsed_header)(
-            parsed_header.name, parsed_header.inputs, parsed_header.outputs,
-            backend if backend is not None else parsed_header.backend,
-            latex if latex is not None else parsed_header.latex)
-    cell = parser.parse(body, parsed_header, line_offset=line_offset + skipped)
-    ir = shapes.check(cell, roles.assign_roles(cell))
-    chosen = parsed_header.backend or ("pyro" if ir.kind == "probabilistic" else "jax")
-    if ir.kind == "probabilistic" and chosen == "jax":
-        raise ModelError(f"{ir.header.name} has '~' statements: use --backend pyro or numpyro, not jax")
-    header_line = header_text.strip().removeprefix("%%model").strip()
-    return Model(ir, chosen, text=f"%%model {header_line}\n{body}")
+    spec, skipped = read(text, header)
+    spec = replace(spec, backend=spec.backend or backend, latex=spec.latex or bool(latex))
+    return from_spec(spec, line_offset + skipped)
+
+
+def from_spec(spec: ModelSpec, line_offset: int = 0) -> Model:
+    """The model a spec describes: the class for its kind, with the backend its header names."""
+    ir = build(spec, line_offset)
+    if ir.kind == "probabilistic":
+        if spec.backend == "jax":
+            raise ModelError(f"{spec.name} has '~' statements: use --backend pyro or numpyro, not jax")
+        return ProbabilisticModel(spec, ir, engine=ENGINES[spec.backend or "pyro"])
+    if spec.backend not in (None, "jax"):
+        raise ModelError(f"{spec.name} has no '~' statement, so it runs on JAX: --backend {spec.backend} is for "
+                         "probabilistic models")
+    return DeterministicModel(spec, ir)
+
+
+class Latest(Generic[T]):
+    """What a model's own methods last produced (params, or a posterior), for views to show and export.
+
+    Only the model changes it; views read ``value`` and ``watch`` it.
+    """
+
+    def __init__(self) -> None:
+        self._value: T | None = None
+        self._watchers: list[Callable[[T], None]] = []
+
+    @property
+    def value(self) -> T | None:
+        return self._value
+
+    def watch(self, callback: Callable[[T], None]) -> Callable[[], None]:
+        """Call ``callback(value)`` whenever the value changes; returns the function that stops it."""
+        self._watchers.append(callback)
+        return lambda: self._watchers.remove(callback)
+
+    def _set(self, value: T) -> T:
+        self._value = value
+        for watcher in list(self._watchers):
+            watcher(value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -75,43 +111,46 @@ class Variable:
     device: str
 
 
-class Latest:
-    """The latest parameters or posterior of a model, set by ``init`` and ``fit``; views watch it."""
-
-    def __init__(self) -> None:
-        self.value: Any = None
-        self.watchers: list = []
-
-    def set(self, value: Any) -> Any:
-        self.value = value
-        for watcher in list(self.watchers):
-            watcher(value)
-        return value
-
-
 @dataclass(frozen=True, eq=False)
-class Model:
-    """A model written in the notation: its IR, its printers, and functions compiled from them.
+class Model(ABC, Generic[T]):
+    """A model written in the notation: its cell, its checked IR, and what its printers make of it.
 
-    ``text`` is the cell it was read from, so that other processes (Flower clients) can rebuild
-    it without pickling code. The model itself is a value; ``latest`` remembers what ``init`` and
-    ``fit`` last returned so that views (panel, export commands) can show and export it.
+    ``spec`` is the cell as a value (``text`` renders it), so another process rebuilds the same
+    model from text, never from pickled code. ``latest`` is what ``init``/``fit`` last returned.
     """
 
+    spec: ModelSpec
     ir: ModelIR
-    backend: str = "jax"
-    text: str = field(default="", compare=False, repr=False)
-    latest: Latest = field(default_factory=Latest, compare=False, repr=False)
+    latest: Latest[T] = field(default_factory=Latest, init=False, compare=False, repr=False)
+
+    kind: ClassVar[str]
+    #: whether ``to`` can move the latest values between devices (the panel's device choice)
+    movable: ClassVar[bool]
+
+    #: how the model reads to someone who called a method of the other kind
+    has_tilde: ClassVar[str]
+
+    def __getattr__(self, attribute: str):
+        """A method of the other kind of model gets a sentence, not a bare ``AttributeError``."""
+        for other in (DeterministicModel, ProbabilisticModel):
+            if other is not type(self) and not attribute.startswith("_") and attribute in vars(other):
+                raise WrongKindError(f"{self.spec.name} {self.has_tilde}: {attribute} is for {other.kind} models")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}")
 
     # what the model is -------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.ir.header.name
+        return self.spec.name
 
     @property
-    def kind(self) -> str:
-        """``"deterministic"`` or ``"probabilistic"`` (any ``~`` statement)."""
-        return self.ir.kind
+    @abstractmethod
+    def backend(self) -> str:
+        """The library its program runs on: ``jax``, ``pyro`` or ``numpyro``."""
+
+    @property
+    def text(self) -> str:
+        """The cell, header and options included: ``ainative.model(m.text)`` is the same model."""
+        return self.spec.render()
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -136,11 +175,6 @@ class Model:
         return self.ir.shape_of
 
     @property
-    def fitted(self) -> Any:
-        """What ``init`` or ``fit`` last returned (params, or a Posterior); None before either."""
-        return self.latest.value
-
-    @property
     def dims(self) -> dict[str, int]:
         """Dimensions the cell itself binds (constants, literals they meet)."""
         return dict(self.ir.dim_values)
@@ -153,6 +187,23 @@ class Model:
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex()}\n$$"
 
+    def source(self, target: str | None = None) -> str:
+        """The generated code for ``target`` (jax, pyro, numpyro): readable, and runnable on its own."""
+        target = target or self.backend
+        if target not in PRINTERS:
+            raise ModelError(f"no printer for {target!r}; available: {', '.join(PRINTERS)}")
+        return _printed(target, self.ir)
+
+    def __repr__(self) -> str:
+        arrow = f" -> {', '.join(self.outputs)}" if self.outputs else ""
+        lines = [f"Model {self.name}({', '.join(self.inputs)}){arrow}  [{self.kind}, {self.backend}]"]
+        table = self.shapes
+        for role, names in (("input", self.inputs), ("param", self.params), ("latent", self.latents)):
+            for name in names:
+                lines.append(f"  {role:6} {name}: {shapes.format_shape(table[name])}")
+        return "\n".join(lines)
+
+    # views ---------------------------------------------------------------------------------
     def panel(self):
         """The panel, an ipywidgets ``Tab``: equations, shapes, devices, generated code and export buttons."""
         from .views.widgets import ModelPanel
@@ -174,34 +225,101 @@ class Model:
             return bundle
         return {**view, **bundle}
 
-    def source(self, target: str | None = None) -> str:
-        """The generated code for ``target`` (jax, pyro, numpyro): readable, and runnable on its own."""
-        target = target or self.backend
-        if target not in PRINTERS:
-            raise ValueError(f"no printer for {target!r}; available: {', '.join(PRINTERS)}")
-        return _printed(target, self.ir)
+    @abstractmethod
+    def devices(self) -> list[str]:
+        """The devices this model's backend can run on."""
 
-    def __repr__(self) -> str:
-        arrow = f" -> {', '.join(self.outputs)}" if self.outputs else ""
-        lines = [f"Model {self.name}({', '.join(self.inputs)}){arrow}  [{self.kind}, {self.backend}]"]
-        table = self.shapes
-        for role, names in (("input", self.inputs), ("param", self.params), ("latent", self.latents)):
-            for name in names:
-                lines.append(f"  {role:6} {name}: {shapes.format_shape(table[name])}")
-        return "\n".join(lines)
+    @abstractmethod
+    def placement(self) -> str:
+        """Where the latest values live, as a sentence for the panel."""
 
-    # running -----------------------------------------------------------------------------
+    @abstractmethod
+    def _latest_arrays(self) -> dict[str, Any]:
+        """One value of each variable the latest params or posterior hold, for the variable table."""
+
+    def variables(self) -> tuple[Variable, ...]:
+        """Every variable: role, symbolic shape, bound shape and placement of the latest params or posterior."""
+        arrays = self._latest_arrays()
+        try:
+            bound = shapes.bind(self.ir, {n: tuple(np.shape(a)) for n, a in arrays.items() if n in self.ir.shape_of},
+                                what="value")
+        except ModelError:
+            bound = {}
+        rows = []
+        for name, shape in self.ir.shapes:
+            try:
+                concrete = shapes.concrete(shape, bound, name)
+            except ModelError:
+                concrete = None
+            array = arrays.get(name)
+            placement = "—" if array is None else _placement(array)
+            dtype = str(getattr(array, "dtype", "float32"))
+            rows.append(Variable(name, self.ir.roles.of(name), shape, concrete, dtype, placement))
+        return tuple(rows)
+
+    # exports -------------------------------------------------------------------------------
+    @abstractmethod
+    def export_onnx(self, path: str | os.PathLike, value: T, **options: Any):
+        """Write a verified ONNX graph of the model with ``value`` (params or a posterior) to ``path``."""
+
+    def export_serving(self, folder: str | os.PathLike, value: T, *, formats=None, storage_uri: str | None = None,
+                       version: str = "1", max_batch_size: int = 64, overwrite: bool = False, **options: Any):
+        """Write a model repository for serving (V2 metadata, MLServer, Triton, KServe) under ``folder``.
+
+        ``formats`` (all by default), ``storage_uri`` (KServe), ``version`` ("1"), ``max_batch_size``
+        (Triton); other options go to ``export_onnx``. Serve it with ``ainative serve FOLDER``.
+        """
+        from .export.serving import FORMATS, export_serving
+
+        def write_onnx(path: Path, replace_files: bool):
+            return self.export_onnx(path, value, overwrite=replace_files, **options)
+
+        return export_serving(self.name, folder, write_onnx, formats=formats or FORMATS, storage_uri=storage_uri,
+                              version=version, max_batch_size=max_batch_size, overwrite=overwrite)
+
+    def export(self, format: str, folder: str | os.PathLike = ".", value: T | None = None, *,
+               overwrite: bool = False):
+        """Export under the names every view uses: ``FOLDER/NAME.onnx`` or the repository ``FOLDER/NAME-serving``.
+
+        ``format`` is "onnx" or "serving"; ``value`` defaults to what ``init`` or ``fit`` last returned.
+        """
+        folder, value = Path(folder), self.latest.value if value is None else value
+        if value is None:
+            raise ModelError(f"{self.name} has no parameters yet: run {self.name}.init(...) or "
+                             f"{self.name}.fit(...) first", code="no-params")
+        if format == "onnx":
+            return self.export_onnx(folder / f"{self.name}.onnx", value, overwrite=overwrite)
+        if format == "serving":
+            return self.export_serving(folder / f"{self.name}-serving", value, overwrite=overwrite)
+        raise ExportError(f"format {format!r} is not one of onnx, serving")
+
+
+@final
+@dataclass(frozen=True, eq=False, repr=False)
+class DeterministicModel(Model[dict]):
+    """A model with no ``~``: a JAX function of its inputs and parameters, called, trained and exported."""
+
+    kind: ClassVar[str] = "deterministic"
+    movable: ClassVar[bool] = True
+    has_tilde: ClassVar[str] = "has no '~' statement"
+
+    @property
+    def backend(self) -> str:
+        return "jax"
+
     @property
     def jax_function(self):
         """The generated per-example function ``f(params, *inputs)``, for use with JAX transforms."""
         return compiler.load(self.source("jax"), self.name)
 
-    @property
-    def program(self):
-        """The generated Pyro or NumPyro model function (per ``backend``) of a probabilistic model."""
-        if self.kind != "probabilistic":
-            raise ModelError(f"{self.name} has no '~' statement, so it has no probabilistic program")
-        return compiler.load(self.source(self.backend), self.name)
+    def __call__(self, params: Mapping[str, Any], *args: Any, **inputs: Any):
+        """Outputs for the given inputs: one array for one output, else a dict by name.
+
+        Inputs are written for one example; extra leading axes are a batch, mapped with ``vmap``.
+        """
+        from .runtime.forward import forward
+
+        return forward(self.ir, self.jax_function, params, args, inputs)
 
     def init(self, key: Any = 0, *, device: Any = None, from_params: Mapping[str, Any] | None = None,
              **dims_or_data: Any) -> dict:
@@ -242,14 +360,44 @@ class Model:
             params[name] = jnp.asarray(value, jnp.float32)
         if device is not None:
             params = jax.device_put(params, _device(device))
-        return self.latest.set(params)
+        return self.latest._set(params)
+
+    def fit(self, params: Mapping[str, Any], data: Mapping[str, Any], loss: str | None = None, *,
+            steps: int = 1000, batch_size: int | None = None, optimizer: Any = None, freeze=(),
+            devices=None, mesh=None, penalty=None, seed: int = 0, progress: bool = True) -> FitResult:
+        """Minimise the mean over examples of the scalar output ``loss``, from ``params``, on ``data``.
+
+        ``optimizer`` is an optax optimizer (Adam 1e-3 by default); parameters named in ``freeze``
+        keep their values; ``devices`` or a ``jax.sharding.Mesh`` make training data-parallel;
+        ``penalty`` (a ``runtime.training.Penalty``) is added to the loss. Returns ``FitResult(params, history)``.
+        """
+        from .runtime.training import fit
+
+        result = fit(self.ir, self.jax_function, params, data, loss, steps=steps, batch_size=batch_size,
+                     optimizer=optimizer, freeze=freeze, devices=devices, mesh=mesh, penalty=penalty, seed=seed,
+                     progress=progress)
+        self.latest._set(result.params)
+        return result
+
+    def federate(self, client_data, rounds: int, strategy: str = "fedavg", *, params: Mapping[str, Any] | None = None,
+                 **options: Any) -> FederatedResult:
+        """Train across clients that keep their data, with Flower: ``client_data`` is one dict per client.
+
+        Each round every client runs ``local_steps`` of training from the global parameters and the
+        server aggregates them with ``strategy`` ("fedavg", "fedprox" or "fedadam"). ``params``
+        default to the latest ``init``. Options: ``test_data`` (held-out, evaluated every round),
+        ``loss``, ``accuracy`` ("output:target"), ``local_steps`` (1), ``batch_size`` (whole local
+        data), ``optimizer`` ("sgd" or "adam"), ``learning_rate`` (0.1), ``proximal_mu``,
+        ``server_learning_rate``, ``progress``, ``verbose``. Returns ``FederatedResult(params, history)``.
+        """
+        from .federated import federate
+
+        start = self.latest.value if params is None else params
+        result = federate(self.text, client_data, rounds, strategy, params=start, **options)
+        self.latest._set(result.params)
+        return result
 
     def devices(self) -> list[str]:
-        """The devices this model's backend can run on (JAX's, or PyTorch's for a Pyro model)."""
-        if self.backend == "pyro":
-            from .runtime.inference.pyro_backend import devices
-
-            return devices()
         import jax
 
         return [str(d) for d in jax.devices()]
@@ -258,140 +406,110 @@ class Model:
         """Move the latest parameters to ``device`` (a JAX device, its name like ``"cpu:1"``, or an index)."""
         import jax
 
-        if self.kind != "deterministic" or not isinstance(self.fitted, Mapping):
+        if not isinstance(self.latest.value, Mapping):
             raise ModelError(f"{self.name} has no parameters to move: run {self.name}.init(...) first")
-        return self.latest.set(jax.device_put(dict(self.fitted), _device(device)))
+        return self.latest._set(jax.device_put(dict(self.latest.value), _device(device)))
 
-    def variables(self) -> tuple[Variable, ...]:
-        """Every variable: role, symbolic shape, bound shape and placement of the latest params or posterior."""
-        from .views.graph import role
+    def placement(self) -> str:
+        placed = {_placement(v) for v in self._latest_arrays().values()}
+        if not placed:
+            return "No parameters yet: run init or fit to place them."
+        return f"Parameters are on {', '.join(sorted(placed))}."
 
-        fitted = self.fitted
-        arrays: dict[str, Any] = {}
-        if isinstance(fitted, Mapping):
-            arrays = dict(fitted)
-        elif fitted is not None and hasattr(fitted, "samples"):
-            arrays = {k: v[0] for k, v in fitted.samples.items()}
-        try:
-            bound = shapes.bind(self.ir, {n: tuple(getattr(a, "shape", ())) for n, a in arrays.items()
-                                          if n in self.ir.shape_of}, what="value")
-        except ModelError:
-            bound = {}
-        rows = []
-        for name, shape in self.ir.shapes:
-            try:
-                concrete = shapes.concrete(shape, bound, name)
-            except ModelError:
-                concrete = None
-            array = arrays.get(name)
-            placement = "—"
-            if array is not None and hasattr(array, "devices"):
-                placement = ", ".join(sorted(str(d) for d in array.devices()))
-            elif array is not None:
-                placement = "host (NumPy)"
-            dtype = str(getattr(array, "dtype", "float32"))
-            rows.append(Variable(name, role(self.ir, name), shape, concrete, dtype, placement))
-        return tuple(rows)
+    def _latest_arrays(self) -> dict[str, Any]:
+        return dict(self.latest.value or {})
 
-    def __call__(self, params: Mapping[str, Any], *args: Any, **inputs: Any):
-        """Outputs for the given inputs: one array for one output, else a dict by name.
+    def export_onnx(self, path: str | os.PathLike, params: Mapping[str, Any], **options: Any):
+        """Write an ONNX graph of the model with ``params``, verified in onnxruntime against JAX.
 
-        Inputs are written for one example; extra leading axes are a batch, mapped with ``vmap``.
+        Options: ``opset`` (17), ``ir_version`` (8), ``atol``/``rtol`` of the check, ``seed`` of the
+        random inputs and parameters, ``overwrite`` (False: an existing file is an error), and
+        dimensions by keyword. Returns an ``ExportReport``.
         """
-        arrays, batch, batched = self._prepare(params, args, inputs)
-        return _run(self.jax_function, self.inputs, batch, batched, params, arrays)
+        from .export.verified import export_deterministic
 
-    def _prepare(self, params, args, given):
-        bound = read_parameters(self.ir, params)
-        arrays = read_inputs(self.ir, args, given)
-        shapes.bind(self.ir, arrays, bound)
-        batch, batched = batch_shape(self.ir, arrays)
-        return arrays, batch, batched
+        return export_deterministic(self.ir, self, path, params, **options)
 
-    def fit(self, *args: Any, **options: Any):
-        """Fit the model to data.
 
-        Deterministic: ``fit(params, data, loss=<output>, steps=1000, batch_size=None,
-        optimizer=optax.adam(1e-3), freeze=(), devices=None, mesh=None, proximal_mu=0.0, anchor=None,
-        seed=0, progress=True)`` → ``FitResult(params, history)``; parameters named in ``freeze``
-        keep their values (see ``ainative.runtime.training.fit``).
+@final
+@dataclass(frozen=True, eq=False, repr=False)
+class ProbabilisticModel(Model[Posterior]):
+    """A model with ``~`` statements: a Pyro or NumPyro program, fitted to data into a ``Posterior``."""
 
-        Probabilistic: ``fit(data, method="nuts"|"svi", num_warmup=500, num_samples=500,
-        num_chains=1, steps=2000, lr=0.01, seed=0, progress=True, **dims)`` → ``Posterior``.
+    engine: Engine = field(default=ENGINES["pyro"])
+
+    kind: ClassVar[str] = "probabilistic"
+    movable: ClassVar[bool] = False
+    has_tilde: ClassVar[str] = "has '~' statements"
+
+    @property
+    def backend(self) -> str:
+        return self.engine.name
+
+    @property
+    def observed(self) -> tuple[str, ...]:
+        """Inputs with a ``~`` statement: conditioned on when given, sampled when not."""
+        return self.ir.roles.observed
+
+    @property
+    def program(self):
+        """The generated Pyro or NumPyro model function."""
+        return compiler.load(self.source(), self.name)
+
+    def fit(self, data: Mapping[str, Any], method: str = "nuts", *, num_warmup: int = 500, num_samples: int = 500,
+            num_chains: int = 1, steps: int = 2000, lr: float = 0.01, seed: int = 0, progress: bool = True,
+            device: str | None = None, **dims: Any) -> Posterior:
+        """Condition on ``data`` and draw from the posterior: ``method`` "nuts" (NUTS) or "svi" (SVI, AutoNormal).
+
+        ``device`` is a PyTorch device for Pyro (``"cuda:0"``) or a JAX device name for NumPyro;
+        dimensions the data does not fix come by keyword (``H=8``).
         """
-        if self.kind == "probabilistic":
-            from .runtime.inference import fit as infer
+        from .runtime.inference import fit
 
-            return self.latest.set(infer(self, *args, **options))
-        from .runtime.training import fit
+        posterior = fit(self.ir, self.program, self.engine, data, method, num_warmup=num_warmup,
+                        num_samples=num_samples, num_chains=num_chains, steps=steps, lr=lr, seed=seed,
+                        progress=progress, device=device, **dims)
+        return self.latest._set(posterior)
 
-        result = fit(self, *args, **options)
-        self.latest.set(result.params)
-        return result
-
-    def federate(self, client_data, rounds: int, strategy: str = "fedavg", **options: Any):
-        """Train across clients that keep their data, with Flower: ``client_data`` is one dict per client.
-
-        Each round every client runs ``local_steps`` of ``fit`` from the global parameters and the
-        server aggregates them with ``strategy`` ("fedavg", "fedprox" or "fedadam"). Options:
-        ``params`` (default: the latest ``init``), ``test_data`` (held-out, evaluated every round),
-        ``loss``, ``accuracy`` ("output:target"), ``local_steps`` (1), ``batch_size`` (whole local
-        data), ``optimizer`` ("sgd" or "adam"), ``learning_rate`` (0.1), ``proximal_mu``,
-        ``server_learning_rate``, ``progress``, ``verbose``. Returns ``FederatedResult(params, history)``.
-        """
-        from .federated import federate
-
-        return federate(self, client_data, rounds, strategy, **options)
-
-    def sample_prior(self, num_samples: int, **data: Any) -> dict:
+    def sample_prior(self, num_samples: int, seed: int = 0, **data: Any) -> dict:
         """Draws of every variable from the prior, given the inputs that are not observed."""
         from .runtime.inference import sample_prior
 
-        return sample_prior(self._probabilistic(), num_samples, **data)
+        return sample_prior(self.ir, self.program, self.engine, num_samples, seed, **data)
 
-    def predict(self, posterior, **data: Any) -> dict:
+    def predict(self, posterior: Posterior, seed: int = 0, **data: Any) -> dict:
         """Posterior predictive draws of the observed variables (and deterministic ones) for ``data``."""
         from .runtime.inference import predict
 
-        return predict(self._probabilistic(), posterior, **data)
+        return predict(self.ir, self.program, self.engine, posterior, seed, **data)
 
-    def export_onnx(self, path, fitted, **options: Any):
-        """Write an ONNX graph of the model with ``fitted`` params (or a Posterior), verified in onnxruntime.
+    def devices(self) -> list[str]:
+        return self.engine.load().devices()
 
-        Options: ``opset`` (17), ``ir_version`` (8), ``quantiles`` ((0.05, 0.95)) and ``draws`` (200) for
-        a posterior, ``atol``/``rtol`` of the check, ``overwrite`` (False: an existing file is an error),
-        and dimensions by keyword. Returns an ``ExportReport``.
+    def placement(self) -> str:
+        return (f"Posterior draws are NumPy arrays on the host; {self.backend} runs the program on one of "
+                "these devices (fit(..., device=...)).")
+
+    def _latest_arrays(self) -> dict[str, Any]:
+        posterior = self.latest.value
+        return {} if posterior is None else {k: v[0] for k, v in posterior.samples.items()}
+
+    def export_onnx(self, path: str | os.PathLike, posterior: Posterior, **options: Any):
+        """Write the posterior predictive of the observed variable as a verified ONNX graph.
+
+        Options: ``quantiles`` ((0.05, 0.95)), ``draws`` (200), ``opset``, ``ir_version``,
+        ``atol``/``rtol``, ``seed``, ``overwrite``, and dimensions by keyword. Returns an ``ExportReport``.
         """
-        from .export.verified import export_onnx
+        from .export.verified import export_posterior
 
-        return export_onnx(self, path, fitted, **options)
+        return export_posterior(self.ir, path, posterior, **options)
 
-    def export_serving(self, folder, fitted, **options: Any):
-        """Write a model repository for serving (V2 metadata, MLServer, Triton, KServe) under ``folder``.
 
-        Options: ``formats``, ``storage_uri`` (KServe), ``version`` ("1"), ``max_batch_size`` (Triton),
-        and those of ``export_onnx``. Serve it with ``ainative serve FOLDER``.
-        """
-        from .export.serving import export_serving
-
-        return export_serving(self, folder, fitted, **options)
-
-    def export(self, format: str, folder: str | os.PathLike = ".", fitted: Any = None, *, overwrite: bool = False):
-        """Export under the names every view uses: ``FOLDER/NAME.onnx`` or the repository ``FOLDER/NAME-serving``.
-
-        ``format`` is "onnx" or "serving"; ``fitted`` defaults to what ``init`` or ``fit`` last returned.
-        """
-        folder, fitted = Path(folder), self.fitted if fitted is None else fitted
-        if format == "onnx":
-            return self.export_onnx(folder / f"{self.name}.onnx", fitted, overwrite=overwrite)
-        if format == "serving":
-            return self.export_serving(folder / f"{self.name}-serving", fitted, overwrite=overwrite)
-        raise ExportError(f"format {format!r} is not one of onnx, serving")
-
-    def _probabilistic(self) -> Model:
-        if self.kind != "probabilistic":
-            raise ModelError(f"{self.name} has no '~' statement: call it with params to get its outputs")
-        return self
+def _placement(array: Any) -> str:
+    """Where an array lives: the host for NumPy arrays, else its JAX devices."""
+    if isinstance(array, np.ndarray):
+        return "host (NumPy)"
+    return ", ".join(sorted(str(d) for d in array.devices()))
 
 
 def _device(device: Any):
@@ -414,31 +532,3 @@ def _device(device: Any):
 @lru_cache(maxsize=256)
 def _printed(target: str, ir: ModelIR) -> str:
     return PRINTERS[target](ir)
-
-
-def _run(function, names, batch, batched, params, arrays):
-    import jax.numpy as jnp
-
-    size = 1
-    for n in batch:
-        size *= n
-    flat = [jnp.asarray(arrays[n].reshape((size,) + arrays[n].shape[len(batch):]) if batched[n] else arrays[n])
-            for n in names]
-    in_axes = tuple(0 if batched[n] else None for n in names)
-    out = _compiled(function, in_axes)(params, *flat)
-    if not batch:
-        return out
-    import jax
-
-    return jax.tree_util.tree_map(lambda o: o.reshape(batch + o.shape[1:]), out)
-
-
-@lru_cache(maxsize=256)
-def _compiled(function, in_axes: tuple):
-    import jax
-
-    if all(axis is None for axis in in_axes):
-        return jax.jit(function)
-    return jax.jit(jax.vmap(function, in_axes=(None, *in_axes)))
-
-

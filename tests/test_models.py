@@ -98,18 +98,18 @@ def test_header_in_the_text_or_missing():
     assert ainative.model("%%model f(x) -> y\ny = 2 x").inputs == ("x",)
     with pytest.raises(ainative.ModelSyntaxError, match="no header"):
         ainative.model("y = 2 x")
-    with pytest.raises(ValueError, match="no printer"):
+    with pytest.raises(ainative.ModelError, match="no printer"):
         ainative.model("y = 2 x", header="f(x) -> y").source("c++")
 
 
 def test_latest_params_are_remembered_and_watched(mlp):
     seen = []
-    mlp.latest.watchers.append(seen.append)
-    try:
-        params = mlp.init(0, D=2, H=2, K=2)
-        assert mlp.fitted is params and seen == [params]
-    finally:
-        mlp.latest.watchers.remove(seen.append)
+    stop = mlp.latest.watch(seen.append)
+    params = mlp.init(0, D=2, H=2, K=2)
+    assert mlp.latest.value is params and seen == [params]
+    stop()
+    mlp.init(1, D=2, H=2, K=2)
+    assert seen == [params]
 
 
 def test_export_names_files_as_every_view_does(tmp_path):
@@ -119,3 +119,22 @@ def test_export_names_files_as_every_view_does(tmp_path):
     assert model.export("serving", tmp_path, params).folder == str(tmp_path / "mlp-serving")
     with pytest.raises(ainative.ExportError, match="format 'tflite' is not one of onnx, serving"):
         model.export("tflite", tmp_path)
+
+
+def test_a_method_of_the_other_kind_says_so():
+    deterministic = ainative.model("y = 2 x", header="f(x) -> y")
+    probabilistic = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y)")
+    assert isinstance(deterministic, ainative.DeterministicModel)
+    assert isinstance(probabilistic, ainative.ProbabilisticModel)
+    with pytest.raises(ainative.WrongKindError, match="f has no '~' statement: sample_prior is for probabilistic"):
+        deterministic.sample_prior(3)
+    with pytest.raises(ainative.WrongKindError, match="eight_schools has '~' statements: init is for deterministic"):
+        probabilistic.init(0)
+    assert not hasattr(deterministic, "predict") and not hasattr(probabilistic, "to")
+    with pytest.raises(AttributeError, match="no attribute 'frobnicate'"):
+        deterministic.frobnicate()
+
+
+def test_a_deterministic_model_runs_on_jax_only():
+    with pytest.raises(ainative.ModelError, match="--backend numpyro is for probabilistic models"):
+        ainative.model("y = 2 x", header="f(x) -> y --backend numpyro")

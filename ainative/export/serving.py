@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import ExportError
 from .files import refuse_to_overwrite, write_atomic
 from .verified import ExportReport
 
-if TYPE_CHECKING:
-    from ..models import Model
+#: writes the verified ONNX file at a path (``overwrite`` as given): what a model's ``export_onnx`` does
+WriteOnnx = Callable[[Path, bool], ExportReport]
 
 FORMATS = ("kserve-v2", "mlserver", "triton", "kserve")
 PLATFORM = "onnxruntime_onnx"
@@ -87,10 +87,9 @@ def inference_service(name: str, storage_uri: str) -> str:
     ])
 
 
-def export_serving(model: Model, folder, fitted, *, formats=FORMATS, storage_uri: str | None = None,
-                   version: str = "1", max_batch_size: int = 64, overwrite: bool = False,
-                   **options) -> ServingReport:
-    """Write the model repository for ``formats`` under ``folder``; the ONNX file is verified first.
+def export_serving(name: str, folder, write_onnx: WriteOnnx, *, formats=FORMATS, storage_uri: str | None = None,
+                   version: str = "1", max_batch_size: int = 64, overwrite: bool = False) -> ServingReport:
+    """Write the repository of model ``name`` for ``formats`` under ``folder``; the ONNX file is verified first.
 
     An existing model folder is replaced only with ``overwrite=True``.
     """
@@ -100,12 +99,12 @@ def export_serving(model: Model, folder, fitted, *, formats=FORMATS, storage_uri
     if unknown:
         raise ExportError(f"unknown serving format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     root = Path(folder)
-    home = root / model.name
+    home = root / name
     refuse_to_overwrite(home, overwrite)
-    report = model.export_onnx(home / version / "model.onnx", fitted, overwrite=overwrite, **options)
+    report = write_onnx(home / version / "model.onnx", overwrite)
     session = onnxruntime.InferenceSession(report.path, providers=["CPUExecutionProvider"])
     inputs, outputs = tensor_metadata(session.get_inputs()), tensor_metadata(session.get_outputs())
-    metadata = {"name": model.name, "versions": [version], "platform": PLATFORM, "inputs": inputs,
+    metadata = {"name": name, "versions": [version], "platform": PLATFORM, "inputs": inputs,
                 "outputs": outputs}
     written = [report.path]
     if "kserve-v2" in formats:
@@ -117,9 +116,9 @@ def export_serving(model: Model, folder, fitted, *, formats=FORMATS, storage_uri
         written.append(write_atomic(root / "settings.json", json.dumps(settings, indent=2) + "\n"))
         written.append(write_atomic(home / "model-settings.json", json.dumps(model_settings, indent=2) + "\n"))
     if "triton" in formats:
-        written.append(write_atomic(home / "config.pbtxt", triton_config(model.name, inputs, outputs,
+        written.append(write_atomic(home / "config.pbtxt", triton_config(name, inputs, outputs,
                                                                             max_batch_size)))
     if "kserve" in formats:
-        uri = storage_uri or f"pvc://models/{model.name}"
-        written.append(write_atomic(home / "inferenceservice.yaml", inference_service(model.name, uri)))
+        uri = storage_uri or f"pvc://models/{name}"
+        written.append(write_atomic(home / "inferenceservice.yaml", inference_service(name, uri)))
     return ServingReport(str(root), tuple(str(p) for p in written), report)

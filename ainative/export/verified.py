@@ -13,21 +13,21 @@ Only the graph with the user's values is written.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import ExportError
+from ..frontend.ir import ModelIR
 from ..frontend.shapes import bind, concrete, keywords
+from ..runtime.inference.posterior import Posterior
 from .files import refuse_to_overwrite, write_atomic
 
-if TYPE_CHECKING:
-    from ..models import Model
-
 BATCHES = (1, 17)
+#: a deterministic model's batched call, ``forward(params, **inputs)``: what the graph must reproduce
+Forward = Callable[..., Any]
 #: the random values draw from their own stream of ``seed``, so they are independent of the random inputs
 RANDOM_STREAM = 1
 #: the standard deviation of random vectors and scalars (matrices: 1/sqrt(fan-in), as their inputs add up)
@@ -121,13 +121,13 @@ def _into_support(values: np.ndarray, support: str) -> np.ndarray:
     return values
 
 
-def random_posterior(model: Model, means: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray],
+def random_posterior(ir: ModelIR, means: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray],
                      seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Random means and draws like the given ones, each latent inside the support of its prior."""
     from ..frontend.distributions import DISTRIBUTIONS
     from ..frontend.ir import Sampling
 
-    supports = {s.target: DISTRIBUTIONS[s.distribution.family].support for s in model.ir.statements
+    supports = {s.target: DISTRIBUTIONS[s.distribution.family].support for s in ir.statements
                 if isinstance(s, Sampling)}
     random_means, random_draws = random_like(means, seed), random_like(draws, seed, lead=1)
     return ({k: _into_support(v, supports[k]) for k, v in random_means.items()},
@@ -180,41 +180,48 @@ def _check_and_serialize(proto) -> bytes:
     return proto.SerializeToString()
 
 
-def _bound_shapes(model: Model, arrays: Mapping[str, Any], dims: Mapping[str, Any], what: str):
-    bound = bind(model.ir, {n: tuple(np.shape(a)) for n, a in arrays.items()}, keywords(model.ir, dims), what=what)
-    return {name: concrete(shape, bound, name) for name, shape in model.ir.shapes}
+def _bound_shapes(ir: ModelIR, arrays: Mapping[str, Any], dims: Mapping[str, Any], what: str):
+    bound = bind(ir, {n: tuple(np.shape(a)) for n, a in arrays.items()}, keywords(ir, dims), what=what)
+    return {name: concrete(shape, bound, name) for name, shape in ir.shapes}
 
 
-def _verify_deterministic(model: Model, params: Mapping[str, Any], shapes, label: str, *, opset: int,
-                          ir_version: int, atol: float, rtol: float, seed: int) -> tuple[bytes, Agreement]:
-    """The graph with ``params`` baked in, and how closely it reproduces the JAX function on random inputs."""
+def _verify_deterministic(ir: ModelIR, forward: Forward, params: Mapping[str, Any], shapes, label: str, *,
+                          opset: int, ir_version: int, atol: float, rtol: float, seed: int) -> tuple[bytes, Agreement]:
+    """The graph with ``params`` baked in, and how closely it reproduces ``forward`` on random inputs."""
     from ..printers.onnx import print_onnx
 
-    data = _check_and_serialize(print_onnx(model.ir, params, shapes, opset=opset, ir_version=ir_version))
+    data = _check_and_serialize(print_onnx(ir, params, shapes, opset=opset, ir_version=ir_version))
     session = _session(data)
     rng = np.random.default_rng(seed)
     agreement = Agreement()
     for batch in BATCHES:
-        inputs = {n: rng.uniform(0.1, 1.0, size=(batch, *shapes[n])).astype(np.float32) for n in model.inputs}
-        out = model(params, **inputs)
-        expected = out if isinstance(out, dict) else {model.outputs[0]: out}
+        inputs = {n: rng.uniform(0.1, 1.0, size=(batch, *shapes[n])).astype(np.float32) for n in ir.roles.inputs}
+        out = forward(params, **inputs)
+        expected = out if isinstance(out, dict) else {ir.roles.outputs[0]: out}
         got = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
         got = {name: got.get(name, got.get(f"{name}_out")) for name in expected}
         agreement += compare(f"batch {batch} with {label}", expected, got, atol, rtol)
     return data, agreement
 
 
-def export_deterministic(model: Model, path, params, *, opset: int, ir_version: int, atol: float, rtol: float,
-                         seed: int, **dims) -> ExportReport:
+def export_deterministic(ir: ModelIR, forward: Forward, path: str | os.PathLike, params: Mapping[str, Any], *,
+                         opset: int = 17, ir_version: int = 8, atol: float = 1e-4, rtol: float = 1e-3, seed: int = 0,
+                         overwrite: bool = False, **dims) -> ExportReport:
+    """A deterministic model with ``params`` as an ONNX file, verified against ``forward(params, **inputs)``.
+
+    An existing file is replaced only with ``overwrite=True``.
+    """
     from ..runtime.data import read_parameters
 
-    read_parameters(model.ir, params)
-    shapes = _bound_shapes(model, {p: params[p] for p in model.params}, dims, "parameter")
+    refuse_to_overwrite(path, overwrite)
+    read_parameters(ir, params)
+    names = ir.roles.params
+    shapes = _bound_shapes(ir, {p: params[p] for p in names}, dims, "parameter")
     options = dict(opset=opset, ir_version=ir_version, atol=atol, rtol=rtol, seed=seed)
-    data, yours = _verify_deterministic(model, params, shapes, "your parameters", **options)
-    random = random_like({p: params[p] for p in model.params}, seed)
-    _, theirs = _verify_deterministic(model, random, shapes, f"random parameters (seed {seed})", **options)
-    return _write(path, data, opset, ir_version, model.inputs, seed, yours, theirs)
+    data, yours = _verify_deterministic(ir, forward, params, shapes, "your parameters", **options)
+    random = random_like({p: params[p] for p in names}, seed)
+    _, theirs = _verify_deterministic(ir, forward, random, shapes, f"random parameters (seed {seed})", **options)
+    return _write(path, data, opset, ir_version, ir.roles.inputs, seed, yours, theirs)
 
 
 def _write(path, data: bytes, opset: int, ir_version: int, inputs, seed: int, yours: Agreement,
@@ -228,14 +235,13 @@ def _write(path, data: bytes, opset: int, ir_version: int, inputs, seed: int, yo
                         theirs.max_abs_error, theirs.max_rel_error, yours.finite_values, theirs.finite_values)
 
 
-def _location_function(model: Model, target: str):
+def _location_function(ir: ModelIR, target: str):
     """The observed variable's location as a JAX function of (latents, inputs): the reference."""
     from ..frontend.distributions import location
-    from ..frontend.ir import Assignment, Header, ModelIR, Roles, Sampling
+    from ..frontend.ir import Assignment, Header, Roles, Sampling
     from ..printers.jax import print_jax
     from ..runtime import compiler
 
-    ir = model.ir
     statement = next(s for s in ir.statements if isinstance(s, Sampling) and s.target == target)
     inputs = tuple(n for n in ir.roles.inputs if n not in ir.roles.observed)
     name = f"{target}_location"
@@ -250,7 +256,7 @@ def _location_function(model: Model, target: str):
     return compiler.load(print_jax(reference), reference.header.name), inputs
 
 
-def _verify_posterior(model: Model, target: str, reference: tuple[Any, tuple[str, ...]],
+def _verify_posterior(ir: ModelIR, target: str, reference: tuple[Any, tuple[str, ...]],
                       means: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray], label: str, *,
                       quantiles: tuple[float, ...], opset: int, ir_version: int, atol: float, rtol: float, seed: int,
                       **dims) -> tuple[bytes, Agreement]:
@@ -263,16 +269,16 @@ def _verify_posterior(model: Model, target: str, reference: tuple[Any, tuple[str
 
     function, inputs = reference
     one_draw = {k: v[0] for k, v in draws.items()}
-    data_axis = model.shapes[target][0]
-    shapes = _bound_shapes(model, one_draw, {**dims, data_axis: BATCHES[-1]}, "latent")
-    proto = print_onnx_predictive(model.ir, target, means, draws, shapes, quantiles=quantiles, opset=opset,
+    data_axis = ir.shape_of[target][0]
+    shapes = _bound_shapes(ir, one_draw, {**dims, data_axis: BATCHES[-1]}, "latent")
+    proto = print_onnx_predictive(ir, target, means, draws, shapes, quantiles=quantiles, opset=opset,
                                   ir_version=ir_version)
     data = _check_and_serialize(proto)
     session = _session(data)
     rng = np.random.default_rng(seed)
     agreement = Agreement()
     for batch in BATCHES:
-        shapes = _bound_shapes(model, one_draw, {**dims, data_axis: batch}, "latent")
+        shapes = _bound_shapes(ir, one_draw, {**dims, data_axis: batch}, "latent")
         full = {n: rng.uniform(0.1, 1.0, size=shapes[n]).astype(np.float32) for n in inputs}
         arguments = [full[n] for n in inputs]
         per_draw = jax.vmap(lambda p, a=arguments: function(p, *a))(draws)
@@ -284,41 +290,32 @@ def _verify_posterior(model: Model, target: str, reference: tuple[Any, tuple[str
     return data, agreement
 
 
-def export_posterior(model: Model, path, posterior, *, quantiles, draws: int, opset: int, ir_version: int,
-                     atol: float, rtol: float, seed: int, **dims) -> ExportReport:
-    observed = model.ir.roles.observed
+def export_posterior(ir: ModelIR, path: str | os.PathLike, posterior: Posterior, *,
+                     quantiles: tuple[float, ...] = (0.05, 0.95), draws: int = 200, opset: int = 17,
+                     ir_version: int = 8, atol: float = 1e-4, rtol: float = 1e-3, seed: int = 0,
+                     overwrite: bool = False, **dims) -> ExportReport:
+    """The posterior predictive of the observed variable as an ONNX file: its location at the posterior
+    means, and ``quantiles`` of it over up to ``draws`` posterior draws stored in the graph, verified
+    against the JAX printer and NumPy over the same draws. An existing file is replaced only with
+    ``overwrite=True``.
+    """
+    name = ir.header.name
+    if not isinstance(posterior, Posterior):
+        raise ExportError(f"{name} is probabilistic: export it with the Posterior from {name}.fit")
+    refuse_to_overwrite(path, overwrite)
+    observed = ir.roles.observed
     if len(observed) != 1:
-        raise ExportError(f"{model.name} observes {', '.join(observed) or 'nothing'}; export serves one observed "
-                          "variable")
+        raise ExportError(f"{name} observes {', '.join(observed) or 'nothing'}; export serves one observed variable")
     target = observed[0]
     samples = posterior.samples
     total = next(iter(samples.values())).shape[0]
     keep = np.unique(np.linspace(0, total - 1, min(draws, total)).round().astype(int))
-    thinned = {k: samples[k][keep] for k in model.latents}
-    means = {k: samples[k].mean(axis=0) for k in model.latents}
-    options = dict(quantiles=quantiles, opset=opset, ir_version=ir_version, atol=atol, rtol=rtol, seed=seed, **dims)
-    reference = _location_function(model, target)
-    data, yours = _verify_posterior(model, target, reference, means, thinned, "your posterior", **options)
-    _, theirs = _verify_posterior(model, target, reference, *random_posterior(model, means, thinned, seed),
+    thinned = {k: samples[k][keep] for k in ir.roles.latents}
+    means = {k: samples[k].mean(axis=0) for k in ir.roles.latents}
+    options = dict(quantiles=tuple(quantiles), opset=opset, ir_version=ir_version, atol=atol, rtol=rtol, seed=seed,
+                   **dims)
+    reference = _location_function(ir, target)
+    data, yours = _verify_posterior(ir, target, reference, means, thinned, "your posterior", **options)
+    _, theirs = _verify_posterior(ir, target, reference, *random_posterior(ir, means, thinned, seed),
                                   f"random parameters (seed {seed})", **options)
     return _write(path, data, opset, ir_version, reference[1], seed, yours, theirs)
-
-
-def export_onnx(model: Model, path: str | os.PathLike, fitted, *, opset: int = 17, ir_version: int = 8,
-                quantiles: tuple[float, ...] = (0.05, 0.95), draws: int = 200, atol: float = 1e-4,
-                rtol: float = 1e-3, seed: int = 0, overwrite: bool = False, **dims) -> ExportReport:
-    """Export ``model`` with ``fitted`` (params, or a Posterior) to ``path``; verify before writing.
-
-    An existing file is replaced only with ``overwrite=True``.
-    """
-    from ..runtime.inference.posterior import Posterior
-
-    path = Path(path)
-    refuse_to_overwrite(path, overwrite)
-    if model.kind == "probabilistic":
-        if not isinstance(fitted, Posterior):
-            raise ExportError(f"{model.name} is probabilistic: export it with the Posterior from {model.name}.fit")
-        return export_posterior(model, path, fitted, quantiles=tuple(quantiles), draws=draws, opset=opset,
-                                ir_version=ir_version, atol=atol, rtol=rtol, seed=seed, **dims)
-    return export_deterministic(model, path, fitted, opset=opset, ir_version=ir_version, atol=atol, rtol=rtol,
-                                seed=seed, **dims)

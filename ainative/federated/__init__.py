@@ -21,6 +21,6 @@ except ImportError as error:
 
 from .adapters import Training, client_app, server_app, strategy  # noqa: E402
 from .deployment import save_data, write_app  # noqa: E402
-from .simulation import FederatedResult, federate  # noqa: E402
+from .simulation import federate  # noqa: E402
 
-__all__ = ["FederatedResult", "Training", "client_app", "federate", "save_data", "server_app", "strategy", "write_app"]
+__all__ = ["Training", "client_app", "federate", "save_data", "server_app", "strategy", "write_app"]

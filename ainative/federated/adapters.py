@@ -1,8 +1,10 @@
-"""Flower adapters: a deterministic ``Model`` as Flower's ``ClientApp`` and ``ServerApp``.
+"""Flower adapters: a deterministic model's cell as Flower's ``ClientApp`` and ``ServerApp``.
 
 Only the cell text and NumPy arrays cross process boundaries: clients rebuild the model from its
-text, parameters travel as an ``ArrayRecord`` in the model's parameter order, and each client
-trains with the model's own ``fit``. The server side is one of Flower's strategies, unchanged.
+text (the front end, the JAX printer), parameters travel as an ``ArrayRecord`` in the model's
+parameter order, and each client trains with the same training loop as ``fit``, with FedProx's
+proximal term as a penalty when the server asks for it. The server side is one of Flower's
+strategies, unchanged.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
@@ -19,9 +21,12 @@ from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAdam, FedAvg, FedProx, Result
 
 from ..errors import ModelError, ShapeError
-
-if TYPE_CHECKING:
-    from ..models import Model
+from ..frontend.build import build
+from ..frontend.ir import ModelIR
+from ..frontend.spec import read
+from ..printers.jax import print_jax
+from ..runtime import compiler, training
+from ..runtime.forward import forward
 
 STRATEGIES = ("fedavg", "fedprox", "fedadam")
 OPTIMIZERS = ("sgd", "adam")
@@ -53,25 +58,19 @@ class Training:
             raise ModelError(f"learning_rate must be positive, not {self.learning_rate!r}")
 
     @classmethod
-    def for_model(cls, model: Model, *, loss: str | None = None, accuracy: str | None = None,
+    def for_model(cls, ir: ModelIR, *, loss: str | None = None, accuracy: str | None = None,
                   local_steps: int = 1, batch_size: int | None = None, optimizer: str = "sgd",
                   learning_rate: float = 0.1) -> Training:
-        """Checked settings for ``model``: the loss a scalar output, ``accuracy`` "output:target"."""
-        from ..runtime.training import _loss_output
-
-        if model.kind != "deterministic":
-            raise ModelError(f"{model.name} has '~' statements; federated training takes a deterministic model")
-        if not model.text:
-            raise ModelError(f"{model.name} was not built from a cell, so clients cannot rebuild it: use "
-                             "ainative.model(text) or %%model")
-        name = _loss_output(model, loss)
+        """Checked settings for the model ``ir``: the loss a scalar output, ``accuracy`` "output:target"."""
+        name, outputs, inputs = ir.header.name, ir.roles.outputs, ir.roles.inputs
+        loss = training.loss_output(ir, loss)
         if accuracy is None:
-            accuracy = default_accuracy(model, name)
+            accuracy = default_accuracy(ir, loss)
         output, _, target = accuracy.partition(":")
-        if accuracy and (output not in model.outputs or target not in model.inputs):
-            raise ShapeError(f"accuracy should read 'output:target' with an output ({', '.join(model.outputs)}) "
-                             f"and an input ({', '.join(model.inputs)}) of {model.name}, not {accuracy!r}")
-        return cls(name, local_steps, batch_size or 0, optimizer, float(learning_rate), accuracy)
+        if accuracy and (output not in outputs or target not in inputs):
+            raise ShapeError(f"accuracy should read 'output:target' with an output ({', '.join(outputs)}) "
+                             f"and an input ({', '.join(inputs)}) of {name}, not {accuracy!r}")
+        return cls(loss, local_steps, batch_size or 0, optimizer, float(learning_rate), accuracy)
 
     def config(self) -> ConfigRecord:
         return ConfigRecord({key.replace("_", "-"): value for key, value in asdict(self).items()})
@@ -83,12 +82,37 @@ class Training:
                       if key.replace("-", "_") in names})
 
 
-@lru_cache(maxsize=16)
-def rebuild(text: str) -> Model:
-    """The model a cell text describes, built once per process."""
-    from ..models import model
+@dataclass(frozen=True)
+class Rebuilt:
+    """A deterministic model rebuilt from its cell: its IR and its compiled per-example JAX function."""
 
-    return model(text)
+    ir: ModelIR
+    function: Callable
+
+    def __call__(self, params: Mapping[str, Any], data: Mapping[str, Any]):
+        return forward(self.ir, self.function, params, (), data)
+
+
+@lru_cache(maxsize=16)
+def rebuild(text: str) -> Rebuilt:
+    """The model a cell text describes, built once per process; one with '~' statements is refused."""
+    spec, skipped = read(text)
+    ir = build(spec, skipped)
+    if ir.roles.latents or ir.roles.observed:
+        raise ModelError(f"{ir.header.name} has '~' statements; federated training takes a deterministic model")
+    return Rebuilt(ir, compiler.load(print_jax(ir), ir.header.name))
+
+
+def proximal_term(params: Mapping[str, Any], anchor: Mapping[str, Any], mu) -> Any:
+    """FedProx: ``mu / 2 · ‖params − anchor‖²`` keeps a client near the round's global parameters."""
+    import jax.numpy as jnp
+
+    return 0.5 * mu * sum(jnp.sum((params[k] - anchor[k]) ** 2) for k in params)
+
+
+def proximal(anchor: Mapping[str, Any], mu: float) -> training.Penalty:
+    """FedProx's proximal term around ``anchor`` as a training penalty (one compiled step for every round)."""
+    return training.Penalty(proximal_term, (dict(anchor), np.float32(mu)))
 
 
 @lru_cache(maxsize=16)
@@ -99,33 +123,33 @@ def optimizer(name: str, learning_rate: float):
     return getattr(optax, name)(learning_rate)
 
 
-def to_record(model: Model, params: Mapping[str, Any]) -> ArrayRecord:
-    """Parameters as Flower arrays, keyed and ordered as ``model.params``."""
-    return ArrayRecord({name: Array(np.asarray(params[name], dtype=np.float32)) for name in model.params})
+def to_record(ir: ModelIR, params: Mapping[str, Any]) -> ArrayRecord:
+    """Parameters as Flower arrays, keyed and ordered as the model's parameters."""
+    return ArrayRecord({name: Array(np.asarray(params[name], dtype=np.float32)) for name in ir.roles.params})
 
 
-def from_record(model: Model, record: ArrayRecord) -> dict[str, np.ndarray]:
+def from_record(ir: ModelIR, record: ArrayRecord) -> dict[str, np.ndarray]:
     """Parameters back from Flower arrays, checked against the model's parameter names."""
-    if list(record.keys()) != list(model.params):
-        raise ShapeError(f"{model.name} expects parameters {', '.join(model.params)}, "
-                         f"got {', '.join(record.keys())}")
-    return {name: record[name].numpy().astype(np.float32) for name in model.params}
+    names = ir.roles.params
+    if list(record.keys()) != list(names):
+        raise ShapeError(f"{ir.header.name} expects parameters {', '.join(names)}, got {', '.join(record.keys())}")
+    return {name: record[name].numpy().astype(np.float32) for name in names}
 
 
-def default_accuracy(model: Model, loss: str) -> str:
+def default_accuracy(ir: ModelIR, loss: str) -> str:
     """``"output:target"`` when exactly one output has the shape of exactly one input, else ``""``."""
-    pairs = [(o, i) for o in model.outputs if o != loss for i in model.inputs
-             if model.shapes.get(o) == model.shapes.get(i)]
+    shapes = ir.shape_of
+    pairs = [(o, i) for o in ir.roles.outputs if o != loss for i in ir.roles.inputs if shapes.get(o) == shapes.get(i)]
     return "{}:{}".format(*pairs[0]) if len(pairs) == 1 else ""
 
 
-def evaluate(model: Model, params: Mapping[str, Any], data: Mapping[str, Any], training: Training) -> dict:
-    """Mean loss and (when ``training.accuracy`` names an output and a target) accuracy on ``data``."""
-    out = model(params, **data)
-    out = out if isinstance(out, dict) else {model.outputs[0]: out}
-    metrics = {"loss": float(np.mean(out[training.loss]))}
-    if training.accuracy:
-        output, target = training.accuracy.split(":")
+def evaluate(model: Rebuilt, params: Mapping[str, Any], data: Mapping[str, Any], settings: Training) -> dict:
+    """Mean loss and (when ``settings.accuracy`` names an output and a target) accuracy on ``data``."""
+    out = model(params, data)
+    out = out if isinstance(out, dict) else {model.ir.roles.outputs[0]: out}
+    metrics = {"loss": float(np.mean(out[settings.loss]))}
+    if settings.accuracy:
+        output, target = settings.accuracy.split(":")
         predicted, expected = np.asarray(out[output]), np.asarray(data[target])
         if predicted.ndim > 1:
             hits = np.argmax(predicted, -1) == np.argmax(expected, -1)
@@ -135,8 +159,8 @@ def evaluate(model: Model, params: Mapping[str, Any], data: Mapping[str, Any], t
     return metrics
 
 
-def _count(model: Model, data: Mapping[str, Any]) -> int:
-    return int(np.shape(data[model.inputs[0]])[0])
+def _count(ir: ModelIR, data: Mapping[str, Any]) -> int:
+    return int(np.shape(data[ir.roles.inputs[0]])[0])
 
 
 def client_app(data: DataSource, text: str | None = None) -> ClientApp:
@@ -144,12 +168,12 @@ def client_app(data: DataSource, text: str | None = None) -> ClientApp:
 
     The model is the cell ``text``, or the app's run config ``cell`` when no text is given (as in
     a deployed app). Each round it receives the global parameters, runs ``local-steps`` of the
-    model's ``fit`` (with FedProx's proximal term when the server sends ``proximal-mu``), and
+    training loop (with FedProx's proximal term when the server sends ``proximal-mu``), and
     replies with the new parameters and the number of local examples (FedAvg's weight).
     """
     app = ClientApp()
 
-    def cell(context: Context) -> Model:
+    def cell(context: Context) -> Rebuilt:
         return rebuild(text if text is not None else str(context.run_config["cell"]))
 
     @app.train()
@@ -157,24 +181,25 @@ def client_app(data: DataSource, text: str | None = None) -> ClientApp:
         model = cell(context)
         local = data(context)
         config = message.content["config"]
-        training = Training.from_config(config)
-        start = from_record(model, message.content["arrays"])
+        settings = Training.from_config(config)
+        start = from_record(model.ir, message.content["arrays"])
         seed = (int(config["server-round"]) * 1_000_003 + context.node_id) % 2**32
-        result = model.fit(start, local, loss=training.loss, steps=training.local_steps,
-                           batch_size=training.batch_size or None,
-                           optimizer=optimizer(training.optimizer, training.learning_rate),
-                           proximal_mu=float(config.get("proximal-mu", 0.0)), seed=seed, progress=False)
-        metrics = MetricRecord({"loss": float(result.history[-1]), "num-examples": _count(model, local)})
-        return Message(RecordDict({"arrays": to_record(model, result.params), "metrics": metrics}),
+        mu = float(config.get("proximal-mu", 0.0))
+        result = training.fit(model.ir, model.function, start, local, loss=settings.loss, steps=settings.local_steps,
+                              batch_size=settings.batch_size or None,
+                              optimizer=optimizer(settings.optimizer, settings.learning_rate),
+                              penalty=proximal(start, mu) if mu else None, seed=seed, progress=False)
+        metrics = MetricRecord({"loss": float(result.history[-1]), "num-examples": _count(model.ir, local)})
+        return Message(RecordDict({"arrays": to_record(model.ir, result.params), "metrics": metrics}),
                        reply_to=message)
 
     @app.evaluate()
     def evaluate_locally(message: Message, context: Context) -> Message:
         model = cell(context)
         local = data(context)
-        training = Training.from_config(message.content["config"])
-        metrics = evaluate(model, from_record(model, message.content["arrays"]), local, training)
-        metrics["num-examples"] = _count(model, local)
+        settings = Training.from_config(message.content["config"])
+        metrics = evaluate(model, from_record(model.ir, message.content["arrays"]), local, settings)
+        metrics["num-examples"] = _count(model.ir, local)
         return Message(RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)
 
     return app
@@ -199,7 +224,7 @@ def run_rounds(
     initial: Mapping[str, Any],
     rounds: int,
     chosen: Any,
-    training: Training,
+    settings: Training,
     *,
     held_out: Mapping[str, Any] | None = None,
     on_round: RoundCallback | None = None,
@@ -214,13 +239,13 @@ def run_rounds(
     def centrally(server_round: int, arrays: ArrayRecord) -> MetricRecord | None:
         metrics = {}
         if held_out is not None:
-            metrics = evaluate(model, from_record(model, arrays), held_out, training)
+            metrics = evaluate(model, from_record(model.ir, arrays), held_out, settings)
         if on_round is not None:
             on_round(server_round, metrics)
         return MetricRecord(metrics) if metrics else None
 
-    return chosen.start(grid=grid, initial_arrays=to_record(model, initial), num_rounds=rounds,
-                        train_config=training.config(), evaluate_config=training.config(),
+    return chosen.start(grid=grid, initial_arrays=to_record(model.ir, initial), num_rounds=rounds,
+                        train_config=settings.config(), evaluate_config=settings.config(),
                         evaluate_fn=centrally)
 
 

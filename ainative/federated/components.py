@@ -48,9 +48,9 @@ def main(grid: Grid, context: Context) -> None:
 
     result = adapters.run_rounds(grid, text, initial, rounds, chosen, adapters.Training.from_config(config),
                              held_out=held_out, on_round=on_round)
-    model = adapters.rebuild(text)
+    ir = adapters.rebuild(text).ir
     out = Path(str(config["out"]))
-    write_atomic(out / "params.npz", npz(adapters.from_record(model, result.arrays)))
+    write_atomic(out / "params.npz", npz(adapters.from_record(ir, result.arrays)))
     history = {key: [None if np.isnan(v) else float(v) for v in values]
                for key, values in adapters.history(result, rounds).items()}
     write_atomic(out / "history.json", json.dumps(history, indent=1))

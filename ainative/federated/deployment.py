@@ -25,11 +25,11 @@ from . import adapters
 from .simulation import checked
 
 if TYPE_CHECKING:
-    from ..models import Model
+    from ..models import DeterministicModel
 
 
 def write_app(
-    model: Model,
+    model: DeterministicModel,
     folder: str | Path,
     rounds: int,
     clients: int,
@@ -49,22 +49,23 @@ def write_app(
     ``batch_size``, ``optimizer``, ``learning_rate``). The server writes ``params.npz`` and
     ``history.json`` to ``out`` (default ``folder/result``). Returns ``folder/pyproject.toml``.
     """
-    settings = adapters.Training.for_model(model, **training)
+    ir = adapters.rebuild(model.text).ir
+    settings = adapters.Training.for_model(ir, **training)
     adapters.strategy(strategy, clients, proximal_mu=proximal_mu, server_learning_rate=server_learning_rate)
     if not isinstance(rounds, int) or rounds < 1:
         raise ModelError(f"rounds must be a positive integer, not {rounds!r}")
-    params = params if params is not None else model.fitted
+    params = params if params is not None else model.latest.value
     if not isinstance(params, Mapping):
-        raise ModelError(f"{model.name} has no parameters yet: pass params={model.name}.init(...)")
+        raise ModelError(f"{ir.header.name} has no parameters yet: pass params={ir.header.name}.init(...)")
     folder = Path(folder).absolute()
     files = {"pyproject": folder / "pyproject.toml", "initial": folder / "initial.npz"}
     if test_data is not None:
         files["test"] = folder / "test.npz"
     for path in files.values():
         refuse_to_overwrite(path, overwrite)
-    read_parameters(model.ir, params)
-    start = {name: np.asarray(params[name], np.float32) for name in model.params}
-    held_out = None if test_data is None else checked(model, start, test_data, "test_data")
+    read_parameters(ir, params)
+    start = {name: np.asarray(params[name], np.float32) for name in ir.roles.params}
+    held_out = None if test_data is None else checked(ir, start, test_data, "test_data")
     config = {
         "cell": model.text, "num-server-rounds": rounds, "clients": clients, "strategy": strategy,
         "proximal-mu": float(proximal_mu), "server-learning-rate": float(server_learning_rate),
@@ -72,9 +73,9 @@ def write_app(
         "out": str(Path(out).absolute() if out is not None else folder / "result"),
         **dict(settings.config()),
     }
-    text = _pyproject(model.name, config)
+    text = _pyproject(ir.header.name, config)
     if tomllib.loads(text)["tool"]["flwr"]["app"]["config"] != config:
-        raise ExportError(f"{model.name}'s cell does not survive TOML; remove control characters from it")
+        raise ExportError(f"{ir.header.name}'s cell does not survive TOML; remove control characters from it")
     write_atomic(files["initial"], npz(start))
     if held_out is not None:
         write_atomic(files["test"], npz(held_out))

@@ -116,6 +116,18 @@ class Roles:
     constants: tuple[tuple[str, sympy.Expr], ...]
     dims: tuple[str, ...]
 
+    def of(self, name: str) -> str:
+        """A variable's role in one word: observed, input, parameter, latent, output or deterministic."""
+        if name in self.observed:
+            return "observed"
+        if name in self.inputs:
+            return "input"
+        if name in self.params:
+            return "parameter"
+        if name in self.latents:
+            return "latent"
+        return "output" if name in self.outputs else "deterministic"
+
 
 @dataclass(frozen=True)
 class ModelIR:

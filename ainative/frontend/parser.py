@@ -7,13 +7,12 @@ operator becomes a SymPy node with ``evaluate=False`` so the IR is exactly what 
 from __future__ import annotations
 
 import difflib
-import re
 from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
 import sympy
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
@@ -26,7 +25,6 @@ from .operations import CONSTANTS, FUNCTIONS
 
 FLOAT32_MAX = 3.4e38
 MAX_DEPTH = 300
-BACKENDS = ("jax", "pyro", "numpyro")
 
 
 class _TokenList(Lexer):
@@ -312,7 +310,7 @@ def _depth(tree) -> int:
     while stack:
         node, level = stack.pop()
         deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in getattr(node, "children", ()) if hasattr(child, "children"))
+        stack.extend((child, level + 1) for child in node.children if isinstance(child, Tree))
     return deepest
 
 
@@ -350,71 +348,3 @@ def _statement(tokens: list[Token], variables: frozenset[str], line: int, source
     if kind == "assignment":
         return Assignment(target, body.expr, span, text, plate, spans)
     return Sampling(target, body, span, text, plate, spans)
-
-
-_HEADER = re.compile(
-    r"^\s*(?P<name>[^\s(]+)\s*\((?P<inputs>[^()]*)\)\s*(?:(?:->|→)\s*(?P<outputs>.*?))?\s*(?P<options>(?:--\S.*)?)$"
-)
-
-
-def _header_names(text: str, what: str, full: str) -> tuple[str, ...]:
-    names = []
-    for part in re.split(r"[,\s]+", text.strip()):
-        if not part:
-            continue
-        try:
-            statements = lexer.tokenize(part)
-        except ModelSyntaxError:
-            statements = []
-        if len(statements) != 1 or len(statements[0]) != 1 or statements[0][0].type != "NAME":
-            column = full.find(part) + 1
-            raise ModelSyntaxError(f"{part!r} is not a valid {what} name", Span(1, column, column + len(part)), full)
-        names.append(statements[0][0].value)
-    return tuple(names)
-
-
-def parse_header(text: str) -> Header:
-    """``NAME(INPUTS) [-> OUTPUTS] [--backend B] [--latex]`` → ``Header``."""
-    full = text
-    text = text.strip()
-    if text.startswith("%%model"):
-        text = text[len("%%model") :]
-    m = _HEADER.match(text)
-    if not m:
-        raise ModelSyntaxError("the header should read NAME(INPUTS) -> OUTPUTS, e.g. mlp(x) -> y",
-                               Span(1, 1, len(full) + 1), full)
-    name = m.group("name")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        column = full.find(name) + 1
-        raise ModelSyntaxError(f"{name!r} is not a valid model name (use letters, digits and _)",
-                               Span(1, column, column + len(name)), full)
-    inputs = _header_names(m.group("inputs"), "input", full)
-    outputs = _header_names(m.group("outputs") or "", "output", full)
-    backend, latex = None, False
-    options = m.group("options").split()
-    i = 0
-    while i < len(options):
-        option = options[i]
-        if option == "--latex":
-            latex = True
-        elif option == "--backend" and i + 1 < len(options) and options[i + 1] in BACKENDS:
-            backend = options[i + 1]
-            i += 1
-        elif option.startswith("--backend=") and option.split("=", 1)[1] in BACKENDS:
-            backend = option.split("=", 1)[1]
-        else:
-            column = full.find(option) + 1
-            raise ModelSyntaxError(f"unknown option {option!r}; options are --backend jax|pyro|numpyro and --latex",
-                                   Span(1, column, column + len(option)), full)
-        i += 1
-    if len(set(inputs)) != len(inputs):
-        raise ModelSyntaxError("an input is listed twice", Span(1, 1, len(full) + 1), full)
-    return Header(name, inputs, outputs, backend, latex)
-
-
-def split_cell(text: str) -> tuple[str | None, str, int]:
-    """Split ``%%model HEADER`` off the first line of a cell, if it is there."""
-    first, _, rest = text.lstrip("\n").partition("\n")
-    if first.strip().startswith("%%model"):
-        return first, rest, 1 + (len(text) - len(text.lstrip("\n")))
-    return None, text, 0

@@ -136,28 +136,35 @@ def _names(text: str, what: str, full: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _options(words: list[str], full: str) -> dict[str, object]:
-    """``--backend numpyro --latex`` (or ``--backend=numpyro``) → option values, by the table."""
+def _options(text: str, column: int, full: str) -> dict[str, object]:
+    """``--backend numpyro --latex`` (or ``--backend=numpyro``) → option values, by the table.
+
+    ``column`` is where ``text`` starts in the header line ``full``, for errors.
+    """
     known = {option.name: option for option in OPTIONS}
+    words = [(m.group(), column + m.start()) for m in re.finditer(r"\S+", text)]
     values: dict[str, object] = {}
-    words = list(words)
+
+    def error(message: str, word: str, at: int) -> ModelSyntaxError:
+        return ModelSyntaxError(message, Span(1, at, at + len(word)), full)
+
     while words:
-        word = words.pop(0)
+        word, at = words.pop(0)
         name, _, attached = word.removeprefix("--").partition("=")
         option = known.get(name) if word.startswith("--") else None
         if option is None:
             listed = " and ".join(f"--{o.name}" + (f" {'|'.join(o.choices)}" if o.choices else "") for o in OPTIONS)
-            raise _located(f"unknown option {word!r}; options are {listed}", word, full)
+            raise error(f"unknown option {word!r}; options are {listed}", word, at)
         if name in values:
-            raise _located(f"--{name} is given twice", word, full)
+            raise error(f"--{name} is given twice", word, at)
         if not option.choices:
             if attached:
-                raise _located(f"--{name} takes no value", word, full)
+                raise error(f"--{name} takes no value", word, at)
             values[name] = True
             continue
-        value = attached or (words.pop(0) if words else "")
+        value, at = (attached, at + len(word) - len(attached)) if attached else (words.pop(0) if words else ("", at))
         if value not in option.choices:
-            raise _located(f"--{name} takes one of {', '.join(option.choices)}, not {value!r}", value or word, full)
+            raise error(f"--{name} takes one of {', '.join(option.choices)}, not {value!r}", value or word, at)
         values[name] = value
     return values
 
@@ -177,7 +184,8 @@ def parse_header(line: str) -> ModelSpec:
     outputs = _names(match.group("outputs") or "", "output", full)
     if len(set(inputs)) != len(inputs):
         raise ModelSyntaxError("an input is listed twice", Span(1, 1, len(full) + 1), full)
-    return ModelSpec(name, inputs, outputs, **_options(match.group("options").split(), full))
+    start = full.index(text) + match.start("options") + 1 if text else 1
+    return ModelSpec(name, inputs, outputs, **_options(match.group("options"), start, full))
 
 
 def read(text: str, header: str | None = None) -> tuple[ModelSpec, int]:

@@ -1,19 +1,22 @@
-"""Training a deterministic model: minibatch gradient descent on the mean of a loss output."""
+"""Training a deterministic model: minibatch gradient descent on the mean of a loss output.
+
+It works on a model's IR and its generated per-example function. Anything added to the loss
+(FedProx's proximal term, a weight penalty) comes in as a ``Penalty``: a function of the
+parameters and of arrays passed with it, so that one compiled step serves every call.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..errors import DataError, ShapeError
+from ..frontend.ir import ModelIR
 from ..frontend.shapes import bind, format_shape
 from .data import batch_shape, read_inputs, read_parameters
-
-if TYPE_CHECKING:
-    from ..models import Model
 
 
 class FitResult(NamedTuple):
@@ -23,19 +26,35 @@ class FitResult(NamedTuple):
     history: np.ndarray
 
 
-def _loss_output(model: Model, loss: str | None) -> str:
-    scalars = [o for o in model.outputs if model.shapes.get(o, ()) == ()]
+class FederatedResult(NamedTuple):
+    """The global parameters after the last federated round, and metrics by round (``history["accuracy"]``)."""
+
+    params: dict
+    history: dict[str, np.ndarray]
+
+
+class Penalty(NamedTuple):
+    """``term(params, *args)`` added to the mean loss; ``args`` are arrays, so a new value needs no recompile."""
+
+    term: Callable
+    args: tuple = ()
+
+
+def loss_output(ir: ModelIR, loss: str | None) -> str:
+    """The output to minimise: ``loss``, checked to be a scalar output, or the only scalar output."""
+    name, outputs, shapes = ir.header.name, ir.roles.outputs, ir.shape_of
+    scalars = [o for o in outputs if shapes.get(o, ()) == ()]
     if loss is None:
         if not scalars:
-            shapes = ", ".join(f"{o} {format_shape(model.shapes.get(o, ()))}" for o in model.outputs)
-            raise ShapeError(f"a loss is a scalar output per example, and {model.name} has none ({shapes})")
+            listed = ", ".join(f"{o} {format_shape(shapes.get(o, ()))}" for o in outputs)
+            raise ShapeError(f"a loss is a scalar output per example, and {name} has none ({listed})")
         if len(scalars) > 1:
-            raise ShapeError(f"pass loss=<output name>: {model.name} has scalar outputs {', '.join(scalars)}")
+            raise ShapeError(f"pass loss=<output name>: {name} has scalar outputs {', '.join(scalars)}")
         return scalars[0]
-    if loss not in model.outputs:
-        raise ShapeError(f"loss {loss!r} is not an output of {model.name} (outputs: {', '.join(model.outputs)})")
+    if loss not in outputs:
+        raise ShapeError(f"loss {loss!r} is not an output of {name} (outputs: {', '.join(outputs)})")
     if loss not in scalars:
-        raise ShapeError(f"loss {loss} has shape {format_shape(model.shapes[loss])} per example; "
+        raise ShapeError(f"loss {loss} has shape {format_shape(shapes[loss])} per example; "
                          "it must be a scalar (write e.g. L = Σ ...)")
     return loss
 
@@ -55,7 +74,8 @@ def _mesh(devices, mesh):
 
 
 def fit(
-    model: Model,
+    ir: ModelIR,
+    function: Callable,
     params: Mapping[str, Any],
     data: Mapping[str, Any],
     loss: str | None = None,
@@ -66,8 +86,7 @@ def fit(
     freeze: Sequence[str] = (),
     devices: Sequence[Any] | None = None,
     mesh: Any = None,
-    proximal_mu: float = 0.0,
-    anchor: Mapping[str, Any] | None = None,
+    penalty: Penalty | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> FitResult:
@@ -76,19 +95,18 @@ def fit(
     Parameters named in ``freeze`` get no updates (fine-tuning the rest of a transferred model).
     With ``devices`` (or a ``jax.sharding.Mesh``), training is data-parallel: each batch is split
     over the devices along the mesh's first axis, parameters are replicated, and XLA all-reduces
-    the gradients; the batch size must be a multiple of the number of devices. ``proximal_mu`` adds
-    ``proximal_mu / 2 · ‖params − anchor‖²`` to the loss (FedProx: a client stays near the global
-    model ``anchor``, by default the starting params). The compiled step is reused across calls
-    with the same model, loss and optimizer object.
+    the gradients; the batch size must be a multiple of the number of devices. ``penalty`` is
+    added to the mean loss. The compiled step is reused across calls with the same function, loss,
+    optimizer object and penalty term.
     """
     import jax
     import jax.numpy as jnp
     from tqdm.auto import tqdm
 
-    ir = model.ir
-    name = _loss_output(model, loss)
+    inputs, names = ir.roles.inputs, ir.roles.params
+    name = loss_output(ir, loss)
     if not isinstance(data, Mapping):
-        raise DataError(f"data should be a dict of arrays by input name ({', '.join(model.inputs)})")
+        raise DataError(f"data should be a dict of arrays by input name ({', '.join(inputs)})")
     bound = read_parameters(ir, params)
     arrays = read_inputs(ir, (), data)
     bind(ir, arrays, bound)
@@ -103,23 +121,21 @@ def fit(
         raise ValueError(f"steps must be a positive integer, not {steps!r}")
     optimizer = optimizer if optimizer is not None else _adam()
     frozen = set([freeze] if isinstance(freeze, str) else freeze)
-    unknown = sorted(frozen - set(model.params))
+    unknown = sorted(frozen - set(names))
     if unknown:
-        raise ShapeError(f"cannot freeze {', '.join(unknown)}: not parameters of {model.name} "
-                         f"(its parameters: {', '.join(model.params)})")
+        raise ShapeError(f"cannot freeze {', '.join(unknown)}: not parameters of {ir.header.name} "
+                         f"(its parameters: {', '.join(names)})")
     cached = _hashable(optimizer)
     if frozen:
         freezing = _freezing if cached else _freezing.__wrapped__
-        optimizer = freezing(optimizer, frozenset(frozen), model.params)
-    if anchor is not None and set(anchor) != set(params):
-        raise ShapeError(f"anchor should give every parameter of {model.name} ({', '.join(model.params)})")
-    step = (_step if cached else _step.__wrapped__)(model.jax_function, name,
-                                                    tuple(batched[n] for n in model.inputs), optimizer)
+        optimizer = freezing(optimizer, frozenset(frozen), names)
+    term, extra = penalty if penalty is not None else (None, ())
+    step = (_step if cached else _step.__wrapped__)(function, name, tuple(batched[n] for n in inputs), optimizer,
+                                                    term)
 
-    xs = [jnp.asarray(arrays[n]) for n in model.inputs]
+    xs = [jnp.asarray(arrays[n]) for n in inputs]
     p = {k: jnp.asarray(v) for k, v in params.items()}
-    centre = p if anchor is None else {k: jnp.asarray(anchor[k]) for k in p}
-    mu = jnp.float32(proximal_mu)
+    extra = jax.tree_util.tree_map(jnp.asarray, extra)
     mesh = _mesh(devices, mesh)
     if mesh is not None:
         from jax.sharding import NamedSharding, PartitionSpec
@@ -129,14 +145,14 @@ def fit(
             raise DataError(f"batch_size {size} does not split over {parts} devices: use a multiple of "
                             f"{parts} (e.g. {max(parts, size - size % parts)})")
         spread = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
-        p, centre = jax.device_put((p, centre), NamedSharding(mesh, PartitionSpec()))
+        p, extra = jax.device_put((p, extra), NamedSharding(mesh, PartitionSpec()))
         xs = [jax.device_put(x, NamedSharding(mesh, PartitionSpec())) for x in xs]
     state = optimizer.init(p)
     rng = np.random.default_rng(seed)
     order, cursor = rng.permutation(count), 0
     history = []
     every = max(1, steps // 100)
-    with tqdm(total=steps, desc=f"fit {model.name}", disable=not progress, leave=False) as bar:
+    with tqdm(total=steps, desc=f"fit {ir.header.name}", disable=not progress, leave=False) as bar:
         for i in range(steps):
             if cursor + size > count:
                 order, cursor = rng.permutation(count), 0
@@ -144,7 +160,7 @@ def fit(
             if mesh is not None:
                 index = jax.device_put(index, spread)
             cursor += size
-            p, state, value = step(p, state, index, centre, mu, *xs)
+            p, state, value = step(p, state, index, extra, *xs)
             history.append(value)
             if (i + 1) % every == 0 or i + 1 == steps:
                 bar.set_postfix(loss=f"{float(value):.4g}", refresh=False)
@@ -177,23 +193,23 @@ def _freezing(optimizer, frozen: frozenset, params: tuple):
 
 
 @lru_cache(maxsize=64)
-def _step(function, loss: str, batched: tuple[bool, ...], optimizer):
-    """One jitted optimizer step on the mean loss (plus the proximal term) over examples ``index``."""
+def _step(function, loss: str, batched: tuple[bool, ...], optimizer, term: Callable | None):
+    """One jitted optimizer step on the mean loss (plus the penalty ``term``) over examples ``index``."""
     import jax
     import jax.numpy as jnp
     import optax
 
     per_example = jax.vmap(function, in_axes=(None, *(0 if b else None for b in batched)))
 
-    def objective(p, index, anchor, mu, *xs):
+    def objective(p, index, extra, *xs):
         taken = [jnp.take(x, index, axis=0) if b else x for b, x in zip(batched, xs)]
         out = per_example(p, *taken)
         value = jnp.mean(out[loss] if isinstance(out, dict) else out)
-        return value + 0.5 * mu * sum(jnp.sum((p[k] - anchor[k]) ** 2) for k in p)
+        return value if term is None else value + term(p, *extra)
 
     @jax.jit
-    def step(p, state, index, anchor, mu, *xs):
-        value, grads = jax.value_and_grad(objective)(p, index, anchor, mu, *xs)
+    def step(p, state, index, extra, *xs):
+        value, grads = jax.value_and_grad(objective)(p, index, extra, *xs)
         updates, state = optimizer.update(grads, state, p)
         return optax.apply_updates(p, updates), state, value
 

@@ -26,10 +26,6 @@ class Graph:
     roles: tuple[tuple[str, str], ...]
     edges: tuple[tuple[str, str], ...]
 
-    @property
-    def role_of(self) -> dict[str, str]:
-        return dict(self.roles)
-
 
 def _uses(expr) -> list[str]:
     names: dict[str, None] = {}
@@ -39,20 +35,6 @@ def _uses(expr) -> list[str]:
         elif isinstance(node, sympy.Symbol):
             names[node.name] = None
     return list(names)
-
-
-def role(ir: ModelIR, name: str) -> str:
-    """A variable's role, as the panel names it."""
-    roles = ir.roles
-    if name in roles.observed:
-        return "observed"
-    if name in roles.inputs:
-        return "input"
-    if name in roles.params:
-        return "parameter"
-    if name in roles.latents:
-        return "latent"
-    return "output" if name in roles.outputs else "deterministic"
 
 
 def dependencies(ir: ModelIR) -> Graph:
@@ -69,7 +51,7 @@ def dependencies(ir: ModelIR) -> Graph:
                 edges.append((used, statement.target))
         if statement.target not in names:
             names.append(statement.target)
-    return Graph(tuple((n, role(ir, n)) for n in dict.fromkeys(names)), tuple(dict.fromkeys(edges)))
+    return Graph(tuple((n, ir.roles.of(n)) for n in dict.fromkeys(names)), tuple(dict.fromkeys(edges)))
 
 
 COLOURS = {"input": "#e8f1fb", "observed": "#fde9d9", "parameter": "#eef7e8", "latent": "#f3ecfa",

@@ -1,14 +1,15 @@
-"""``%%model`` and ``%models``: a thin view over ``ainative.model`` for notebooks.
+"""``%%model``, ``%models`` and ``%model_export``: a thin view over ``ainative.model`` for notebooks.
 
-Options are traitlets (``%config ModelMagics.backend = "numpyro"``) and arguments go through
-``magic_arguments``, so ``%%model --help`` explains itself. A ``ModelError`` is shown as its
-short message with a caret, without a library traceback.
+The ``%%model`` line is a header, read by the same parser and option table as every other
+header (``%%model --help`` is written from that table); defaults are traitlets
+(``%config ModelMagics.backend = "numpyro"``). A ``ModelError`` is shown as its short message
+with a caret, without a library traceback. Models and the front end are imported when a
+magic first runs, so ``%load_ext ainative`` stays light.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 from IPython.core.error import UsageError
@@ -19,16 +20,11 @@ from traitlets import Bool, Enum
 
 from ..errors import ModelError
 
-_OPTIONS = re.compile(r"(?:^|\s)(--?[A-Za-z].*)$")
-
-
-def _split_line(line: str) -> tuple[str, str]:
-    """``mlp(x) -> y --backend jax`` → (signature, options); ``->`` is not an option."""
-    m = _OPTIONS.search(line)
-    return (line[: m.start()].strip(), m.group(1)) if m else (line.strip(), "")
+HELP = ("--help", "-h")
 
 
 def _models(namespace: dict) -> dict:
+    """The models bound in a namespace (none before ``ainative.models`` is first imported)."""
     module = sys.modules.get("ainative.models")
     if module is None:
         return {}
@@ -46,28 +42,21 @@ class ModelMagics(Magics):
     short_errors = Bool(True, help="Show model errors as a short message with a caret, no traceback.").tag(
         config=True)
 
-    @magic_arguments()
-    @argument("signature", nargs="*", help="NAME(INPUTS) [-> OUTPUTS], e.g. mlp(x) -> y")
-    @argument("--backend", choices=("jax", "pyro", "numpyro"), default=None,
-              help="Print the model for this backend (default: jax, or pyro when it has '~').")
-    @argument("--latex", action="store_true", help="Read the cell as LaTeX.")
-    @argument("--quiet", action="store_true", help="Bind the model without displaying it.")
     @line_cell_magic
     def model(self, line: str, cell: str | None = None):
-        """Define a model from the cell's notation and bind it under its NAME."""
+        """Define a model from the cell's notation and bind it under its NAME (``%model --help``)."""
+        from ..frontend.spec import usage
         from ..models import model
 
-        signature, options = _split_line(line)
-        if options.split()[:1] in (["--help"], ["-h"]) or signature in ("--help", "-h"):
-            print(self.model.parser.format_help())
+        if any(word in HELP for word in line.split()):
+            print(usage())
             return
         if cell is None:
             raise UsageError("write the model in a cell that starts with %%model NAME(INPUTS) -> OUTPUTS")
-        args = parse_argstring(self.model, options)
-        backend = args.backend or (None if self.backend == "auto" else self.backend)
-        m = model(cell, header=signature, backend=backend, latex=args.latex or self.latex or None, line_offset=1)
+        m = model(cell, header=line, backend=None if self.backend == "auto" else self.backend,
+                           latex=self.latex or None, line_offset=1)
         self.shell.user_ns[m.name] = m
-        if self.show and not args.quiet:
+        if self.show and not m.spec.quiet:
             display(m)
 
     @magic_arguments()
@@ -83,8 +72,8 @@ class ModelMagics(Magics):
         """Export a model to ONNX or to a serving repository; prints where things went."""
         args = parse_argstring(self.model_export, line)
         try:
-            model, fitted = _export_target(self.shell, args.name, args.params)
-            report = model.export(args.format, args.out, fitted, overwrite=args.overwrite)
+            model, value = _export_target(self.shell, args.name, args.params)
+            report = model.export(args.format, args.out, value, overwrite=args.overwrite)
         except ModelError as error:
             if not args.json:
                 raise
@@ -122,14 +111,9 @@ def _export_target(shell, name: str, params: str | None):
         known = ", ".join(models) or "none"
         raise ModelError(f"no model named {name!r} in this kernel (models: {known}): run its %%model cell first",
                          code="no-model")
-    model = models[name]
     if params and params not in shell.user_ns:
         raise ModelError(f"no variable named {params!r} for the parameters", code="no-variable")
-    fitted = shell.user_ns[params] if params else model.fitted
-    if fitted is None:
-        raise ModelError(f"{name} has no parameters yet: run {name}.init(...) or {name}.fit(...) first, "
-                         "or pass --params", code="no-params")
-    return model, fitted
+    return models[name], shell.user_ns[params] if params else None
 
 
 def _show_model_error(shell, etype, value, tb, tb_offset=None):

@@ -45,8 +45,7 @@ class ModelPanel(widgets.Tab):
         self.equations = widgets.HTMLMath(equations(model))
         self.graph = widgets.HTML(svg(dependencies(model.ir)))
         self.shapes = widgets.HTML()
-        probabilistic = model.kind == "probabilistic"
-        self.device = widgets.Dropdown(options=model.devices(), description="device", disabled=probabilistic)
+        self.device = widgets.Dropdown(options=model.devices(), description="device", disabled=not model.movable)
         self.device_note = widgets.HTML()
         self.code = widgets.HTML(highlighted(model.source()), layout=wide())
         self.folder = widgets.Text(value=str(Path.cwd()), description="folder", style={"description_width": "initial"},
@@ -69,24 +68,19 @@ class ModelPanel(widgets.Tab):
         self.device.observe(self._moved, names="value")
         self.refresh()
         panel = weakref.ref(self)
-        model.latest.watchers.append(lambda _: panel() and panel().refresh())
+        model.latest.watch(lambda _: panel() and panel().refresh())
 
     def refresh(self, _=None) -> None:
         """Redraw what depends on the latest params or posterior."""
         variables = self._model.variables()
         self.shapes.value = f'<div class="jp-RenderedHTMLCommon">{shapes_table(variables)}</div>'
         placed = {v.device for v in variables if v.role == "parameter" and v.device != "—"}
-        if self._model.kind == "probabilistic":
-            self.device_note.value = ("<p>Posterior draws are NumPy arrays on the host; PyTorch devices are "
-                                      "listed for the Pyro program.</p>")
-        elif len(placed) == 1 and next(iter(placed)) in self.device.options:
+        if self._model.movable and len(placed) == 1 and next(iter(placed)) in self.device.options:
             with self.device.hold_trait_notifications():
                 self.device.unobserve(self._moved, names="value")
                 self.device.value = next(iter(placed))
                 self.device.observe(self._moved, names="value")
-            self.device_note.value = f"<p>Parameters are on {escape(next(iter(placed)))}.</p>"
-        else:
-            self.device_note.value = "<p>No parameters yet: run init or fit to place them.</p>"
+        self.device_note.value = f"<p>{escape(self._model.placement())}</p>"
 
     def _moved(self, change) -> None:
         try:
@@ -96,12 +90,8 @@ class ModelPanel(widgets.Tab):
 
     def export(self, kind: str):
         """What the ONNX and Serving buttons do: export the latest params, then show where it went."""
-        model, folder = self._model, Path(self.folder.value).expanduser()
-        if model.fitted is None:
-            self.result.value = f"<p>{escape(model.name)} has no parameters yet: run init or fit first.</p>"
-            return None
         try:
-            report = model.export(kind, folder, overwrite=self.overwrite.value)
+            report = self._model.export(kind, Path(self.folder.value).expanduser(), overwrite=self.overwrite.value)
         except ModelError as error:
             ask = "<p>Tick <b>replace existing files</b> to overwrite it.</p>" if error.code == "exists" else ""
             self.result.value = f'<pre class="ainative-error">{escape(str(error))}</pre>{ask}'

@@ -166,7 +166,7 @@ y ~ Normal(X w + q, s)"""
     model = ainative.model(text, header="r(X, c, y) --backend numpyro")
     means = {"s": np.float32(1), "q": np.float32(0.5), "w": np.full(3, 1 / 3, np.float32)}
     draws = {name: np.stack([value] * 40) for name, value in means.items()}
-    random_means, random_draws = random_posterior(model, means, draws, 0)
+    random_means, random_draws = random_posterior(model.ir, means, draws, 0)
     for like, values in ((means, random_means), (draws, random_draws)):
         assert {k: v.shape for k, v in values.items()} == {k: np.shape(v) for k, v in like.items()}
         assert np.all(values["s"] > 0) and np.all((values["q"] > 0) & (values["q"] < 1))

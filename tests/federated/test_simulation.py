@@ -7,6 +7,7 @@ import jax
 import numpy as np
 import pytest
 
+import ainative
 from tests.federated.blobs import accuracy, blobs, close, forward, loss, sgd
 
 LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}
@@ -49,7 +50,7 @@ def test_fedavg_of_identical_clients_is_centralised_training(mlp, start, capsys)
     assert close(result.params, expected)
     np.testing.assert_allclose(result.history["loss"], losses, rtol=1e-5)
     np.testing.assert_array_equal(result.history["round"], np.arange(5))
-    assert mlp.fitted is result.params
+    assert mlp.latest.value is result.params
     shown = capsys.readouterr().err
     assert "federate mlp" in shown and "4/4" in shown and "accuracy=" in shown
 
@@ -108,3 +109,23 @@ def test_fedadam_moves_the_server_with_adam(mlp, start, non_iid):
     averaged = mlp.federate(clients, 3, params=start, test_data=held_out, local_steps=2, progress=False)
     assert adam.history["loss"][-1] < adam.history["loss"][0]
     assert not close(adam.params, averaged.params, 1e-3)
+
+
+def test_a_latex_cell_federates_as_the_model_it_is():
+    """In LaTeX, ``ab`` is a times b: clients rebuild the cell from its text and must read it so too."""
+    line = ainative.model(r"L = \left(\frac{ab}{2} x - t\right)^2", header="line(x, t) -> L --latex")
+    assert line.params == ("a", "b")
+    rng = np.random.default_rng(6)
+    x = rng.uniform(-1, 1, 40).astype(np.float32)
+    data = {"x": x, "t": (1.5 * x).astype(np.float32)}
+    start = {"a": np.float32(1.0), "b": np.float32(2.0)}
+    result = line.federate([data, data], 3, params=start, learning_rate=0.1, progress=False)
+
+    def mean_loss(p):
+        return jax.numpy.mean((p["a"] * p["b"] / 2 * data["x"] - data["t"]) ** 2)
+
+    expected = {k: jax.numpy.float32(v) for k, v in start.items()}
+    for _ in range(3):
+        grads = jax.grad(mean_loss)(expected)
+        expected = {k: expected[k] - 0.1 * grads[k] for k in expected}
+    assert close(result.params, expected)

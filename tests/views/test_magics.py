@@ -133,8 +133,7 @@ def test_model_export_answers_tools_in_json(shell, tmp_path, capsys):
 
     assert answer(f"answered --out {tmp_path}") == {
         "ok": False, "name": "answered", "code": "no-params",
-        "message": "answered has no parameters yet: run answered.init(...) or answered.fit(...) first, "
-                   "or pass --params"}
+        "message": "answered has no parameters yet: run answered.init(...) or answered.fit(...) first"}
     assert answer("missing")["code"] == "no-model"
     assert answer("answered --params nowhere")["code"] == "no-variable"
     run(shell, "_ = answered.init(0, D=3, H=4, K=2)")

@@ -84,7 +84,7 @@ def test_panel_follows_fit():
     x = np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32)
     t = np.eye(2, dtype=np.float32)[np.arange(10) % 2]
     trained, _ = m.fit({**params}, {"x": x, "t": t}, loss="L", steps=3, progress=False)
-    assert m.fitted is trained and rows(panel)["W_1"][3] == "(3, 2)"
+    assert m.latest.value is trained and rows(panel)["W_1"][3] == "(3, 2)"
 
 
 def test_export_buttons_write_files_and_show_the_report(mlp, tmp_path):
@@ -105,7 +105,7 @@ def test_export_error_in_plain_words(tmp_path):
     m = ainative.model("x ∈ ℝ^3\nh = 2 x\ns = softmax(Σ h)", header="f(x) -> s")
     panel = m.panel()
     panel.folder.value = str(tmp_path)
-    m.latest.set({})
+    m.init(0)
     panel.onnx_button.click()
     assert "ainative-error" in panel.result.value and "softmax of a scalar" in panel.result.value
 
@@ -146,7 +146,7 @@ DEVICES = textwrap.dedent("""
     panel = m.panel()
     m.init(0, D=3, H=4, K=2)
     panel.device.value = "cpu:2"
-    devices = {k: sorted(str(d) for d in v.devices()) for k, v in m.fitted.items()}
+    devices = {k: sorted(str(d) for d in v.devices()) for k, v in m.latest.value.items()}
     row = re.search(r'<tr data-name="W_1">(.*?)</tr>', panel.shapes.value).group(1)
     placed = m.init(1, D=3, H=4, K=2, device=3)
     print(json.dumps({"options": list(panel.device.options), "devices": devices, "row": row,

@@ -1,51 +1,57 @@
 """Inference for probabilistic models: NUTS and SVI through Pyro or NumPyro, prior and predictive.
 
-The backend modules (``pyro_backend``, ``numpyro_backend``) share one interface, so this module
-prepares data once and never knows which library runs.
+An ``Engine`` names a library and the module that runs it; the two backend modules
+(``pyro_backend``, ``numpyro_backend``) share one interface, so this module prepares data once
+and never knows which library runs. It works on a model's IR and its generated program.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from ...frontend.ir import Sampling
+from ...errors import ModelError
+from ...frontend.ir import ModelIR, Sampling
 from ...frontend.shapes import concrete
 from ...printers.probabilistic import keyword_dimensions
 from ..data import read_data
 from .posterior import Posterior
-
-if TYPE_CHECKING:
-    from ...models import Model
 
 METHODS = ("nuts", "svi")
 #: families whose observed values are integer class labels
 INTEGER_FAMILIES = ("Categorical",)
 
 
-def _backend(model: Model):
-    if model.backend == "numpyro":
-        from . import numpyro_backend
+@dataclass(frozen=True)
+class Engine:
+    """A library that runs probabilistic programs, and the module of ours that drives it (loaded when used)."""
 
-        return numpyro_backend
-    from . import pyro_backend
+    name: str
+    module: str
 
-    return pyro_backend
+    def load(self):
+        return importlib.import_module(self.module)
 
 
-def _arguments(model: Model, data: Mapping[str, Any], dims: Mapping[str, Any], *, observe: bool,
+#: the probabilistic backends a header can name, by name
+ENGINES = {name: Engine(name, f"{__name__}.{name}_backend") for name in ("pyro", "numpyro")}
+
+
+def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mapping[str, Any], *, observe: bool,
                device: str | None = None):
     """Native arguments for the generated function: inputs positionally, free dimensions by keyword."""
-    backend = _backend(model)
+    backend = engine.load()
     place = backend.device(device)
-    arrays, bound = read_data(model.ir, data, dims)
-    shapes = {name: concrete(shape, bound, name) for name, shape in model.ir.shapes}
-    integer = {s.target for s in model.ir.statements
+    arrays, bound = read_data(ir, data, dims)
+    shapes = {name: concrete(shape, bound, name) for name, shape in ir.shapes}
+    integer = {s.target for s in ir.statements
                if isinstance(s, Sampling) and s.distribution.family in INTEGER_FAMILIES}
-    args = [backend.to_native(None if (name in model.ir.roles.observed and not observe) else arrays[name],
+    args = [backend.to_native(None if (name in ir.roles.observed and not observe) else arrays[name],
                               integer=name in integer, place=place)
-            for name in model.inputs]
-    kwargs = {dim: bound[dim].value for dim in keyword_dimensions(model.ir)}
+            for name in ir.roles.inputs]
+    kwargs = {dim: bound[dim].value for dim in keyword_dimensions(ir)}
     return backend, args, kwargs, shapes
 
 
@@ -54,12 +60,15 @@ def _conform(values: dict, shapes: dict, leading: int) -> dict:
     return {k: v.reshape((*v.shape[:leading], *shapes[k])) for k, v in values.items()}
 
 
-def _sites(model: Model) -> list[str]:
-    return [*model.latents, *model.ir.roles.deterministic]
+def _split_dims(ir: ModelIR, data: dict) -> dict:
+    """Keywords that are not inputs are dimensions (``H=8``): taken out of ``data``."""
+    return {k: data.pop(k) for k in list(data) if k not in ir.roles.inputs}
 
 
 def fit(
-    model: Model,
+    ir: ModelIR,
+    program: Callable,
+    engine: Engine,
     data: Mapping[str, Any],
     method: str = "nuts",
     *,
@@ -79,36 +88,38 @@ def fit(
     a JAX device name for NumPyro; one that does not exist is a ModelError.
     """
     if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    backend, args, kwargs, shapes = _arguments(model, data, dims, observe=True, device=device)
-    fn, sites = model.program, _sites(model)
+        raise ModelError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=True, device=device)
+    sites = [*ir.roles.latents, *ir.roles.deterministic]
     if method == "nuts":
-        chains = backend.nuts(fn, args, kwargs, sites=sites, num_warmup=num_warmup,
+        chains = backend.nuts(program, args, kwargs, sites=sites, num_warmup=num_warmup,
                               num_samples=num_samples, num_chains=num_chains, seed=seed, progress=progress)
         losses = None
     else:
-        chains, losses = backend.svi(fn, args, kwargs, sites=sites, steps=steps, lr=lr,
+        chains, losses = backend.svi(program, args, kwargs, sites=sites, steps=steps, lr=lr,
                                      num_samples=num_samples, seed=seed, progress=progress)
     chains = _conform({name: chains[name] for name in sites if name in chains}, shapes, leading=2)
     if losses is None:
-        return Posterior(model.name, model.backend, method, chains)
-    return Posterior(model.name, model.backend, method, chains, losses)
+        return Posterior(ir.header.name, engine.name, method, chains)
+    return Posterior(ir.header.name, engine.name, method, chains, losses)
 
 
-def sample_prior(model: Model, num_samples: int, seed: int = 0, **data: Any) -> dict:
+def sample_prior(ir: ModelIR, program: Callable, engine: Engine, num_samples: int, seed: int = 0,
+                 **data: Any) -> dict:
     """Draws of every variable from the prior; observed inputs are sampled, not conditioned."""
-    dims = {k: data.pop(k) for k in list(data) if k not in model.inputs}
-    backend, args, kwargs, shapes = _arguments(model, data, dims, observe=False)
-    return _conform(backend.prior(model.program, args, kwargs, num_samples=num_samples, seed=seed), shapes, 1)
+    dims = _split_dims(ir, data)
+    backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False)
+    return _conform(backend.prior(program, args, kwargs, num_samples=num_samples, seed=seed), shapes, 1)
 
 
-def predict(model: Model, posterior: Posterior, seed: int = 0, **data: Any) -> dict:
+def predict(ir: ModelIR, program: Callable, engine: Engine, posterior: Posterior, seed: int = 0,
+            **data: Any) -> dict:
     """Posterior predictive draws of the observed variables and deterministic sites for new inputs."""
     if not isinstance(posterior, Posterior):
-        raise TypeError(f"predict takes a Posterior from {model.name}.fit, not {type(posterior).__name__}")
-    dims = {k: data.pop(k) for k in list(data) if k not in model.inputs}
-    backend, args, kwargs, shapes = _arguments(model, data, dims, observe=False)
-    latents = {k: v for k, v in posterior.samples.items() if k in model.latents}
-    sites = [*model.ir.roles.observed, *model.ir.roles.deterministic]
-    draws = backend.predictive(model.program, latents, args, kwargs, seed=seed, sites=sites)
+        raise ModelError(f"predict takes a Posterior from {ir.header.name}.fit, not {type(posterior).__name__}")
+    dims = _split_dims(ir, data)
+    backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False)
+    latents = {k: v for k, v in posterior.samples.items() if k in ir.roles.latents}
+    sites = [*ir.roles.observed, *ir.roles.deterministic]
+    draws = backend.predictive(program, latents, args, kwargs, seed=seed, sites=sites)
     return _conform(draws, shapes, 1)

@@ -9,6 +9,13 @@ def _numpy(values: dict) -> dict[str, np.ndarray]:
     return {k: np.asarray(v) for k, v in values.items()}
 
 
+def devices() -> list[str]:
+    """The JAX devices this machine has."""
+    import jax
+
+    return [str(d) for d in jax.devices()]
+
+
 def device(name: str | None):
     """A JAX device by name (``"cpu:0"``), or a ModelError naming the ones that exist."""
     import jax
@@ -20,7 +27,7 @@ def device(name: str | None):
     for candidate in jax.devices():
         if str(candidate) == name:
             return candidate
-    raise ModelError(f"no JAX device {name!r}; JAX sees {', '.join(str(d) for d in jax.devices())}")
+    raise ModelError(f"no JAX device {name!r}; JAX sees {', '.join(devices())}")
 
 
 def to_native(array: np.ndarray | None, integer: bool = False, place=None):

@@ -32,23 +32,25 @@ class Posterior:
         return {k: v.mean(axis=0) for k, v in self.samples.items()}
 
     def summary(self, probs: tuple[float, ...] = (0.05, 0.5, 0.95)):
-        """A table, one row a scalar component: mean, sd, quantiles, n_eff and r_hat (``pyro.ops.stats``)."""
+        """A table, one row a scalar component: mean, sd, quantiles, n_eff and r_hat.
+
+        The diagnostics are NumPyro's (``numpyro.diagnostics``, plain NumPy), whichever library sampled.
+        """
         import pandas as pd
-        import torch
-        from pyro.ops.stats import effective_sample_size, quantile, split_gelman_rubin
+        from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
 
         rows, index = [], []
         for name, draws in self.chains.items():
             chains, count = draws.shape[:2]
             flat = draws.reshape(chains, count, -1).astype(np.float64)
             for component in range(flat.shape[-1]):
-                x = torch.as_tensor(flat[..., component])
+                x = flat[..., component]
                 pooled = x.reshape(-1)
-                row = {"mean": float(pooled.mean()), "sd": float(pooled.std())}
-                for p, q in zip(probs, quantile(pooled, list(probs), dim=0).tolist()):
-                    row[f"{p:.0%}"] = q
-                row["n_eff"] = float(effective_sample_size(x, chain_dim=0, sample_dim=1)) if count > 3 else np.nan
-                row["r_hat"] = float(split_gelman_rubin(x, chain_dim=0, sample_dim=1)) if count > 3 else np.nan
+                row = {"mean": float(pooled.mean()), "sd": float(pooled.std(ddof=1))}
+                for p, q in zip(probs, np.quantile(pooled, probs)):
+                    row[f"{p:.0%}"] = float(q)
+                row["n_eff"] = float(effective_sample_size(x)) if count > 3 else np.nan
+                row["r_hat"] = float(split_gelman_rubin(x)) if count > 3 else np.nan
                 rows.append(row)
                 shape = draws.shape[2:]
                 index.append(name if not shape else f"{name}[{','.join(map(str, np.unravel_index(component, shape)))}]")

@@ -119,7 +119,7 @@ def test_errors_before_inference():
         m.fit({"X": np.zeros(3), "y": np.zeros(3)})
     with pytest.raises(ainative.DataError, match="N = 4 here, but N = 3"):
         m.fit({"X": np.zeros((3, 2)), "y": np.zeros(4)})
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(ainative.ModelError, match="method must be one of"):
         m.fit({"X": np.zeros((3, 2)), "y": np.zeros(3)}, method="gibbs")
     with pytest.raises(ainative.ShapeError, match="pass H="):
         ainative.model("W ~ Normal(0, 1); W ∈ ℝ^H", header="f()").sample_prior(3)

@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed
 # pip prints what it collects and downloads (a first install takes a few minutes); PIP_FLAGS=--quiet hushes it.
 PIP_FLAGS ?= --progress-bar on
 
-.PHONY: install federated-install lab test checks browser lint unit notebooks federated save-notebooks binder-check \
-	bench clean
+.PHONY: install federated-install lab test checks browser lint unit notebooks federated save-notebooks notation \
+	binder-check bench clean
 
 SOURCES := pyproject.toml package.json yarn.lock \
 	$(shell find ainative -path ainative/labextension -prune -o \( -name '*.py' -o -name '*.lark' \) -print) \
@@ -98,6 +98,10 @@ save-notebooks: install federated-install
 		--inplace --execute --ExecutePreprocessor.store_widget_state=False \
 		--ExecutePreprocessor.record_timing=False $$notebook || exit 1; done) && \
 	cp $$work/*.ipynb notebooks/; status=$$?; rm -rf $$work; exit $$status
+
+# The lab extension's copy of the notation's tables (a test checks it is current).
+notation: install
+	$(PY) -m ainative.views.notation > labextension/src/notation.json
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

@@ -87,7 +87,7 @@ def print_jax(ir: ModelIR) -> str:
     if any(isinstance(s, Sampling) for s in ir.statements):
         raise ModelError(f"{ir.header.name} has '~' statements: print it with the pyro or numpyro backend")
     header, roles = ir.header, ir.roles
-    constants = dict(roles.constants)
+    constants = ir.constants
     temps = sympy.numbered_symbols("_t")
     printer = JaxPrinter()
 

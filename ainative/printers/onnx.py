@@ -354,7 +354,7 @@ def print_onnx_predictive(
 
     statement = next(s for s in ir.statements if isinstance(s, Sampling) and s.target == target)
     batch = ir.shape_of[target][:1]
-    if not batch or not isinstance(batch[0], str) or batch[0] in dict(ir.roles.constants):
+    if not batch or not isinstance(batch[0], str) or batch[0] in ir.constants:
         raise ExportError(f"{target} has no data axis to serve: declare one (e.g. {target} ∈ ℝ^N)")
     data_axis = batch[0]
     inputs = [n for n in ir.roles.inputs if n not in ir.roles.observed]

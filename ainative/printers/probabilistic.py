@@ -23,7 +23,7 @@ from .names import python_name
 
 def data_dimensions(ir: ModelIR) -> dict[str, list[tuple[str, int]]]:
     """Each dimension that is not a constant, with the inputs (and axes) that carry it."""
-    constants, shapes = dict(ir.roles.constants), ir.shape_of
+    constants, shapes = ir.constants, ir.shape_of
     return {dim: [(n, shapes[n].index(dim)) for n in ir.roles.inputs if dim in shapes[n]]
             for dim in ir.roles.dims if dim not in constants}
 
@@ -127,7 +127,7 @@ class ProbabilisticPrinter:
     def print(self, ir: ModelIR) -> str:
         header, roles = ir.header, ir.roles
         printer = self.expressions()
-        constants = dict(roles.constants)
+        constants = ir.constants
         body = []
         dims, keywords = self.dimension_lines(ir), keyword_dimensions(ir)
         for statement in ir.statements:

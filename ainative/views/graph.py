@@ -39,7 +39,7 @@ def _uses(expr) -> list[str]:
 
 def dependencies(ir: ModelIR) -> Graph:
     """Every variable with its role, and an edge from each name a statement uses to its target."""
-    constants = dict(ir.roles.constants)
+    constants = ir.constants
     names = [*(n for n in ir.roles.inputs if n not in ir.roles.observed), *ir.roles.params]
     edges = []
     for statement in ir.statements:

@@ -7,21 +7,29 @@
 import { Extension, RangeSetBuilder } from '@codemirror/state';
 import { Decoration, DecorationSet, EditorView, ViewPlugin, ViewUpdate } from '@codemirror/view';
 import { isModelCell } from './model';
+import notation from './notation.json';
 
-const DISTRIBUTIONS =
-  'Normal|HalfNormal|Cauchy|HalfCauchy|StudentT|LogNormal|Exponential|Gamma|InverseGamma|Beta|' +
-  'Uniform|Bernoulli|Binomial|Poisson|Categorical|Dirichlet|MultivariateNormal|𝒩';
-const FUNCTIONS =
-  'exp|log1p|log|sqrt|abs|sin|cos|tanh|sigmoid|σ|relu|softplus|softmax|logsumexp|sum|mean|max|min|Σ';
+/** A regular expression alternation of literal spellings, longest first so none hides a longer one. */
+function alternatives(spellings: string[]): string {
+  return [...spellings]
+    .sort((a, b) => b.length - a.length)
+    .map(s => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|');
+}
+
+/** A word that starts and ends on letters must stand alone; symbols need no boundary. */
+function word(spellings: string[]): string {
+  return `(?<![\\p{L}\\p{N}_])(?:${alternatives(spellings)})(?![\\p{L}\\p{N}_])`;
+}
 
 /** One pattern, one class a group: the first group that matches names the token. */
 export const TOKENS = new RegExp(
   [
     '(#.*$)',
-    '(%%model\\b|--backend\\b|--latex\\b|--quiet\\b|\\bfor\\b|\\bin\\b|->|→)',
-    '(~|∼|∈|ℝ|×|⊙|·|@|ᵀ|\\\\in\\b|\\\\sim\\b|\\\\mathbb\\{R\\})',
-    `((?:${DISTRIBUTIONS})(?=\\s*\\())`,
-    `((?:${FUNCTIONS})(?=\\s*\\(|\\s))`
+    `(${word(notation.keywords.filter(k => /^\w/.test(k)))}|${alternatives(notation.keywords.filter(k => !/^\w/.test(k)))})`,
+    `(${alternatives(notation.operators)})`,
+    `((?:${alternatives(notation.distributions)})(?=\\s*\\())`,
+    `(${word(notation.functions)}(?=\\s*\\(|\\s))`
   ].join('|'),
   'gmu'
 );

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import ModelError
+from ...frontend.distributions import DISTRIBUTIONS
 from ...frontend.ir import ModelIR, Sampling
 from ...frontend.shapes import concrete
 from ...printers.probabilistic import keyword_dimensions
@@ -20,8 +21,6 @@ from ..data import read_data
 from .posterior import Posterior
 
 METHODS = ("nuts", "svi")
-#: families whose observed values are integer class labels
-INTEGER_FAMILIES = ("Categorical",)
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
     arrays, bound = read_data(ir, data, dims)
     shapes = {name: concrete(shape, bound, name) for name, shape in ir.shapes}
     integer = {s.target for s in ir.statements
-               if isinstance(s, Sampling) and s.distribution.family in INTEGER_FAMILIES}
+               if isinstance(s, Sampling) and DISTRIBUTIONS[s.distribution.family].labels}
     args = [backend.to_native(None if (name in ir.roles.observed and not observe) else arrays[name],
                               integer=name in integer, place=place)
             for name in ir.roles.inputs]

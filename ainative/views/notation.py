@@ -1,0 +1,50 @@
+"""What the lab extension knows of the notation, written from the Python tables as JSON.
+
+The extension highlights ``%%model`` cells and reads their headers without a kernel, so it ships
+``labextension/src/notation.json``: this module's output (``make notation`` writes it, and a test
+checks that the committed file is current). The TypeScript keeps no list of its own: a new
+option, function or distribution reaches it from its one table here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..frontend.distributions import DISTRIBUTIONS
+from ..frontend.lexer import GREEK, LATEX_TOKENS, SYMBOLS
+from ..frontend.operations import ALIASES, FUNCTIONS
+from ..frontend.spec import OPTIONS, header_schema
+
+#: the notation's own operators, highlighted in a cell (of ASCII only ``~`` and ``@``: ``*`` or ``'`` are everywhere)
+OPERATOR_TOKENS = ("SIM", "IN", "REALS", "TIMES", "TRANSPOSE", "AT", "STAR")
+
+
+def _unicode(name: str) -> list[str]:
+    """The Greek letters that spell a name (``σ`` for ``sigma``)."""
+    return [letter for letter, spelled in GREEK.items() if spelled == name]
+
+
+def notation() -> dict:
+    """The header's schema, and the spellings of its keywords, operators, functions and distributions."""
+    functions = sorted({*FUNCTIONS, *ALIASES, *(u for a in ALIASES for u in _unicode(a)),
+                        *(symbol for symbol, token in SYMBOLS.items() if token == "SUM")})
+    distributions = sorted({*DISTRIBUTIONS, *(s for f in DISTRIBUTIONS.values() for s in f.spellings
+                                              if not s.startswith("\\"))})
+    symbols = (s for s, token in SYMBOLS.items() if token in OPERATOR_TOKENS and (not s.isascii() or s in "~@"))
+    latex = (f"\\{command}" for command, token in LATEX_TOKENS.items() if token in ("SIM", "IN"))
+    operators = sorted({*symbols, *latex, r"\mathbb{R}"})
+    return {
+        "header": header_schema(),
+        "keywords": ["%%model", *(f"--{option.name}" for option in OPTIONS), "for", "in", "->", "→"],
+        "operators": operators,
+        "functions": functions,
+        "distributions": distributions,
+    }
+
+
+def main() -> None:
+    print(json.dumps(notation(), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

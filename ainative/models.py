@@ -507,7 +507,7 @@ class ProbabilisticModel(Model[Posterior]):
 
 def _placement(array: Any) -> str:
     """Where an array lives: the host for NumPy arrays, else its JAX devices."""
-    if isinstance(array, np.ndarray):
+    if isinstance(array, np.ndarray | np.generic):
         return "host (NumPy)"
     return ", ".join(sorted(str(d) for d in array.devices()))
 

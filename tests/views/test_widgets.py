@@ -110,6 +110,15 @@ def test_export_error_in_plain_words(tmp_path):
     assert "ainative-error" in panel.result.value and "softmax of a scalar" in panel.result.value
 
 
+def test_probabilistic_panel_after_a_fit_places_draws_on_the_host():
+    m = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
+    panel = m.panel()
+    sigma = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    m.fit({"sigma": sigma, "y": sigma / 2}, method="svi", steps=20, num_samples=5, progress=False)
+    assert rows(panel)["mu"][1:] == ["latent", "scalar", "scalar", "float32", "host (NumPy)"]
+    assert rows(panel)["theta"][3] == "(8,)" and "Posterior draws are NumPy arrays" in panel.device_note.value
+
+
 def test_probabilistic_panel(tmp_path):
     m = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y)")
     panel = m.panel()

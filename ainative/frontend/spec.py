@@ -36,6 +36,8 @@ OPTIONS = (
 )
 BACKENDS = OPTIONS[0].choices
 SIGNATURE = "NAME(INPUTS) [-> OUTPUTS]"
+#: what a model's name may be: it becomes a Python name in the notebook and in generated code
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def usage() -> str:
 def header_schema() -> dict:
     """The header's JSON schema, for tools that read a ``%%model`` line without Python (the lab extension)."""
     properties: dict[str, dict] = {
-        "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+        "name": {"type": "string", "pattern": f"^{NAME}$"},
         "inputs": {"type": "array", "items": {"type": "string"}},
         "outputs": {"type": "array", "items": {"type": "string"}},
     }
@@ -178,7 +180,7 @@ def parse_header(line: str) -> ModelSpec:
         raise ModelSyntaxError(f"the header should read {SIGNATURE}, e.g. mlp(x) -> y", Span(1, 1, len(full) + 1),
                                full)
     name = match.group("name")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+    if not re.fullmatch(NAME, name):
         raise _located(f"{name!r} is not a valid model name (use letters, digits and _)", name, full)
     inputs = _names(match.group("inputs"), "input", full)
     outputs = _names(match.group("outputs") or "", "output", full)

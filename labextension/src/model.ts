@@ -5,6 +5,8 @@
  * typed values and sentences for the user.
  */
 
+import notation from './notation.json';
+
 const PYTHON_KEYWORDS = new Set([
   'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
   'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in',
@@ -25,9 +27,12 @@ export const EXPORT_LABELS: Record<ExportFormat, string> = {
  */
 export const LOAD_CODE = 'get_ipython().extension_manager.load_extension("ainative")';
 
-/** Whether `name` is a plain Python identifier (ASCII), safe to put in a line of code. */
+/** A model name as the header's schema (written from the Python option table) defines it. */
+const MODEL_NAME = new RegExp(notation.header.properties.name.pattern);
+
+/** Whether `name` is a model name and a plain Python identifier, safe to put in a line of code. */
 export function isIdentifier(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !PYTHON_KEYWORDS.has(name);
+  return MODEL_NAME.test(name) && !PYTHON_KEYWORDS.has(name);
 }
 
 /** Whether a cell's source is a %%model cell. */

@@ -131,3 +131,27 @@ def test_posterior_display():
     posterior = Posterior("m", "pyro", "nuts", {"a": np.random.default_rng(0).normal(size=(1, 100, 2))})
     assert posterior.samples["a"].shape == (100, 2) and posterior.num_draws == 100
     assert "a[1]" in repr(posterior) and "<table" in posterior._repr_html_()
+
+
+SUMMARY_WITHOUT_TORCH = """
+import sys
+import numpy as np
+import ainative
+from tests.cells import EIGHT_SCHOOLS
+m = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
+sigma = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+posterior = m.fit({"sigma": sigma, "y": sigma / 2}, num_warmup=50, num_samples=50, progress=False)
+table = posterior.summary()
+print(sorted(table.columns), "torch" in sys.modules, "pyro" in sys.modules)
+"""
+
+
+def test_a_numpyro_posterior_is_summarised_without_torch():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", SUMMARY_WITHOUT_TORCH], cwd=root, capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    assert out == "['5%', '50%', '95%', 'mean', 'n_eff', 'r_hat', 'sd'] False False"

@@ -138,3 +138,11 @@ def test_a_method_of_the_other_kind_says_so():
 def test_a_deterministic_model_runs_on_jax_only():
     with pytest.raises(ainative.ModelError, match="--backend numpyro is for probabilistic models"):
         ainative.model("y = 2 x", header="f(x) -> y --backend numpyro")
+
+
+def test_every_backend_a_header_can_name_has_a_printer_and_a_runtime():
+    from ainative.frontend.spec import BACKENDS
+    from ainative.models import PRINTERS
+    from ainative.runtime.inference import ENGINES
+
+    assert set(PRINTERS) == set(BACKENDS) == {"jax", *ENGINES}

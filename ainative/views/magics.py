@@ -19,6 +19,7 @@ from IPython.display import display
 from traitlets import Bool, Enum
 
 from ..errors import ModelError
+from ..frontend.spec import BACKENDS
 
 HELP = ("--help", "-h")
 
@@ -35,7 +36,7 @@ def _models(namespace: dict) -> dict:
 class ModelMagics(Magics):
     """Define models in mathematical notation with ``%%model``; list them with ``%models``."""
 
-    backend = Enum(("auto", "jax", "pyro", "numpyro"), "auto",
+    backend = Enum(("auto", *BACKENDS), "auto",
                    help="Backend when a cell names none: auto is pyro for models with '~', else jax.").tag(config=True)
     latex = Bool(False, help="Read cells as LaTeX (single letters juxtaposed multiply).").tag(config=True)
     show = Bool(True, help="Display the model after a %%model cell defines it.").tag(config=True)

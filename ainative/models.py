@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar, final
 
 import numpy as np
 
-from .errors import ExportError, ModelError, ShapeError, WrongKindError
+from .errors import ExportError, ModelError, ModelSyntaxError, ShapeError, Span, WrongKindError
 from .frontend import shapes
 from .frontend.build import build
 from .frontend.ir import ModelIR
@@ -63,6 +63,7 @@ def model(
 def from_spec(spec: ModelSpec, line_offset: int = 0) -> Model:
     """The model a spec describes: the class for its kind, with the backend its header names."""
     ir = build(spec, line_offset)
+    _refuse_option_names(spec, ir, line_offset)
     if ir.kind == "probabilistic":
         if spec.backend == "jax":
             raise ModelError(f"{spec.name} has '~' statements: use --backend pyro or numpyro, not jax")
@@ -259,10 +260,10 @@ class Model(ABC, Generic[T]):
 
     # exports -------------------------------------------------------------------------------
     @abstractmethod
-    def export_onnx(self, path: str | os.PathLike, value: T, **options: Any):
+    def export_onnx(self, path: str | os.PathLike, value: T, /, **options: Any):
         """Write a verified ONNX graph of the model with ``value`` (params or a posterior) to ``path``."""
 
-    def export_serving(self, folder: str | os.PathLike, value: T, *, formats=None, storage_uri: str | None = None,
+    def export_serving(self, folder: str | os.PathLike, value: T, /, *, formats=None, storage_uri: str | None = None,
                        version: str = "1", max_batch_size: int = 64, overwrite: bool = False, **options: Any):
         """Write a model repository for serving (V2 metadata, MLServer, Triton, KServe) under ``folder``.
 
@@ -312,7 +313,7 @@ class DeterministicModel(Model[dict]):
         """The generated per-example function ``f(params, *inputs)``, for use with JAX transforms."""
         return compiler.load(self.source("jax"), self.name)
 
-    def __call__(self, params: Mapping[str, Any], *args: Any, **inputs: Any):
+    def __call__(self, params: Mapping[str, Any], /, *args: Any, **inputs: Any):
         """Outputs for the given inputs: one array for one output, else a dict by name.
 
         Inputs are written for one example; extra leading axes are a batch, mapped with ``vmap``.
@@ -321,7 +322,7 @@ class DeterministicModel(Model[dict]):
 
         return forward(self.ir, self.jax_function, params, args, inputs)
 
-    def init(self, key: Any = 0, *, device: Any = None, from_params: Mapping[str, Any] | None = None,
+    def init(self, key: Any = 0, /, *, device: Any = None, from_params: Mapping[str, Any] | None = None,
              **dims_or_data: Any) -> dict:
         """Fresh parameters: Glorot-uniform for matrices (rank ≥ 2), zeros for vectors and scalars.
 
@@ -419,7 +420,7 @@ class DeterministicModel(Model[dict]):
     def _latest_arrays(self) -> dict[str, Any]:
         return dict(self.latest.value or {})
 
-    def export_onnx(self, path: str | os.PathLike, params: Mapping[str, Any], **options: Any):
+    def export_onnx(self, path: str | os.PathLike, params: Mapping[str, Any], /, **options: Any):
         """Write an ONNX graph of the model with ``params``, verified in onnxruntime against JAX.
 
         Options: ``opset`` (17), ``ir_version`` (8), ``atol``/``rtol`` of the check, ``seed`` of the
@@ -456,7 +457,7 @@ class ProbabilisticModel(Model[Posterior]):
         """The generated Pyro or NumPyro model function."""
         return compiler.load(self.source(), self.name)
 
-    def fit(self, data: Mapping[str, Any], method: str = "nuts", *, num_warmup: int = 500, num_samples: int = 500,
+    def fit(self, data: Mapping[str, Any], /, method: str = "nuts", *, num_warmup: int = 500, num_samples: int = 500,
             num_chains: int = 1, steps: int = 2000, lr: float = 0.01, seed: int = 0, progress: bool = True,
             device: str | None = None, **dims: Any) -> Posterior:
         """Condition on ``data`` and draw from the posterior: ``method`` "nuts" (NUTS) or "svi" (SVI, AutoNormal).
@@ -471,13 +472,13 @@ class ProbabilisticModel(Model[Posterior]):
                         progress=progress, device=device, **dims)
         return self.latest._set(posterior)
 
-    def sample_prior(self, num_samples: int, seed: int = 0, **data: Any) -> dict:
+    def sample_prior(self, num_samples: int, /, seed: int = 0, **data: Any) -> dict:
         """Draws of every variable from the prior, given the inputs that are not observed."""
         from .runtime.inference import sample_prior
 
         return sample_prior(self.ir, self.program, self.engine, num_samples, seed, **data)
 
-    def predict(self, posterior: Posterior, seed: int = 0, **data: Any) -> dict:
+    def predict(self, posterior: Posterior, /, seed: int = 0, **data: Any) -> dict:
         """Posterior predictive draws of the observed variables (and deterministic ones) for ``data``."""
         from .runtime.inference import predict
 
@@ -494,7 +495,7 @@ class ProbabilisticModel(Model[Posterior]):
         posterior = self.latest.value
         return {} if posterior is None else {k: v[0] for k, v in posterior.samples.items()}
 
-    def export_onnx(self, path: str | os.PathLike, posterior: Posterior, **options: Any):
+    def export_onnx(self, path: str | os.PathLike, posterior: Posterior, /, **options: Any):
         """Write the posterior predictive of the observed variable as a verified ONNX graph.
 
         Options: ``quantiles`` ((0.05, 0.95)), ``draws`` (200), ``opset``, ``ir_version``,
@@ -503,6 +504,57 @@ class ProbabilisticModel(Model[Posterior]):
         from .export.verified import export_posterior
 
         return export_posterior(self.ir, path, posterior, **options)
+
+
+#: the methods that take inputs or dimensions by keyword, beside their own keyword options
+KEYWORD_TAKERS = ("__call__", "init", "fit", "sample_prior", "predict", "export_onnx", "export_serving")
+
+
+@lru_cache(maxsize=1)
+def option_names() -> dict[str, tuple[str, ...]]:
+    """Each keyword option of a method that also takes inputs or dimensions by keyword, and those methods.
+
+    An input or dimension with such a name could not be told from the option, so a cell may not use it.
+    """
+    import inspect
+
+    from .export.verified import export_deterministic, export_posterior
+
+    found: dict[str, list[str]] = {}
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    for cls in (DeterministicModel, ProbabilisticModel):
+        for label in (name for name in KEYWORD_TAKERS if name in dir(cls)):
+            parameters = list(inspect.signature(getattr(cls, label)).parameters.values())[1:]
+            if any(p.kind is p.VAR_KEYWORD for p in parameters):
+                for p in parameters:
+                    if p.kind in named:
+                        found.setdefault(p.name, []).append(label)
+    for function in (export_deterministic, export_posterior):
+        for p in inspect.signature(function).parameters.values():
+            if p.kind is p.KEYWORD_ONLY:
+                found.setdefault(p.name, []).append("export_onnx")
+    return {name: tuple(dict.fromkeys(labels)) for name, labels in found.items()}
+
+
+def _refuse_option_names(spec: ModelSpec, ir: ModelIR, line_offset: int) -> None:
+    """A ``ModelSyntaxError`` at an input or dimension named like one of the API's keyword options."""
+    from .frontend.ir import Declaration
+
+    taken = option_names()
+    for name in (*ir.roles.inputs, *ir.roles.dims):
+        if name not in taken:
+            continue
+        what = "an input" if name in ir.roles.inputs else "a dimension"
+        message = f"{what} named {name!r} could not be told from the {name}= option of {', '.join(taken[name])}; " \
+                  "rename it"
+        declared = next((s for s in ir.statements if isinstance(s, Declaration) and name in s.shape), None)
+        if declared is None:
+            line = f"%%model {spec.header_line()}"
+            column = line.index(name, line.index("(")) + 1
+            raise ModelSyntaxError(message, Span(1, column, column + len(name)), line)
+        line = spec.body.split("\n")[declared.span.line - line_offset - 1]
+        column = declared.span.column + declared.text.rindex(name)
+        raise ModelSyntaxError(message, Span(declared.span.line, column, column + len(name)), line)
 
 
 def _placement(array: Any) -> str:

@@ -77,7 +77,7 @@ def test_compiled_once_per_structure(mlp):
 def test_generated_code_shows_in_tracebacks(mlp):
     import inspect
 
-    assert "jnp.tanh" in inspect.getsource(mlp.jax_function)
+    assert "_jnp.tanh" in inspect.getsource(mlp.jax_function)
 
 
 def test_repr_lists_roles_and_shapes(mlp):
@@ -146,3 +146,22 @@ def test_every_backend_a_header_can_name_has_a_printer_and_a_runtime():
     from ainative.runtime.inference import ENGINES
 
     assert set(PRINTERS) == set(BACKENDS) == {"jax", *ENGINES}
+
+
+@pytest.mark.parametrize(("text", "header", "name", "words"), [
+    ("y = 2 seed", "f(seed) -> y", "seed", "an input named 'seed' could not be told from the seed= option of fit"),
+    ("y = device x", "f(x, device) -> y", "device", "the device= option of init"),
+    ("x ∈ ℝ^steps\ny = Σ x", "f(x) -> y", "steps", "a dimension named 'steps' could not be told from the steps="),
+    ("z ~ Normal(0, 1); z ∈ ℝ^draws", "g()", "draws", "the draws= option of export_onnx"),
+])
+def test_inputs_and_dimensions_named_like_options_are_refused_at_the_name(text, header, name, words):
+    with pytest.raises(ainative.ModelSyntaxError, match=words) as caught:
+        ainative.model(text, header=header)
+    error = caught.value
+    assert error.source_line[error.column - 1:error.span.end_column - 1] == name
+
+
+def test_inputs_named_like_the_leading_arguments_still_work():
+    m = ainative.model("y = params ⊙ key", header="f(params, key) -> y")
+    np.testing.assert_allclose(m({}, params=np.full(3, 2.0), key=np.arange(3.0)), [0.0, 2.0, 4.0])
+    assert m.init(0, params=np.ones(3), key=np.ones(3)) == {}

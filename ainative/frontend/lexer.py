@@ -9,6 +9,7 @@ positions are those of the cell text (1-based line and column).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from lark import Token
@@ -89,7 +90,8 @@ _SUB_LETTER = re.compile(r"_(?:\{\s*([^{}]*?)\s*\}|\\([A-Za-z]+)|([^\W_]))")
 
 
 def _accent_suffix(marks: str) -> str:
-    return "".join(ACCENTS.get(m, "prime" if m in "′″" else "") for m in marks)
+    """Accents the notation names become words (``x̂`` is ``xhat``); any other mark stays, part of the letter."""
+    return "".join(ACCENTS.get(m, "prime" if m in "′″" else m) for m in marks)
 
 
 def _greek_word(core: str) -> str:
@@ -108,11 +110,13 @@ def _subscript_text(text: str) -> str:
 class _Scanner:
     """One pass over the cell: tokens with cell positions, split into statements."""
 
-    def __init__(self, text: str, latex: bool, line_offset: int):
-        self.text, self.latex, self.offset = text, latex, line_offset
+    def __init__(self, text: str, latex: bool, line_offset: int, names: Iterable[str], strict: bool):
+        self.text, self.latex, self.offset, self.strict = text, latex, line_offset, strict
         self.pos, self.line, self.line_start = 0, 1, 0
         self.statements: list[list[Token]] = [[]]
         self.depth = 0
+        #: each name as Python reads it → how it was first spelled (the notation's spelling, and the text)
+        self.spellings: dict[str, tuple[str, str]] = {n: (n, n) for n in names}
 
     # positions -------------------------------------------------------------------------
     def span(self, start: int, end: int) -> Span:
@@ -233,8 +237,28 @@ class _Scanner:
                 end = m.end()
                 continue
             break
-        self.emit("NAME", name, start, end)
+        self.emit("NAME", self.python_reading(name, start, end), start, end)
         self.pos = end
+
+    def python_reading(self, name: str, start: int, end: int) -> str:
+        """The name as Python will read it (NFKC), refusing what it cannot hold or would merge silently.
+
+        Python folds ``ℎ``, ``𝐡`` and ``ｈ`` to ``h``: they are one name, so a cell may spell a
+        name one way only. (The notation's own spellings, ``σ`` for ``sigma``, are not mixing.)
+        """
+        written = self.text[start:end]
+        folded = unicodedata.normalize("NFKC", name)
+        if not folded.isidentifier():
+            raise self.fail(f"{written!r} is not a name: Python reads it as {folded!r}; a name is letters, digits "
+                            "and subscripts", start, end)
+        if self.strict and folded != name:
+            raise self.fail(f"write {folded!r} here, not {written!r}: Python reads {written!r} as {folded!r}",
+                            start, end)
+        spelling, first = self.spellings.setdefault(folded, (name, written))
+        if spelling != name:
+            raise self.fail(f"{written!r} and {first!r} are the same name to Python (both read {folded!r}); write "
+                            "one spelling", start, end)
+        return folded
 
     def braced(self, start: int) -> tuple[str, int]:
         m = _BRACED.match(self.text, start)
@@ -286,9 +310,13 @@ class _Scanner:
         raise self.fail(f"unknown LaTeX command \\{cmd}", pos, word_end)
 
 
-def tokenize(text: str, *, latex: bool = False, line_offset: int = 0) -> list[list[Token]]:
-    """Cell text → statements, each a list of tokens (comments and spacing dropped)."""
-    return _Scanner(text, latex, line_offset).run()
+def tokenize(text: str, *, latex: bool = False, line_offset: int = 0, names: Iterable[str] = (),
+             strict: bool = False) -> list[list[Token]]:
+    """Cell text → statements, each a list of tokens (comments and spacing dropped).
+
+    ``names`` are already spelled (the header's); ``strict`` refuses a name Python would read differently.
+    """
+    return _Scanner(text, latex, line_offset, names, strict).run()
 
 
 def defined_names(statement: Sequence[Token]) -> list[str]:

@@ -289,7 +289,7 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
     if not isinstance(text, str):
         raise TypeError(f"cell text must be a string, not {type(text).__name__}")
     lines = _source_lines(text)
-    raw = lexer.tokenize(text, latex=header.latex, line_offset=line_offset)
+    raw = lexer.tokenize(text, latex=header.latex, line_offset=line_offset, names=(*header.inputs, *header.outputs))
     variables = set(header.inputs)
     for statement in raw:
         index = lexer._plate_index(statement)

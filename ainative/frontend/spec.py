@@ -8,6 +8,8 @@ rebuilt from its text (in another process, say) is the same model, ``--latex`` a
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import re
 from dataclasses import dataclass, replace
 
@@ -37,7 +39,10 @@ OPTIONS = (
 BACKENDS = OPTIONS[0].choices
 SIGNATURE = "NAME(INPUTS) [-> OUTPUTS]"
 #: what a model's name may be: it becomes a Python name in the notebook and in generated code
-NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+NAME = r"[A-Za-z][A-Za-z0-9_]*"
+#: names a model may not take: binding it in the notebook would hide Python's or IPython's own
+TAKEN = tuple(sorted({*keyword.kwlist, *(n for n in dir(builtins) if not n.startswith("_")), "In", "Out",
+                      "get_ipython", "exit", "quit", "display"}))
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def usage() -> str:
 def header_schema() -> dict:
     """The header's JSON schema, for tools that read a ``%%model`` line without Python (the lab extension)."""
     properties: dict[str, dict] = {
-        "name": {"type": "string", "pattern": f"^{NAME}$"},
+        "name": {"type": "string", "pattern": f"^{NAME}$", "not": {"enum": list(TAKEN)}},
         "inputs": {"type": "array", "items": {"type": "string"}},
         "outputs": {"type": "array", "items": {"type": "string"}},
     }
@@ -129,9 +134,9 @@ def _names(text: str, what: str, full: str) -> tuple[str, ...]:
         if not part:
             continue
         try:
-            statements = tokenize(part)
-        except ModelSyntaxError:
-            statements = []
+            statements = tokenize(part, strict=True)
+        except ModelSyntaxError as error:
+            raise _located(error.message, part, full) from None
         if len(statements) != 1 or len(statements[0]) != 1 or statements[0][0].type != "NAME":
             raise _located(f"{part!r} is not a valid {what} name", part, full)
         names.append(statements[0][0].value)
@@ -181,7 +186,12 @@ def parse_header(line: str) -> ModelSpec:
                                full)
     name = match.group("name")
     if not re.fullmatch(NAME, name):
-        raise _located(f"{name!r} is not a valid model name (use letters, digits and _)", name, full)
+        raise _located(f"{name!r} is not a valid model name (a letter, then letters, digits and _)", name, full)
+    if keyword.iskeyword(name):
+        raise _located(f"{name!r} is a Python keyword; choose another model name", name, full)
+    if name in TAKEN:
+        raise _located(f"a model named {name!r} would hide Python's or IPython's own {name} in the notebook; "
+                       "choose another name", name, full)
     inputs = _names(match.group("inputs"), "input", full)
     outputs = _names(match.group("outputs") or "", "output", full)
     if len(set(inputs)) != len(inputs):

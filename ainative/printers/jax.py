@@ -79,7 +79,8 @@ def _statement_lines(statement: Assignment, printer: JaxPrinter, temps, dims: di
     args = ", ".join(element_name(e) for e in elements)
     arrays = ", ".join(python_name(e.args[0].name) for e in elements)
     inner = [f"    {line}" for line in body] + [f"    return {printer._print(reduced)}"]
-    return [f"def _{target}({args}):", *inner, f"{target} = {printer._module_format('jax.vmap')}(_{target})({arrays})"]
+    each = f"_each_{target}"
+    return [f"def {each}({args}):", *inner, f"{target} = {printer._module_format('jax.vmap')}({each})({arrays})"]
 
 
 def print_jax(ir: ModelIR) -> str:

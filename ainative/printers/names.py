@@ -1,9 +1,12 @@
-"""Identifiers in generated code: a model's names made safe, and the names the code itself uses.
+"""Identifiers in generated code: one for each model name, and none the code's own names can take.
 
-Generated code imports modules and names its own arguments; a model variable called ``lambda``,
-``jnp`` or ``dist`` must not take those, so it gets a trailing underscore. Modules are recorded
-fully qualified while printing and spelled here, ``jax.numpy`` as ``jnp`` and the distribution
-modules as ``dist``, so the import lines say exactly what the code uses.
+A model name, as the lexer gives it, is a Python identifier in NFKC form that starts with a letter
+and never ends with ``_`` nor holds ``__``. It is its own identifier, except a Python keyword or
+``params`` (the generated function's first argument), which gets one trailing ``_``; no model name
+ends so, so the mapping is one-to-one. Everything the generated code names itself starts with
+``_``, which no model name does: the module aliases (``_jnp``, ``_dist``…), temporaries, plate
+functions and contexts. Modules are recorded fully qualified while printing and written through
+their aliases here, so the import lines say exactly what the code uses.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import keyword
 from collections.abc import Iterable
 
-#: modules generated code refers to by a short name
-ALIASES = {"jax.numpy": "jnp", "pyro.distributions": "dist", "numpyro.distributions": "dist"}
+#: every module generated code uses, and the private name it binds it to
+ALIASES = {
+    "jax": "_jax", "jax.numpy": "_jnp", "jax.nn": "_jnn", "jax.scipy.special": "_jss",
+    "torch": "_torch", "torch.nn.functional": "_tnf",
+    "pyro": "_pyro", "pyro.distributions": "_dist", "numpyro": "_numpyro", "numpyro.distributions": "_dist",
+}
 
-#: names generated code binds itself: its imports and the parameters of a deterministic model
-GENERATED = frozenset({"jax", "jnp", "params", "torch", "pyro", "numpyro", "dist"})
-
-RESERVED = frozenset(keyword.kwlist) | GENERATED
+#: model names that are not identifiers as they are: Python's keywords, and the generated function's argument
+RESERVED = frozenset(keyword.kwlist) | {"params"}
 
 
 def python_name(name: str) -> str:
@@ -26,11 +31,11 @@ def python_name(name: str) -> str:
 
 
 def qualified(fqn: str) -> str:
-    """How generated code writes a fully qualified name: through its module's alias when it has one."""
+    """How generated code writes a fully qualified name: through its module's private alias."""
     module, _, name = fqn.rpartition(".")
-    return f"{ALIASES[module]}.{name}" if module in ALIASES else fqn
+    return f"{ALIASES[module]}.{name}"
 
 
 def import_lines(modules: Iterable[str]) -> list[str]:
-    """The import lines for the modules printed code uses, one a module, aliased where ``ALIASES`` says."""
-    return [f"import {m} as {ALIASES[m]}" if m in ALIASES else f"import {m}" for m in sorted(set(modules))]
+    """The import lines for the modules printed code uses, each bound to its private alias."""
+    return [f"import {m} as {ALIASES[m]}" for m in sorted(set(modules))]

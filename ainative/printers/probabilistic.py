@@ -96,7 +96,7 @@ class ProbabilisticPrinter:
         return [f"with {self.plate_name(plate[0])}:", f"    {line}"]
 
     def plate_name(self, name: str) -> str:
-        return f"plate_{python_name(name)}"
+        return f"_plate_{python_name(name)}"
 
     def plates(self, ir: ModelIR) -> dict[str, str]:
         """Each plate the program enters (name → size), declared once so it can be re-entered."""

@@ -7,12 +7,6 @@
 
 import notation from './notation.json';
 
-const PYTHON_KEYWORDS = new Set([
-  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
-  'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in',
-  'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield'
-]);
-
 export type ExportFormat = 'onnx' | 'serving';
 
 /** What each export is called in the Model menu, and so in the messages about it. */
@@ -29,10 +23,12 @@ export const LOAD_CODE = 'get_ipython().extension_manager.load_extension("ainati
 
 /** A model name as the header's schema (written from the Python option table) defines it. */
 const MODEL_NAME = new RegExp(notation.header.properties.name.pattern);
+/** Names a model may not take: Python's keywords and builtins, IPython's own names (the same list as Python's). */
+const TAKEN = new Set<string>(notation.header.properties.name.not.enum);
 
-/** Whether `name` is a model name and a plain Python identifier, safe to put in a line of code. */
+/** Whether `name` is a model name that is a plain Python identifier, safe to put in a line of code. */
 export function isIdentifier(name: string): boolean {
-  return MODEL_NAME.test(name) && !PYTHON_KEYWORDS.has(name);
+  return MODEL_NAME.test(name) && !TAKEN.has(name);
 }
 
 /** Whether a cell's source is a %%model cell. */

@@ -48,7 +48,7 @@ def test_every_family_prints_for_pyro_and_numpyro(family):
             "Dirichlet": "a", "MultivariateNormal": "m, S"}[family]
     text = f"p ∈ ℝ^K; a ∈ ℝ^K; m ∈ ℝ^K; S ∈ ℝ^{{K×K}}\nz ~ {family}({args})"
     m = ainative.model(text, header="f(p, a, m, S)")
-    assert f"dist.{family}(" in m.source("pyro") and f"dist.{family}(" in m.source("numpyro")
+    assert f"_dist.{family}(" in m.source("pyro") and f"_dist.{family}(" in m.source("numpyro")
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_the_requirement_names_the_choice():
 @pytest.mark.parametrize("backend", ["pyro", "numpyro"])
 def test_integer_parameters_print_as_integers_and_run(backend):
     m = ainative.model("n ~ Binomial(12, 0.25)", header="f()")
-    assert "dist.Binomial(12, 0.25" in m.source(backend)
+    assert "_dist.Binomial(12, 0.25" in m.source(backend)
     draws = m.sample_prior(400)["n"]
     assert np.all(draws == np.round(draws)) and 0 <= draws.min() and draws.max() <= 12
     assert abs(draws.mean() - 3.0) < 0.5

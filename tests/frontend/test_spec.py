@@ -79,3 +79,20 @@ def test_help_and_schema_come_from_the_option_table():
         jsonschema.validate(document, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"name": "f", "inputs": [], "backend": "tensorflow"}, schema)
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("print", "would hide Python's or IPython's own print"), ("get_ipython", "own get_ipython"), ("In", "own In"),
+    ("exit", "own exit"), ("lambda", "is a Python keyword"), ("None", "is a Python keyword"),
+    ("_oh", "not a valid model name"), ("__builtins__", "not a valid model name"), ("_", "not a valid model name"),
+])
+def test_model_names_that_would_break_the_notebook_are_refused(name, words):
+    with pytest.raises(ainative.ModelSyntaxError, match=words):
+        parse_header(f"{name}(x) -> y")
+    assert not any(character.isspace() for character in name)
+
+
+def test_header_names_are_written_as_python_reads_them():
+    with pytest.raises(ainative.ModelSyntaxError, match="write 'h' here, not 'ℎ'") as caught:
+        parse_header("f(x, ℎ) -> y")
+    assert caught.value.column == 6

@@ -16,8 +16,8 @@ RNG = np.random.default_rng(0)
 def test_mlp_source_is_readable_and_runs_on_its_own(tmp_path):
     m = ainative.model(MLP, header="mlp(x) -> y")
     source = m.source("jax")
-    assert "h = jnp.tanh(W_1 @ x + b_1)" in source
-    assert "y = jax.nn.softmax(W_2 @ h + b_2)" in source
+    assert "h = _jnp.tanh(W_1 @ x + b_1)" in source
+    assert "y = _jnn.softmax(W_2 @ h + b_2)" in source
     f = load_file(source, "mlp", tmp_path)
     params = m.init(0, D=5, H=7, K=3)
     x = RNG.normal(size=5).astype(np.float32)
@@ -50,7 +50,7 @@ def test_gauss_density_matches_the_closed_form():
 
 def test_plate_statement_becomes_a_vmap():
     m = ainative.model("J = 4\nx ∈ ℝ^J\nθ_j = μ + τ x_j  for j in 1..J\nz = Σ θ", header="f(x) -> theta, z")
-    assert "jax.vmap(_theta)(x)" in m.source()
+    assert "theta = _jax.vmap(_each_theta)(x)" in m.source()
     x = np.arange(4, dtype=np.float32)
     out = m({"mu": np.float32(1.0), "tau": np.float32(2.0)}, x=x)
     np.testing.assert_allclose(out["theta"], 1 + 2 * x)
@@ -82,7 +82,7 @@ def test_each_function_against_numpy(notation, reference):
 
 
 def test_reserved_names_are_mangled():
-    assert python_name("lambda") == "lambda_" and python_name("jnp") == "jnp_" and python_name("W_1") == "W_1"
+    assert python_name("lambda") == "lambda_" and python_name("params") == "params_" and python_name("W_1") == "W_1"
     m = ainative.model("y = λ x", header="f(x) -> y")
     assert "lambda_ = params[\"lambda\"]" in m.source()
     np.testing.assert_allclose(m({"lambda": np.float32(3.0)}, x=np.float32(2.0)), 6.0)
@@ -104,7 +104,7 @@ def test_generated_function_composes_with_jax_transforms():
 
 def test_constants_and_precedence():
     m = ainative.model("c = 2 π\ny = c x / a b", header="f(x, a, b) -> y")
-    assert "c = 2.0*jnp.pi" in m.source()
+    assert "c = 2.0*_jnp.pi" in m.source()
     np.testing.assert_allclose(m({}, x=np.float32(3.0), a=np.float32(2.0), b=np.float32(4.0)),
                                2 * np.pi * 3.0 / (2.0 * 4.0), rtol=1e-6)
 
@@ -116,14 +116,14 @@ def test_one_declaration_for_several_names():
 
 def test_common_subexpressions_keep_their_shape():
     m = ainative.model("w ∈ ℝ^D\ny = tanh(tanh(w) - tanh(w))", header="f(x) -> y")
-    assert "_t0 = jnp.tanh(w)" in m.source()
+    assert "_t0 = _jnp.tanh(w)" in m.source()
     out = m({"w": np.ones(3, np.float32)}, x=np.zeros((2,), np.float32))
     assert out.shape == (2, 3) and not out.any()
 
 
 def test_integer_literals_are_floats_inside_functions():
     m = ainative.model("y = tanh(σ(2)) + x^2", header="f(x) -> y")
-    assert "jax.nn.sigmoid(2.0)" in m.source() and "x**2" in m.source()
+    assert "_jnn.sigmoid(2.0)" in m.source() and "x**2" in m.source()
     np.testing.assert_allclose(m({}, x=np.float32(3.0)), np.tanh(1 / (1 + np.exp(-2.0))) + 9.0, rtol=1e-6)
 
 
@@ -131,8 +131,8 @@ def test_imports_are_the_modules_of_what_was_printed(tmp_path):
     assert "import" not in ainative.model("y = 2 x", header="f(x) -> y").source()
     m = ainative.model("x ∈ ℝ^3\ny = logsumexp(x) + σ(Σ x)", header="f(x) -> y")
     source = m.source()
-    assert source.split("\n\n\n")[0].splitlines() == ["import jax.nn", "import jax.numpy as jnp",
-                                                      "import jax.scipy.special"]
+    assert source.split("\n\n\n")[0].splitlines() == ["import jax.nn as _jnn", "import jax.numpy as _jnp",
+                                                      "import jax.scipy.special as _jss"]
     x = np.array([0.5, -1.0, 2.0], np.float32)
     np.testing.assert_allclose(load_file(source, "f", tmp_path)({}, x),
                                np.log(np.exp(x).sum()) + 1 / (1 + np.exp(-x.sum())), rtol=1e-6)

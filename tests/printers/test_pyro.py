@@ -12,8 +12,8 @@ def test_regression_source(tmp_path):
     source = ainative.model(REGRESSION, header="regression(X, y)").source("pyro")
     assert "def regression(X, y=None):" in source
     assert "N = X.shape[0]" in source and "K = X.shape[1]" in source
-    assert 'beta = pyro.sample("beta", dist.Normal(0.0, 1.0).expand([K]).to_event(1))' in source
-    assert 'with plate_N:\n        y = pyro.sample("y", dist.Normal(alpha + X @ beta, sigma), obs=y)' in source
+    assert 'beta = _pyro.sample("beta", _dist.Normal(0.0, 1.0).expand([K]).to_event(1))' in source
+    assert 'with _plate_N:\n        y = _pyro.sample("y", _dist.Normal(alpha + X @ beta, sigma), obs=y)' in source
 
 
 def test_regression_runs_on_its_own_observed_and_sampled(tmp_path):
@@ -34,8 +34,8 @@ def test_regression_runs_on_its_own_observed_and_sampled(tmp_path):
 
 def test_plates_and_deterministic_sites(tmp_path):
     source = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y)").source("pyro")
-    assert 'plate_j = pyro.plate("j", J)' in source
-    assert 'theta = pyro.deterministic("theta", mu + tau*eta)' in source
+    assert '_plate_j = _pyro.plate("j", J)' in source
+    assert 'theta = _pyro.deterministic("theta", mu + tau*eta)' in source
     model = load_file(source, "eight_schools", tmp_path)
     sigma = torch.tensor([15.0, 10, 16, 11, 9, 11, 10, 18])
     trace = pyro.poutine.trace(model).get_trace(sigma)
@@ -57,6 +57,6 @@ def test_torch_expressions():
     m = ainative.model("x ∈ ℝ^K\nw ~ Normal(0, 1); w ∈ ℝ^K\np = softmax(w ⊙ x)\nq = max(x, 0.5)\n"
                        "y ~ Normal(logsumexp(p) + Σ q, 1)", header="f(x, y)")
     source = m.source("pyro")
-    assert "torch.softmax(w*x, -1)" in source and "torch.maximum(x, torch.as_tensor(0.5))" in source
+    assert "_torch.softmax(w*x, -1)" in source and "_torch.maximum(x, _torch.as_tensor(0.5))" in source
     draws = m.sample_prior(3, x=np.arange(3.0))
     np.testing.assert_allclose(draws["q"][0], [0.5, 1.0, 2.0])

@@ -32,7 +32,9 @@ describe('parseModelHeader', () => {
 describe('names and code', () => {
   it('validates identifiers', () => {
     expect(isIdentifier('mlp_2')).toBe(true);
-    expect(['', '2a', 'a b', 'a;b', "a')", 'class', 'é'].some(isIdentifier)).toBe(false);
+    expect(['', '2a', 'a b', 'a;b', "a')", 'class', 'é', '_oh', 'print', 'get_ipython', '__builtins__'].some(isIdentifier)).toBe(
+      false
+    );
   });
   it('builds export code only for identifiers, loading ainative first', () => {
     const load = 'get_ipython().extension_manager.load_extension("ainative")\n';

@@ -20,6 +20,13 @@ from .operations import ALIASES, CONSTANTS, FUNCTIONS, LATEX_NAMES
 
 MAX_NESTING = 48
 MAX_TOKENS_PER_STATEMENT = 4000
+#: a token costs about 50 µs to read, a statement about half a millisecond: a cell beyond these would
+#: take more than a second or two, and is refused rather than slow
+MAX_TOKENS_PER_CELL = 20_000
+MAX_STATEMENTS = 2000
+#: digits a number may have: more say nothing float32 can hold, and reading them grows faster than their length
+MAX_DIGITS = 100
+NAME_CHARACTER = re.compile(r"[^\W]")
 
 GREEK = dict(
     zip(
@@ -57,6 +64,8 @@ SYMBOLS = {
     "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
 }
 OPEN, CLOSE = {"LPAR", "LBRACE"}, {"RPAR", "RBRACE"}
+#: tokens a ``[`` after which would read as indexing: a name, a closed bracket, a transpose
+INDEXABLE = {"NAME", "RPAR", "RBRACE", "TRANSPOSE"}
 FRIENDLY = {
     "NAME": "a name", "NUMBER": "a number", "FUNC": "a function", "PLUS": "'+'", "MINUS": "'-'",
     "STAR": "'*'", "SLASH": "'/'", "AT": "'@'", "POW": "'^'", "TRANSPOSE": "a transpose",
@@ -77,7 +86,7 @@ _NUMBER = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DOTS = re.compile(r"\.\.\.?")
 _POW = re.compile(r"\*\*")
 _ASSIGN = re.compile(r":=|<-")
-_COMMAND = re.compile(r"\\([A-Za-z]+)\s*")
+_COMMAND = re.compile(r"\\([A-Za-z]+)[^\S\n]*")
 _BRACED = re.compile(r"\{\s*([^{}]*?)\s*\}")
 _NOT_NAME = _SUB_CHARS + "".join(SUPERSCRIPTS) + "⁻ℝΣᵀ"
 _CORE_WORD = re.compile(rf"[^\W\d_{_NOT_NAME}][^\W_{_NOT_NAME}]*")
@@ -114,7 +123,7 @@ class _Scanner:
         self.text, self.latex, self.offset, self.strict = text, latex, line_offset, strict
         self.pos, self.line, self.line_start = 0, 1, 0
         self.statements: list[list[Token]] = [[]]
-        self.depth = 0
+        self.depth, self.count = 0, 0
         #: each name as Python reads it → how it was first spelled (the notation's spelling, and the text)
         self.spellings: dict[str, tuple[str, str]] = {n: (n, n) for n in names}
 
@@ -142,10 +151,16 @@ class _Scanner:
         current = self.statements[-1]
         if len(current) >= MAX_TOKENS_PER_STATEMENT:
             raise self.fail(f"statement longer than {MAX_TOKENS_PER_STATEMENT} tokens; split it", start, end)
+        self.count += 1
+        if self.count > MAX_TOKENS_PER_CELL:
+            raise self.fail(f"more than {MAX_TOKENS_PER_CELL:,} tokens in one cell; split the model", start, end)
         current.append(token)
 
     def new_statement(self) -> None:
         if self.statements[-1]:
+            if len(self.statements) >= MAX_STATEMENTS:
+                raise self.fail(f"more than {MAX_STATEMENTS} statements in one cell; split the model", self.pos,
+                                self.pos + 1)
             self.statements.append([])
         self.depth = 0
 
@@ -186,6 +201,7 @@ class _Scanner:
             return
         m = _NUMBER.match(text, pos)
         if m:
+            self.check_number(m.group(), pos, m.end())
             return self.take("NUMBER", m.group(), m.end())
         for pattern, kind in ((_DOTS, "DOTS"), (_POW, "POW"), (_ASSIGN, "EQ")):
             m = pattern.match(text, pos)
@@ -196,6 +212,9 @@ class _Scanner:
         if text[pos] == "'" and self.latex:
             raise self.fail("a prime must follow a name", pos, pos + 1)
         kind = SYMBOLS.get(text[pos])
+        if text[pos] == "[" and self.statements[-1] and self.statements[-1][-1].type in INDEXABLE:
+            raise self.fail("square brackets after a name would index it, and indexing is written x_i or x_{t-1}; "
+                            "use ( ) to group", pos, pos + 1)
         if kind:
             return self.take(kind, "T" if kind == "TRANSPOSE" else text[pos], pos + 1)
         m = (_CORE_LETTER if self.latex else _CORE_WORD).match(text, pos)
@@ -203,6 +222,20 @@ class _Scanner:
             name = _greek_word(m.group())
             return self.name(name, pos, m.end())
         raise self.fail(f"unexpected character {text[pos]!r}", pos, pos + 1)
+
+    def check_number(self, number: str, start: int, end: int) -> None:
+        """Refuse numbers that do not mean what they look like: ``0x10``, ``1j``, a hundred digits."""
+        after = self.text[end : end + 2]
+        if number == "0" and after[:1] in ("x", "X", "o", "O", "b", "B") and NAME_CHARACTER.match(after[1:2]):
+            raise self.fail(f"{number}{after[0]}… is a hexadecimal, octal or binary literal in Python; write the "
+                            "number in decimal", start, end + 1)
+        if after[:1] in ("j", "J") and not NAME_CHARACTER.match(after[1:2]):
+            raise self.fail(f"{number}{after[0]} is a complex number in Python, and the notation has none (write "
+                            f"{number} {after[0]} with a space to multiply by {after[0]})", start, end + 1)
+        mantissa = re.split(r"[eE]", number)[0].replace(".", "").lstrip("0")
+        if len(mantissa) > MAX_DIGITS or end - start > 2 * MAX_DIGITS:
+            raise self.fail(f"a number with more than {MAX_DIGITS} digits; float32 keeps about 7: round it, or "
+                            "write it with an exponent (1.5e30)", start, end)
 
     def take(self, kind: str, value: str, end: int) -> None:
         self.emit(kind, value, self.pos, end)

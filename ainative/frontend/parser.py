@@ -7,12 +7,14 @@ operator becomes a SymPy node with ``evaluate=False`` so the IR is exactly what 
 from __future__ import annotations
 
 import difflib
+import re
+import struct
 from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
 import sympy
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
@@ -24,7 +26,8 @@ from .nodes import Element, MatrixProduct, ReduceSum, Transposed
 from .operations import CONSTANTS, FUNCTIONS
 
 FLOAT32_MAX = 3.4e38
-MAX_DEPTH = 300
+#: how deep an expression may nest: every stage after the parser (shapes, printers) recurses once a level
+MAX_DEPTH = 100
 
 
 class _TokenList(Lexer):
@@ -56,11 +59,12 @@ def _span_of(items) -> tuple[int, int]:
     return min(c for c, _ in columns), max(e for _, e in columns)
 
 
-def _flat(kind, parts):
+def _flatten(kind, parts) -> list:
+    """The arguments of ``kind(*parts)`` with nested ``kind`` nodes opened: ``(a + b) + c`` is one sum."""
     args = []
     for part in parts:
         args.extend(part.args if isinstance(part, kind) else (part,))
-    return kind(*args, evaluate=False)
+    return args
 
 
 def _quotient(a, b):
@@ -69,7 +73,7 @@ def _quotient(a, b):
 
 
 @v_args(inline=True)
-class _Builder(Transformer):
+class _Builder(Transformer_NonRecursive):
     """Tree → SymPy, remembering the columns of each sub-expression for error messages."""
 
     def __init__(self, variables: frozenset[str], line: int, source_line: str):
@@ -91,6 +95,10 @@ class _Builder(Transformer):
         value = token.value
         if value in CONSTANTS and value not in self.variables:
             return self.located(CONSTANTS[value], token)
+        if value in FUNCTIONS and value not in self.variables:
+            written = self.source_line[token.column - 1 : token.end_column - 1]
+            raise self.fail(ModelSyntaxError, f"{written} is a function: write {written}(…) with its argument in "
+                            "parentheses (or define it to use the name)", token.column, token.end_column)
         return self.located(sympy.Symbol(value), token)
 
     def element(self, name, index):
@@ -98,11 +106,15 @@ class _Builder(Transformer):
 
     def number(self, token):
         text = token.value
-        if float(text) > FLOAT32_MAX:
-            shown = text if len(text) <= 20 else text[:17] + "..."
+        value = float(text)
+        shown = text if len(text) <= 20 else text[:17] + "..."
+        if value > FLOAT32_MAX:
             raise self.fail(ModelSyntaxError, f"{shown} is too large for float32", token.column, token.end_column)
-        value = sympy.Integer(text) if text.isdigit() else sympy.Float(text)
-        return self.located(value, token)
+        if (value and not struct.unpack("f", struct.pack("f", value))[0]) or (not value and _nonzero(text)):
+            raise self.fail(ModelSyntaxError, f"{shown} is too small for float32: it would be 0", token.column,
+                            token.end_column)
+        number = sympy.Integer(text.lstrip("0") or "0") if text.isdigit() else sympy.Float(text)
+        return self.located(number, token)
 
     def group(self, left, inner, right):
         return Located(inner.expr, left.column, right.end_column)
@@ -134,23 +146,33 @@ class _Builder(Transformer):
         return (key.value, value)
 
     # operators ---------------------------------------------------------------------------
-    def add(self, a, _, b):
-        return self.located(_flat(sympy.Add, (a.expr, b.expr)), a, b)
+    def sum(self, first, *rest):
+        terms = _flatten(sympy.Add, [first.expr])
+        for sign, term in zip(rest[::2], rest[1::2]):
+            value = term.expr if sign.type == "PLUS" else sympy.Mul(-1, term.expr, evaluate=False)
+            terms.extend(_flatten(sympy.Add, [value]))
+        return self.located(sympy.Add(*terms, evaluate=False), first, rest[-1])
 
-    def sub(self, a, _, b):
-        return self.located(_flat(sympy.Add, (a.expr, sympy.Mul(-1, b.expr, evaluate=False))), a, b)
-
-    def hadamard(self, a, _, b):
-        return self.located(_flat(sympy.Mul, (a.expr, b.expr)), a, b)
-
-    def div(self, a, _, b):
-        return self.located(_quotient(a.expr, b.expr), a, b)
+    def product(self, first, *rest):
+        """Left to right: runs of ``*`` make one product, ``/`` and ``@`` take everything before them."""
+        factors, done = _flatten(sympy.Mul, [first.expr]), first
+        for operator, operand in zip(rest[::2], rest[1::2]):
+            if operator.type == "STAR":
+                factors.extend(_flatten(sympy.Mul, [operand.expr]))
+                done = operand
+                continue
+            left = factors[0] if len(factors) == 1 else sympy.Mul(*factors, evaluate=False)
+            if len(factors) > 1:
+                self.located(left, first, done)
+            right = operand.expr
+            combined = _quotient(left, right) if operator.type == "SLASH" else MatrixProduct(left, right)
+            self.located(combined, first, operand)
+            factors, done = _flatten(sympy.Mul, [combined]), operand
+        expr = factors[0] if len(factors) == 1 else sympy.Mul(*factors, evaluate=False)
+        return self.located(expr, first, rest[-1])
 
     def frac(self, token, a, b):
         return self.located(_quotient(a.expr, b.expr), token, b)
-
-    def matmul(self, a, _, b):
-        return self.located(MatrixProduct(a.expr, b.expr), a, b)
 
     def juxtapose(self, a, b):
         return self.located(MatrixProduct(a.expr, b.expr), a, b)
@@ -195,7 +217,12 @@ class _Builder(Transformer):
         return ("declaration", names, shape if isinstance(shape, tuple) else (shape,))
 
     def bound(self, token):
-        return (int(token.value) if token.type == "NUMBER" else token.value, token)
+        if token.type == "NAME":
+            return (token.value, token)
+        if not token.value.isdigit():
+            raise self.fail(ModelSyntaxError, f"a plate bound is a name or a whole number, not {token.value}",
+                            token.column, token.end_column)
+        return (int(token.value), token)
 
     def plate(self, *items):
         first = items[0]
@@ -247,6 +274,11 @@ class _Builder(Transformer):
         if not spec.complete(keys):
             raise self.fail(ModelSyntaxError, f"{family} needs {spec.requirement()}", func.column, right.end_column)
         return ("sampling", target, Distribution(family, tuple(named)), plate)
+
+
+def _nonzero(number: str) -> bool:
+    """Whether a written number has a digit other than 0 before its exponent."""
+    return any(c in "123456789" for c in re.split(r"[eE]", number)[0])
 
 
 def _suggest(name: str, known) -> str:
@@ -304,14 +336,16 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
     return Cell(header, tuple(statements), tuple(lines), line_offset)
 
 
-def _depth(tree) -> int:
-    """How deep a parse tree goes, counted without recursion."""
-    deepest, stack = 0, [(tree, 1)]
+def _too_deep(expr: sympy.Basic, spans: dict[sympy.Basic, Span]) -> Span | None:
+    """The written span of the sub-expression at ``MAX_DEPTH`` that nests further, if any; no recursion."""
+    stack = [(expr, 1, None)]
     while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in node.children if isinstance(child, Tree))
-    return deepest
+        node, level, outer = stack.pop()
+        if level > MAX_DEPTH:
+            return outer
+        where = spans.get(node, outer)
+        stack.extend((arg, level + 1, where) for arg in node.args)
+    return None
 
 
 def _statement(tokens: list[Token], variables: frozenset[str], line: int, source_line: str):
@@ -321,10 +355,6 @@ def _statement(tokens: list[Token], variables: frozenset[str], line: int, source
         raise _statement_error(error, tokens, source_line, line) from None
     except UnexpectedInput as error:
         raise _statement_error(error, tokens, source_line, line) from None
-    depth = _depth(tree)
-    if depth > MAX_DEPTH:
-        raise ModelSyntaxError(f"expression nested {depth} levels deep (at most {MAX_DEPTH}); split it into "
-                               "several statements", Span(line, tokens[0].column, tokens[-1].end_column), source_line)
     builder = _Builder(variables, line, source_line)
     try:
         kind, *rest = builder.transform(tree)
@@ -345,6 +375,11 @@ def _statement(tokens: list[Token], variables: frozenset[str], line: int, source
         raise ModelSyntaxError(
             f"a statement over a plate defines an indexed variable: write {target}_{plate.index}",
             Span(line, name_token.column, name_token.end_column), source_line)
+    for expr in [body.expr] if kind == "assignment" else list(body.values):
+        where = _too_deep(expr, builder.spans)
+        if where is not None:
+            raise ModelSyntaxError(f"the expression nests more than {MAX_DEPTH} levels deep here; split it into "
+                                   "several statements", where, source_line)
     if kind == "assignment":
         return Assignment(target, body.expr, span, text, plate, spans)
     return Sampling(target, body, span, text, plate, spans)

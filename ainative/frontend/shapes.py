@@ -44,6 +44,7 @@ class _Checker:
         self.shapes: dict[str, tuple[Axis, ...]] = {}
         self.dims: dict[str, tuple[int, Span | None, str]] = {}
         self.statement = None
+        self.spans: dict[sympy.Basic, Span] = {}
         for statement in cell.statements:
             if isinstance(statement, Declaration):
                 axes = tuple(Axis(d, statement.span, statement.text) for d in statement.shape)
@@ -72,10 +73,7 @@ class _Checker:
     def span(self, expr) -> Span | None:
         if self.statement is None:
             return None
-        for e, span in self.statement.spans:
-            if e == expr:
-                return span
-        return self.statement.span
+        return self.spans.get(expr, self.statement.span)
 
     def text(self, expr) -> str:
         span = self.span(expr)
@@ -168,6 +166,10 @@ class _Checker:
             return rebuilt, self.broadcast(expr, operands)
         if isinstance(expr, Transposed):
             return rebuilt, tuple(reversed(shapes[0]))
+        if kind is Kind.LAST_AXIS and not shapes[0]:
+            raise self.error(f"{self.text(expr)} normalises along a last axis, and its argument is a scalar (the "
+                             "result would always be 1): give it a vector", self.span(expr),
+                             self.describe((expr.args[0], shapes[0])))
         if kind in (Kind.ELEMENTWISE, Kind.LAST_AXIS):
             return rebuilt, shapes[0]
         if kind is Kind.REDUCTION:
@@ -251,6 +253,7 @@ class _Checker:
         constants = dict(roles.constants)
         for statement in self.cell.statements:
             self.statement = statement
+            self.spans = {} if isinstance(statement, Declaration) else dict(statement.spans)
             if isinstance(statement, Declaration):
                 statements.append(statement)
             elif isinstance(statement, Assignment):

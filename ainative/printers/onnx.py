@@ -213,8 +213,6 @@ class OnnxPrinter:
 
     def _print_Softmax(self, expr, out):
         arg = self.emit(expr.args[0])
-        if arg.rank == 0:
-            raise ExportError("softmax of a scalar has no ONNX form here (it is always 1)")
         return Tensor(self.node("Softmax", [arg.name], out, axis=-1), arg.lead, arg.rank)
 
     def _print_Transposed(self, expr, out):

@@ -70,13 +70,6 @@ def test_mismatch_above_tolerance_is_an_error_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unsupported_node_names_itself_and_its_line(tmp_path):
-    model = ainative.model("x ∈ ℝ^D\nh = 2 x\ns = softmax(Σ h)", header="f(x) -> s")
-    with pytest.raises(ainative.ExportError) as info:
-        model.export_onnx(tmp_path / "f.onnx", {}, D=3)
-    assert "softmax of a scalar" in str(info.value) and info.value.line == 3
-
-
 def test_posterior_predictive_export_matches_numpy_over_the_same_draws(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 3))

@@ -130,6 +130,23 @@ def test_pi_is_the_constant_unless_defined():
         ("θ_j = x for j in 0..J", ModelSyntaxError, 1, 18, "count from 1"),
         ("θ = x for j in 1..J", ModelSyntaxError, 1, 1, "write theta_j"),
         ("y = 1e99", ModelSyntaxError, 1, 5, "too large for float32"),
+        ("y = x[0]", ModelSyntaxError, 1, 6, "indexing is written x_i or x_{t-1}"),
+        ("y = E[x]", ModelSyntaxError, 1, 6, "indexing is written"),
+        ("y = (x + 1)[2]", ModelSyntaxError, 1, 12, "indexing is written"),
+        ("y = xᵀ[1]", ModelSyntaxError, 1, 7, "indexing is written"),
+        ("y = 0x10", ModelSyntaxError, 1, 5, "hexadecimal"),
+        ("y = 0b101 x", ModelSyntaxError, 1, 5, "binary"),
+        ("y = 1j", ModelSyntaxError, 1, 5, "complex number"),
+        ("y = 2.5J x", ModelSyntaxError, 1, 5, "complex number"),
+        ("y = 1e-999999 x", ModelSyntaxError, 1, 5, "too small for float32: it would be 0"),
+        ("y = 1e-50 x", ModelSyntaxError, 1, 5, "too small for float32"),
+        ("y = 0." + "1" * 101 + " x", ModelSyntaxError, 1, 5, "more than 100 digits"),
+        ("y = " + "0" * 4300 + "1 x", ModelSyntaxError, 1, 5, "more than 100 digits"),
+        ("y = tanh x", ModelSyntaxError, 1, 5, "tanh is a function: write tanh(…)"),
+        ("y = x + exp", ModelSyntaxError, 1, 9, "exp is a function"),
+        ("η_j ~ Normal(0, 1) for j in 1e3..J", ModelSyntaxError, 1, 29, "a plate bound is a name or a whole number"),
+        ("y = " + "√" * 101 + "x", ModelSyntaxError, 1, 104, "nests more than 100 levels deep"),
+        ("y = x" + "ᵀ" * 120, ModelSyntaxError, 1, 5, "nests more than 100 levels deep"),
     ],
 )
 def test_syntax_errors_name_line_and_column(text, error, line, column, words):
@@ -167,3 +184,23 @@ def test_line_numbers_count_the_header_line_of_a_cell():
 def test_parse_is_deterministic(header):
     body = REFERENCE_CELLS[header]
     assert ir_of(body, header) == ir_of(body, header)
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("y = 0 x", [0]), ("y = 0x", [0]), ("y = 007 x", [7]), ("y = 1e-45 x", [1e-45]), ("y = 0.0e-999 x", [0]),
+    ("y = 0." + "0" * 60 + "1e61 x", [1]), ("y = 2 [x + 1]", [1, 2]), ("y = 3 j", [3]),
+    ("y = " + "1" * 38 + " x", [1.1111111e37]),
+])
+def test_numbers_mean_what_they_look_like(text, values):
+    statement = parse(text, parse_header("f(x, j) -> y").header).statements[0]
+    assert sorted(float(n) for n in statement.expr.atoms(sympy.Number)) == pytest.approx(values, rel=1e-6)
+
+
+def test_long_chains_are_one_flat_sum_and_product():
+    expr = parse("y = " + " + ".join(["x"] * 1500) + " - x * x * x / x", parse_header("f(x) -> y").header)
+    terms = expr.statements[0].expr.args
+    assert len(terms) == 1501 and terms[-1] == sympy.Mul(-1, sympy.Mul(sympy.Mul(*[sympy.Symbol("x")] * 3,
+                                                                                  evaluate=False),
+                                                                       sympy.Pow(sympy.Symbol("x"), -1,
+                                                                                 evaluate=False),
+                                                                       evaluate=False), evaluate=False)

@@ -60,6 +60,7 @@ def test_matmul_error_points_at_the_product():
         ("y_j = η_j for j in 1..J", "cannot index it"),
         ("x ∈ ℝ^{K}\nθ_j = x_j for j in 1..J", "plate runs over J"),
         ("x ∈ ℝ^2; v ∈ ℝ^3\ny = x + v", "do not match"),
+        ("x ∈ ℝ^3\ny = softmax(Σ x)", "its argument is a scalar"),
     ],
 )
 def test_shape_errors(text, words):

@@ -23,7 +23,7 @@ from ..errors import ExportError
 from ..frontend.ir import ModelIR
 from ..frontend.shapes import bind, concrete, keywords
 from ..runtime.inference.posterior import Posterior
-from .files import refuse_to_overwrite, write_atomic
+from .files import os_errors, refuse_to_overwrite, write_atomic
 
 BATCHES = (1, 17)
 #: a deterministic model's batched call, ``forward(params, **inputs)``: what the graph must reproduce
@@ -228,7 +228,8 @@ def _write(path, data: bytes, opset: int, ir_version: int, inputs, seed: int, yo
            theirs: Agreement) -> ExportReport:
     import onnx
 
-    target = write_atomic(path, data)
+    with os_errors(path):
+        target = write_atomic(path, data)
     graph = onnx.load_from_string(data).graph
     return ExportReport(str(target), opset, ir_version, len(graph.node), os.path.getsize(target), yours.max_abs_error,
                         yours.max_rel_error, BATCHES, tuple(inputs), tuple(o.name for o in graph.output), seed,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -48,13 +49,14 @@ def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
 def serve(options: Options) -> int:
     """Serve until stopped: 0 after a signal stops a running server, 1 when it cannot start (with why)."""
     try:
-        import uvloop
-
         from .serving.server import ServeError, run
     except ImportError as error:
         print(f"ainative serve: {error.name} is not installed; pip install 'ainative[serve]'", file=sys.stderr)
         return 2
-    uvloop.install()
+    with contextlib.suppress(ImportError):  # MLServer installs uvloop except on Windows
+        import uvloop
+
+        uvloop.install()
     print(f"ainative serve: {options.folder} at http://{options.host}:{options.port}/v2 "
           f"(gRPC {options.host}:{options.grpc_port})", flush=True)
     try:

@@ -1,67 +1,33 @@
-"""A real MLServer on 127.0.0.1 serves an exported repository; an independent V2 client queries it."""
+"""A real ``ainative serve`` on 127.0.0.1 serves an exported repository; an independent V2 client queries it."""
 
 import json
-import subprocess
-import sys
-import time
-from pathlib import Path
+import shutil
 
 import numpy as np
 import pytest
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
-import ainative
-from tests.cells import MLP
-from tests.processes import free_port, listening, stop
+from tests.serving.conftest import JSON, infer_body, request, running
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("repository")
-    model = ainative.model(MLP, header="mlp(x) -> y")
-    params = model.init(0, D=4, H=8, K=3)
-    report = model.export_serving(folder, params)
-    port, grpc = free_port(), free_port()
-    ainative_cli = Path(sys.executable).parent / "ainative"
-    process = subprocess.Popen([str(ainative_cli), "serve", str(folder), "--port", str(port), "--grpc-port",
-                                str(grpc)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
-    try:
-        client = httpclient.InferenceServerClient(f"127.0.0.1:{port}")
-        _wait_until_ready(client, process)
-        yield model, params, folder, client, process, report
-    finally:
-        stop(process)
-    assert not listening(port), "the server still listens after it was stopped"
+def client(server):
+    return httpclient.InferenceServerClient(f"127.0.0.1:{server.port}")
 
 
-def _wait_until_ready(client, process) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if client.is_model_ready("mlp"):
-                return
-        except Exception:
-            pass
-        if process.poll() is not None:
-            pytest.fail(f"MLServer exited with {process.returncode}: {process.stdout.read()}")
-        time.sleep(0.2)
-    pytest.fail("MLServer did not become ready in 60 s")
-
-
-def test_served_metadata_equals_the_exported_metadata(served):
-    _, _, folder, client, _, _ = served
-    exported = json.loads((folder / "mlp" / "metadata.json").read_text())
+def test_served_metadata_equals_the_exported_metadata(exported, client):
+    _, _, folder = exported
+    exported_metadata = json.loads((folder / "mlp" / "metadata.json").read_text())
     metadata = client.get_model_metadata("mlp")
-    assert metadata["name"] == exported["name"] and metadata["platform"] == exported["platform"]
-    assert metadata["versions"] == exported["versions"]
-    assert metadata["inputs"] == exported["inputs"] == [{"name": "x", "datatype": "FP32", "shape": [-1, 4]}]
-    assert metadata["outputs"] == exported["outputs"] == [{"name": "y", "datatype": "FP32", "shape": [-1, 3]}]
+    assert metadata["name"] == exported_metadata["name"] and metadata["platform"] == exported_metadata["platform"]
+    assert metadata["versions"] == exported_metadata["versions"]
+    assert metadata["inputs"] == exported_metadata["inputs"] == [{"name": "x", "datatype": "FP32", "shape": [-1, 4]}]
+    assert metadata["outputs"] == exported_metadata["outputs"] == [{"name": "y", "datatype": "FP32", "shape": [-1, 3]}]
 
 
-def test_served_predictions_equal_jax(served):
-    model, params, _, client, _, _ = served
+def test_served_predictions_equal_jax(exported, client):
+    model, params, _ = exported
     x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     request = httpclient.InferInput("x", list(x.shape), "FP32")
     request.set_data_from_numpy(x, binary_data=False)
@@ -74,8 +40,7 @@ def test_served_predictions_equal_jax(served):
     [("z", [2, 4], "FP32", "unknown: z"), ("x", [2, 5], "FP32", "expected [-1, 4]"),
      ("x", [2, 4], "BYTES", "datatype BYTES")],
 )
-def test_malformed_requests_are_4xx_with_a_message(served, name, shape, datatype, words):
-    _, _, _, client, _, _ = served
+def test_malformed_requests_are_4xx_with_a_message(client, name, shape, datatype, words):
     request = httpclient.InferInput(name, shape, datatype)
     if datatype == "BYTES":
         request.set_data_from_numpy(np.full(shape, b"a", dtype=object), binary_data=False)
@@ -87,6 +52,19 @@ def test_malformed_requests_are_4xx_with_a_message(served, name, shape, datatype
     assert info.value.status() in ("400", 400)
 
 
-def test_cli_says_where_it_serves(served):
-    *_, process, _ = served
-    assert process.poll() is None
+def test_cli_says_where_it_serves(server):
+    assert server.process.poll() is None
+    assert server.output().splitlines()[0] == (f"ainative serve: {server.process.args[4]} at "
+                                               f"http://127.0.0.1:{server.port}/v2 (gRPC 127.0.0.1:{server.grpc_port})")
+
+
+def test_a_repository_of_0644_files_is_served(exported, tmp_path):
+    _, _, folder = exported
+    copy = tmp_path / "repository"
+    shutil.copytree(folder, copy)
+    for path in copy.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    assert {oct(p.stat().st_mode & 0o777) for p in copy.rglob("*") if p.is_file()} == {"0o644"}
+    with running(copy) as server:
+        status, answer = request(server, "POST", "/v2/models/mlp/infer", infer_body(), JSON)
+    assert status == 200 and len(answer["outputs"][0]["data"]) == 3

@@ -1,35 +1,118 @@
 """Arrays in: checked against the model before any JAX code sees them.
 
 Each problem is a ``DataError`` that names the input and says what was expected, so a wrong
-array never surfaces as an XLA shape error from deep inside a jitted function.
+array never surfaces as an XLA shape error from deep inside a jitted function. Settings (counts,
+seeds, rates) are checked here too, as ``ModelError``s naming the setting.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
-from ..errors import DataError, ShapeError
+from ..errors import DataError, ModelError, ShapeError
 from ..frontend.ir import ModelIR
 from ..frontend.shapes import Binding, bind, format_shape, keywords
 
 
-def as_array(name: str, value, what: str) -> np.ndarray:
+def as_array(name: str, value: object, what: str) -> np.ndarray:
+    """``value`` as float32, or a ``DataError`` naming it: numbers only, none empty, all finite after the cast."""
     try:
         array = np.asarray(value)
     except Exception as error:
         raise DataError(f"{what} {name} could not be read as an array: {error}") from None
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise DataError(f"{what} {name} has dtype {array.dtype}; expected numbers (float32 is used)")
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise DataError(f"{what} {name} is complex; expected real numbers")
+    _check_dtype(name, array.dtype, what)
     if array.size == 0:
         raise DataError(f"{what} {name} is empty (shape {array.shape})")
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        bad = "NaN" if np.isnan(array).any() else "inf"
+    if np.issubdtype(array.dtype, np.floating):
+        _check_finite(name, array, what)
+    with np.errstate(over="ignore"):
+        cast = array.astype(np.float32, copy=False)
+    if cast is not array and np.issubdtype(array.dtype, np.floating) and not np.isfinite(cast).all():
+        raise DataError(f"{what} {name} has values beyond float32's range (largest magnitude "
+                        f"{np.abs(array).max():.3g}, float32 stops at 3.4e38), so they would become inf")
+    return cast
+
+
+def _check_dtype(name: str, dtype: np.dtype, what: str) -> None:
+    """Real numbers or booleans only: strings and objects have no float32 value, complex ones lose a part."""
+    if not (np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_)):
+        raise DataError(f"{what} {name} has dtype {dtype}; expected numbers (float32 is used)")
+    if np.issubdtype(dtype, np.complexfloating):
+        raise DataError(f"{what} {name} is complex; expected real numbers")
+
+
+def _check_finite(name: str, array, what: str, xp=np) -> None:
+    """NaN and inf never come out of a model as anything else, so they are refused on the way in.
+
+    ``xp`` is the array's library (NumPy, or ``jax.numpy`` for an array on a device).
+    """
+    if not bool(xp.isfinite(array).all()):
+        bad = "NaN" if bool(xp.isnan(array).any()) else "inf"
         raise DataError(f"{what} {name} contains {bad}; expected finite numbers")
-    return array.astype(np.float32, copy=False)
+
+
+def check_parameters(params: Mapping[str, object]) -> None:
+    """Parameter values, checked like inputs but where they live.
+
+    JAX arrays in host memory are read in place; those on an accelerator are checked there, in one
+    compiled reduction (no copy to the host, one round trip per call). Arrays being traced (under
+    ``jax.grad`` or ``jit``) have no values yet, so only their dtype is checked.
+    """
+    jax = sys.modules.get("jax")
+    on_device = {}
+    for name, value in params.items():
+        if jax is None or not isinstance(value, jax.Array):
+            as_array(name, value, "parameter")
+        elif not jax.numpy.issubdtype(value.dtype, jax.numpy.floating):
+            _check_dtype(name, np.dtype(value.dtype), "parameter")
+        elif isinstance(value, jax.core.Tracer):
+            continue
+        elif np.issubdtype(np.dtype(value.dtype), np.floating) and all(d.platform == "cpu" for d in value.devices()):
+            _check_finite(name, np.asarray(value), "parameter")
+        else:
+            on_device[name] = value
+    if not on_device:
+        return
+    for (name, value), finite in zip(on_device.items(), np.asarray(_finite_each()(tuple(on_device.values())))):
+        if not finite:
+            _check_finite(name, value, "parameter", jax.numpy)
+
+
+@lru_cache(maxsize=1)
+def _finite_each():
+    """A jitted function: for each array of a tuple, whether all its values are finite."""
+    import jax
+    import jax.numpy as jnp
+
+    return jax.jit(lambda arrays: jnp.stack([jnp.isfinite(a).all() for a in arrays]))
+
+
+def whole_number(name: str, value: object, least: int = 1, most: int | None = None) -> int:
+    """A setting that counts (draws, steps) or seeds: an ``int``, so 2.5 or ``True`` is refused, not truncated.
+
+    ``least`` is 1 (a count) or 0 (warm-up steps, seeds); ``most`` bounds seeds.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least or (
+            most is not None and value > most):
+        if most is not None:
+            kind = f"an integer from {least} to {most}"
+        else:
+            kind = "a positive integer" if least == 1 else "a non-negative integer"
+        raise ModelError(f"{name} must be {kind}, not {value!r}")
+    return int(value)
+
+
+def positive_number(name: str, value: object) -> float:
+    """A setting such as a learning rate: a finite real number above zero."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) or not (
+            math.isfinite(value) and value > 0):
+        raise ModelError(f"{name} must be a positive number, not {value!r}")
+    return float(value)
 
 
 def read_inputs(ir: ModelIR, args: Sequence, given: Mapping[str, object]) -> dict[str, np.ndarray]:
@@ -69,6 +152,7 @@ def read_parameters(ir: ModelIR, params: Mapping[str, object]) -> dict[str, Bind
         if len(np.shape(params[name])) != len(shapes[name]):
             raise DataError(
                 f"parameter {name} has shape {np.shape(params[name])}, expected {format_shape(shapes[name])}")
+    check_parameters({name: params[name] for name in expected})
     return bind(ir, {p: tuple(np.shape(params[p])) for p in expected}, what="parameter")
 
 
@@ -91,12 +175,17 @@ def batch_shape(ir: ModelIR, arrays: Mapping[str, np.ndarray]) -> tuple[tuple[in
 
 
 def read_data(
-    ir: ModelIR, given: Mapping[str, object], dims: Mapping[str, object]
+    ir: ModelIR, given: Mapping[str, object], dims: Mapping[str, object], *, need_observed: bool = False,
+    draws: Mapping[str, tuple[int, ...]] | None = None,
 ) -> tuple[dict[str, np.ndarray | None], dict[str, Binding]]:
     """Whole data sets for a probabilistic model: observed inputs may be absent (then sampled).
 
     Returns the arrays (``None`` where absent) and every dimension, bound from the arrays and
     keywords; an unbound dimension is a ``ShapeError`` saying which keyword to pass.
+    ``need_observed`` (fit) makes every observed input required: conditioning on nothing would
+    quietly return the prior. ``draws`` are the shapes of a posterior's draws of the latents (one
+    draw each): they bind dimensions first, so data that contradicts the posterior is a
+    ``DataError`` here rather than a shape error inside the library.
     """
     if not isinstance(given, Mapping):
         raise DataError(f"data should be a dict of arrays by input name ({', '.join(ir.roles.inputs)})")
@@ -107,6 +196,11 @@ def read_data(
     missing = [n for n in names if n not in observed and given.get(n) is None]
     if missing:
         raise DataError(f"missing input(s): {', '.join(f'{n} {format_shape(shapes[n])}' for n in missing)}")
+    unobserved = [n for n in observed if given.get(n) is None] if need_observed else []
+    if unobserved:
+        listed = ", ".join(f"{n} {format_shape(shapes[n])}" for n in unobserved)
+        raise DataError(f"fit needs observed data for {listed}, but none was given; pass it as an array "
+                        "(sample_prior draws the model without it)")
     arrays: dict[str, np.ndarray | None] = {}
     for name in names:
         value = given.get(name)
@@ -115,7 +209,8 @@ def read_data(
             raise DataError(
                 f"input {name} has shape {arrays[name].shape}, but the model expects {format_shape(shapes[name])}; "
                 "a probabilistic model takes whole data sets, so declare the data axis (e.g. X ∈ ℝ^{N×D})")
-    bound = bind(ir, {n: a for n, a in arrays.items() if a is not None}, keywords(ir, dims))
+    bound = bind(ir, draws or {}, keywords(ir, dims), what="posterior draw")
+    bound = bind(ir, {n: a for n, a in arrays.items() if a is not None}, bound)
     for dim in ir.roles.dims:
         if dim not in bound:
             raise ShapeError(f"dimension {dim} is not bound: pass {dim}=... or data that fixes it")

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import DataError, ShapeError
 from ..frontend.ir import ModelIR
 from ..frontend.shapes import bind, format_shape
-from .data import batch_shape, read_inputs, read_parameters
+from .data import batch_shape, read_inputs, read_parameters, whole_number
 
 
 class FitResult(NamedTuple):
@@ -105,6 +105,9 @@ def fit(
 
     inputs, names = ir.roles.inputs, ir.roles.params
     name = loss_output(ir, loss)
+    steps, seed = whole_number("steps", steps), whole_number("seed", seed, least=0)
+    if batch_size is not None:
+        batch_size = whole_number("batch_size", batch_size)
     if not isinstance(data, Mapping):
         raise DataError(f"data should be a dict of arrays by input name ({', '.join(inputs)})")
     bound = read_parameters(ir, params)
@@ -114,11 +117,9 @@ def fit(
     if len(batch) != 1:
         raise DataError(f"fit needs inputs with one leading axis of examples; they have batch axes {batch}")
     count = batch[0]
-    size = count if batch_size is None else int(batch_size)
-    if not 1 <= size <= count:
+    size = count if batch_size is None else batch_size
+    if size > count:
         raise DataError(f"batch_size must be between 1 and the number of examples ({count}), not {batch_size}")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, not {steps!r}")
     optimizer = optimizer if optimizer is not None else _adam()
     frozen = set([freeze] if isinstance(freeze, str) else freeze)
     unknown = sorted(frozen - set(names))

@@ -5,7 +5,7 @@ import optax
 import pytest
 
 import ainative
-from ainative.errors import DataError, ShapeError
+from ainative.errors import DataError, ModelError, ShapeError
 from tests.cells import CLASSIFIER
 
 
@@ -140,3 +140,14 @@ def test_a_reused_optimizer_reuses_the_compiled_step_and_nothing_else(classifier
     np.testing.assert_array_equal(history, fresh_history)
     for name in fresh:
         np.testing.assert_array_equal(again[name], fresh[name])
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("steps", 0), ("steps", 2.5), ("steps", True), ("batch_size", 2.5), ("seed", -1), ("seed", "0"),
+])
+def test_training_settings_are_model_errors_naming_the_setting(classifier, blobs, setting, value):
+    x, t = blobs
+    start = classifier.init(0, D=2, H=4, K=3)
+    with pytest.raises(ModelError, match=f"^{setting} must be a") as info:
+        classifier.fit(start, {"x": x, "t": t}, **{"loss": "L", "steps": 1, setting: value}, progress=False)
+    assert type(info.value) is ModelError

@@ -12,15 +12,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ...errors import ModelError
 from ...frontend.distributions import DISTRIBUTIONS
 from ...frontend.ir import ModelIR, Sampling
 from ...frontend.shapes import concrete
 from ...printers.probabilistic import keyword_dimensions
-from ..data import read_data
+from ..data import positive_number, read_data, whole_number
 from .posterior import Posterior
 
 METHODS = ("nuts", "svi")
+
+#: the largest seed both libraries take (Pyro seeds NumPy's legacy generator, which stops at 2³² − 1)
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,15 @@ ENGINES = {name: Engine(name, f"{__name__}.{name}_backend") for name in ("pyro",
 
 
 def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mapping[str, Any], *, observe: bool,
-               device: str | None = None):
-    """Native arguments for the generated function: inputs positionally, free dimensions by keyword."""
+               device: str | None = None, draws: Mapping[str, tuple[int, ...]] | None = None):
+    """Native arguments for the generated function: inputs positionally, free dimensions by keyword.
+
+    With ``observe`` (fitting) every observed input must be given; ``draws`` are the shapes of a
+    posterior's draws, which fix dimensions the data must agree with.
+    """
     backend = engine.load()
     place = backend.device(device)
-    arrays, bound = read_data(ir, data, dims)
+    arrays, bound = read_data(ir, data, dims, need_observed=observe, draws=draws)
     shapes = {name: concrete(shape, bound, name) for name, shape in ir.shapes}
     integer = {s.target for s in ir.statements
                if isinstance(s, Sampling) and DISTRIBUTIONS[s.distribution.family].labels}
@@ -57,6 +66,11 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
 def _conform(values: dict, shapes: dict, leading: int) -> dict:
     """Each site as ``(*leading axes, *its shape)``: Pyro's ``Predictive`` adds singleton plate axes."""
     return {k: v.reshape((*v.shape[:leading], *shapes[k])) for k, v in values.items()}
+
+
+def _float32(draws: np.ndarray) -> np.ndarray:
+    """Real-valued draws in float32, as the data are: Pyro refuses to mix float64 draws with float32 inputs."""
+    return draws.astype(np.float32, copy=False) if np.issubdtype(draws.dtype, np.floating) else draws
 
 
 def _split_dims(ir: ModelIR, data: dict) -> dict:
@@ -88,6 +102,9 @@ def fit(
     """
     if method not in METHODS:
         raise ModelError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    num_warmup, num_samples = whole_number("num_warmup", num_warmup, least=0), whole_number("num_samples", num_samples)
+    num_chains, steps = whole_number("num_chains", num_chains), whole_number("steps", steps)
+    lr, seed = positive_number("lr", lr), whole_number("seed", seed, least=0, most=MAX_SEED)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=True, device=device)
     sites = [*ir.roles.latents, *ir.roles.deterministic]
     if method == "nuts":
@@ -106,6 +123,7 @@ def fit(
 def sample_prior(ir: ModelIR, program: Callable, engine: Engine, num_samples: int, seed: int = 0,
                  **data: Any) -> dict:
     """Draws of every variable from the prior; observed inputs are sampled, not conditioned."""
+    num_samples, seed = whole_number("num_samples", num_samples), whole_number("seed", seed, least=0, most=MAX_SEED)
     dims = _split_dims(ir, data)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False)
     return _conform(backend.prior(program, args, kwargs, num_samples=num_samples, seed=seed), shapes, 1)
@@ -116,9 +134,15 @@ def predict(ir: ModelIR, program: Callable, engine: Engine, posterior: Posterior
     """Posterior predictive draws of the observed variables and deterministic sites for new inputs."""
     if not isinstance(posterior, Posterior):
         raise ModelError(f"predict takes a Posterior from {ir.header.name}.fit, not {type(posterior).__name__}")
+    seed = whole_number("seed", seed, least=0, most=MAX_SEED)
+    latents = {k: _float32(v) for k, v in posterior.samples.items() if k in ir.roles.latents}
+    missing = [k for k in ir.roles.latents if k not in latents]
+    if missing:
+        raise ModelError(f"the posterior has no draws of {', '.join(missing)}, which {ir.header.name} samples; "
+                         f"pass the Posterior that {ir.header.name}.fit returned (this one is of {posterior.model})")
     dims = _split_dims(ir, data)
-    backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False)
-    latents = {k: v for k, v in posterior.samples.items() if k in ir.roles.latents}
+    backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False,
+                                               draws={k: v.shape[1:] for k, v in latents.items()})
     sites = [*ir.roles.observed, *ir.roles.deterministic]
     draws = backend.predictive(program, latents, args, kwargs, seed=seed, sites=sites)
     return _conform(draws, shapes, 1)

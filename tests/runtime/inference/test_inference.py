@@ -127,6 +127,87 @@ def test_errors_before_inference():
         ainative.model("y = 2 x", header="f(x) -> y").sample_prior(3)
 
 
+def regression_posterior(backend: str, draws: int = 10, features: int = 2) -> Posterior:
+    """A posterior of REGRESSION written by hand: every draw α = 0, β = 1, σ = 1."""
+    chains = {"alpha": np.zeros((1, draws)), "beta": np.ones((1, draws, features)), "sigma": np.ones((1, draws))}
+    return Posterior("regression", backend, "nuts", chains)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_predict_refuses_inputs_whose_shape_the_posterior_contradicts(backend):
+    m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
+    posterior = regression_posterior(backend)
+    assert m.predict(posterior, X=np.ones((5, 2)))["y"].shape == (10, 5)
+    with pytest.raises(ainative.DataError) as info:
+        m.predict(posterior, X=np.ones((5, 3)))
+    assert str(info.value) == ("input X has shape (5, 3): K = 3 here, but K = 2 from posterior draw beta (2,); "
+                               "the model expects (N, K)")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_predict_refuses_a_posterior_without_every_latent(backend):
+    m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
+    chains = regression_posterior(backend).chains
+    posterior = Posterior("regression", backend, "nuts", {k: v for k, v in chains.items() if k != "beta"})
+    with pytest.raises(ainative.ModelError, match="the posterior has no draws of beta"):
+        m.predict(posterior, X=np.ones((5, 2)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("data", [{"y": None}, {}], ids=["None", "absent"])
+def test_fit_needs_every_observed_variable(backend, data):
+    m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
+    with pytest.raises(ainative.DataError) as info:
+        m.fit({"X": np.ones((4, 2)), **data}, num_warmup=10, num_samples=10, progress=False)
+    assert str(info.value).startswith("fit needs observed data for y (N,)")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("count", [0, -3, 2.5, True, "10"])
+def test_sample_prior_takes_a_positive_integer_count(backend, count):
+    m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
+    with pytest.raises(ainative.ModelError) as info:
+        m.sample_prior(count, X=np.ones((4, 2)))
+    assert type(info.value) is ainative.ModelError
+    assert str(info.value) == f"num_samples must be a positive integer, not {count!r}"
+
+
+def tiny(**settings):
+    """Fit settings that keep a fit short if a check ever lets it start."""
+    return {"num_warmup": 10, "num_samples": 10, "steps": 10, "progress": False, **settings}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda m, d, p: m.fit(d, **tiny(num_warmup=-1)), "num_warmup must be a non-negative integer, not -1"),
+    (lambda m, d, p: m.fit(d, **tiny(num_samples=0)), "num_samples must be a positive integer, not 0"),
+    (lambda m, d, p: m.fit(d, **tiny(num_chains=1.5)), "num_chains must be a positive integer, not 1.5"),
+    (lambda m, d, p: m.fit(d, **tiny(method="svi", steps=0)), "steps must be a positive integer, not 0"),
+    (lambda m, d, p: m.fit(d, **tiny(method="svi", lr=-0.1)), "lr must be a positive number, not -0.1"),
+    (lambda m, d, p: m.fit(d, **tiny(method="svi", lr=float("nan"))), "lr must be a positive number, not nan"),
+    (lambda m, d, p: m.fit(d, **tiny(seed=-1)), "seed must be an integer from 0 to 4294967295, not -1"),
+    (lambda m, d, p: m.fit(d, **tiny(seed=2**32)), "seed must be an integer from 0 to 4294967295, not 4294967296"),
+    (lambda m, d, p: m.sample_prior(3, seed=2.5, X=d["X"]), "seed must be an integer from 0 to 4294967295"),
+    (lambda m, d, p: m.predict(p, seed=-1, X=d["X"]), "seed must be an integer from 0 to 4294967295, not -1"),
+    (lambda m, d, p: m.predict(p, seed=True, X=d["X"]), "seed must be an integer from 0 to 4294967295"),
+])
+def test_inference_settings_are_model_errors_naming_the_setting(backend, call, words):
+    m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
+    data = {"X": np.ones((4, 2)), "y": np.zeros(4)}
+    with pytest.raises(ainative.ModelError) as info:
+        call(m, {**data}, regression_posterior(backend))
+    assert type(info.value) is ainative.ModelError
+    assert str(info.value).startswith(words)
+
+
+def test_an_unknown_method_names_the_choices():
+    m = ainative.model(REGRESSION, header="regression(X, y)")
+    with pytest.raises(ainative.ModelError) as info:
+        m.fit({"X": np.ones((4, 2)), "y": np.zeros(4)}, method="mcmc")
+    assert type(info.value) is ainative.ModelError
+    assert str(info.value) == "method must be one of nuts, svi, not 'mcmc'"
+
+
 def test_posterior_display():
     posterior = Posterior("m", "pyro", "nuts", {"a": np.random.default_rng(0).normal(size=(1, 100, 2))})
     assert posterior.samples["a"].shape == (100, 2) and posterior.num_draws == 100

@@ -175,7 +175,7 @@ def _check_and_serialize(proto) -> bytes:
 
     try:
         onnx.checker.check_model(proto, full_check=True)
-    except onnx.checker.ValidationError as error:
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
         raise ExportError(f"the ONNX graph does not pass onnx.checker: {error}") from None
     return proto.SerializeToString()
 

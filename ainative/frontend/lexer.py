@@ -94,8 +94,9 @@ _CORE_LETTER = re.compile(rf"[^\W\d_{_NOT_NAME}]")
 _MARK_RUN = re.compile(rf"[{_MARKS}]+")
 _LATEX_PRIMES = re.compile(r"'+")
 _UNICODE_SUB = re.compile(rf"[{_SUB_CHARS}]+")
-_SUB_WORD = re.compile(r"_(?:\{\s*([^{}]*?)\s*\}|\\([A-Za-z]+)|([^\W_]+))")
-_SUB_LETTER = re.compile(r"_(?:\{\s*([^{}]*?)\s*\}|\\([A-Za-z]+)|([^\W_]))")
+#: a subscript: braced, a LaTeX command, or letters and digits (a superscript or ``ᵀ`` after it is not part of it)
+_SUB_WORD = re.compile(rf"_(?:\{{\s*([^{{}}]*?)\s*\}}|\\([A-Za-z]+)|([^\W_{_NOT_NAME}]+))")
+_SUB_LETTER = re.compile(rf"_(?:\{{\s*([^{{}}]*?)\s*\}}|\\([A-Za-z]+)|([^\W_{_NOT_NAME}]))")
 
 
 def _accent_suffix(marks: str) -> str:
@@ -186,7 +187,7 @@ class _Scanner:
                 self.line_start = m.end()
             self.pos = m.end()
             return
-        m = _TRANSPOSE.match(text, pos)
+        m = None if self.after_reals() else _TRANSPOSE.match(text, pos)
         if m:
             return self.take("TRANSPOSE", "T", m.end())
         m = _SUPERSCRIPT.match(text, pos)
@@ -213,7 +214,7 @@ class _Scanner:
             raise self.fail("a prime must follow a name", pos, pos + 1)
         kind = SYMBOLS.get(text[pos])
         if text[pos] == "[" and self.statements[-1] and self.statements[-1][-1].type in INDEXABLE:
-            raise self.fail("square brackets after a name would index it, and indexing is written x_i or x_{t-1}; "
+            raise self.fail("square brackets after a name would index it; inside a plate an entry is written x_i; "
                             "use ( ) to group", pos, pos + 1)
         if kind:
             return self.take(kind, "T" if kind == "TRANSPOSE" else text[pos], pos + 1)
@@ -236,6 +237,15 @@ class _Scanner:
         if len(mantissa) > MAX_DIGITS or end - start > 2 * MAX_DIGITS:
             raise self.fail(f"a number with more than {MAX_DIGITS} digits; float32 keeps about 7: round it, or "
                             "write it with an exponent (1.5e30)", start, end)
+
+    def after_reals(self) -> bool:
+        """Whether the statement so far ends with ``ℝ`` (or ASCII ``in R``): then ``^T`` is a dimension T."""
+        tokens = self.statements[-1]
+        if not tokens:
+            return False
+        if tokens[-1].type == "REALS":
+            return True
+        return len(tokens) > 1 and tokens[-1].value == "R" and (tokens[-2].type == "IN" or tokens[-2].value == "in")
 
     def take(self, kind: str, value: str, end: int) -> None:
         self.emit(kind, value, self.pos, end)
@@ -263,6 +273,8 @@ class _Scanner:
                 continue
             m = (_SUB_LETTER if self.latex else _SUB_WORD).match(text, end)
             if m:
+                if m.group(1) is not None:
+                    self.check_subscript(m.group(1), m.start(1))
                 sub = _subscript_text(m.group(1) or (m.group(2) and "\\" + m.group(2)) or m.group(3))
                 if not sub:
                     raise self.fail("empty subscript", end, m.end())
@@ -272,6 +284,16 @@ class _Scanner:
             break
         self.emit("NAME", self.python_reading(name, start, end), start, end)
         self.pos = end
+
+    def check_subscript(self, content: str, start: int) -> None:
+        """A braced subscript is a name, a number or a Greek letter; ``x_{t-1}`` is no name ``x_t1``."""
+        if _COMMAND.fullmatch(content):
+            return
+        for offset, character in enumerate(content):
+            if not character.isalnum():
+                raise self.fail(f"a subscript is a name or a number; with {character!r} it would be an index "
+                                "expression (x_{t-1}, x_{i,j}), which the notation does not read yet",
+                                start + offset, start + offset + 1)
 
     def python_reading(self, name: str, start: int, end: int) -> str:
         """The name as Python will read it (NFKC), refusing what it cannot hold or would merge silently.

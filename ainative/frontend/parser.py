@@ -332,8 +332,23 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
     for tokens in raw:
         line = tokens[0].line
         source_line = lines[line - line_offset - 1]
+        _refuse_index_arithmetic(tokens, line, source_line)
         statements.append(_statement(lexer.resolve(tokens, variables), variables, line, source_line))
     return Cell(header, tuple(statements), tuple(lines), line_offset)
+
+
+def _refuse_index_arithmetic(tokens: list[Token], line: int, source_line: str) -> None:
+    """Inside a plate over ``t``, ``x_{2t}`` is no name ``x_2t``: a number next to the index is arithmetic."""
+    index = lexer._plate_index(tokens)
+    if not index:
+        return
+    pattern = re.compile(rf".+_(\d+{re.escape(index)}|{re.escape(index)}\d+)")
+    for token in tokens:
+        if token.type == "NAME" and pattern.fullmatch(token.value):
+            raise ModelSyntaxError(f"{source_line[token.column - 1 : token.end_column - 1]} puts a number next to the "
+                                   f"plate's index {index}: arithmetic on an index (x_{{2{index}}}, x_{{{index}-1}}) "
+                                   "is not read yet, and it is not a new name", Span(line, token.column,
+                                                                                    token.end_column), source_line)
 
 
 def _too_deep(expr: sympy.Basic, spans: dict[sympy.Basic, Span]) -> Span | None:

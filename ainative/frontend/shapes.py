@@ -45,6 +45,7 @@ class _Checker:
         self.dims: dict[str, tuple[int, Span | None, str]] = {}
         self.statement = None
         self.spans: dict[sympy.Basic, Span] = {}
+        self.probabilistic = any(isinstance(s, Sampling) for s in cell.statements)
         for statement in cell.statements:
             if isinstance(statement, Declaration):
                 axes = tuple(Axis(d, statement.span, statement.text) for d in statement.shape)
@@ -160,6 +161,11 @@ class _Checker:
         rebuilt = self.rebuild(expr, args)
         operands = list(zip(expr.args, shapes))
         kind = kind_of(expr)
+        on_rows = kind in (Kind.LAST_AXIS, Kind.REDUCTION) or (isinstance(expr, MatrixProduct) and all(shapes)) or (
+            isinstance(expr, Transposed) and len(shapes[0]) > 1)
+        if on_rows and self.probabilistic and self.statement.plate is not None and expr.has(Element):
+            raise self.error(f"{self.text(expr)} works on a plate's row, which a probabilistic model's plates do not "
+                             "take yet: only elementwise operations apply to its entries there", self.span(expr))
         if isinstance(expr, MatrixProduct):
             return self.product(expr, rebuilt, operands)
         if kind is Kind.BROADCAST:

@@ -253,3 +253,12 @@ def test_random_expressions_export_like_jax(tmp_path, expression):
     params = {name: np.asarray(value) + 0.3 for name, value in model.init(3, D=4, x=np.zeros(4)).items()}
     report = model.export_onnx(tmp_path / "f.onnx", params, D=4, overwrite=True)
     assert report.max_abs_error <= 1e-4 + 1e-3 * 10
+
+
+def test_a_graph_onnx_cannot_type_is_an_export_error(tmp_path):
+    """A plate over a matrix's rows is per-row in JAX; the ONNX printer cannot say so yet, and says that it failed."""
+    model = ainative.model("X ∈ ℝ^{T×D}\nμ_t = mean(X_t) for t in 1..T", header="f(X) -> mu")
+    np.testing.assert_allclose(model({}, np.arange(6.0).reshape(2, 3)), [1.0, 4.0])
+    with pytest.raises(ainative.ExportError, match=r"does not pass onnx\.checker"):
+        model.export_onnx(tmp_path / "m.onnx", {}, T=2, D=3)
+    assert not (tmp_path / "m.onnx").exists()

@@ -130,10 +130,10 @@ def test_pi_is_the_constant_unless_defined():
         ("θ_j = x for j in 0..J", ModelSyntaxError, 1, 18, "count from 1"),
         ("θ = x for j in 1..J", ModelSyntaxError, 1, 1, "write theta_j"),
         ("y = 1e99", ModelSyntaxError, 1, 5, "too large for float32"),
-        ("y = x[0]", ModelSyntaxError, 1, 6, "indexing is written x_i or x_{t-1}"),
-        ("y = E[x]", ModelSyntaxError, 1, 6, "indexing is written"),
-        ("y = (x + 1)[2]", ModelSyntaxError, 1, 12, "indexing is written"),
-        ("y = xᵀ[1]", ModelSyntaxError, 1, 7, "indexing is written"),
+        ("y = x[0]", ModelSyntaxError, 1, 6, "would index it; inside a plate an entry is written x_i"),
+        ("y = E[x]", ModelSyntaxError, 1, 6, "would index it"),
+        ("y = (x + 1)[2]", ModelSyntaxError, 1, 12, "would index it"),
+        ("y = xᵀ[1]", ModelSyntaxError, 1, 7, "would index it"),
         ("y = 0x10", ModelSyntaxError, 1, 5, "hexadecimal"),
         ("y = 0b101 x", ModelSyntaxError, 1, 5, "binary"),
         ("y = 1j", ModelSyntaxError, 1, 5, "complex number"),
@@ -146,6 +146,11 @@ def test_pi_is_the_constant_unless_defined():
         ("y = x + exp", ModelSyntaxError, 1, 9, "exp is a function"),
         ("η_j ~ Normal(0, 1) for j in 1e3..J", ModelSyntaxError, 1, 29, "a plate bound is a name or a whole number"),
         ("y = " + "√" * 101 + "x", ModelSyntaxError, 1, 104, "nests more than 100 levels deep"),
+        ("y_t = x_{t-1} for t in 1..T", ModelSyntaxError, 1, 11, "with '-' it would be an index expression"),
+        ("y = x_{i+1}", ModelSyntaxError, 1, 9, "with '+' it would be an index expression"),
+        ("y = W_{i,j}", ModelSyntaxError, 1, 9, "with ',' it would be an index expression"),
+        ("y_t = x_{2t} for t in 1..T", ModelSyntaxError, 1, 7, "a number next to the plate's index t"),
+        ("y_t = x_t1 for t in 1..T", ModelSyntaxError, 1, 7, "a number next to the plate's index t"),
         ("y = x" + "ᵀ" * 120, ModelSyntaxError, 1, 5, "nests more than 100 levels deep"),
     ],
 )
@@ -204,3 +209,19 @@ def test_long_chains_are_one_flat_sum_and_product():
                                                                        sympy.Pow(sympy.Symbol("x"), -1,
                                                                                  evaluate=False),
                                                                        evaluate=False), evaluate=False)
+
+
+@pytest.mark.parametrize(("text", "same_as"), [
+    ("y = W_1ᵀ x", "y = W_1^T x"),
+    ("y = x_1² + b_out", "y = x_1^2 + b_out"),
+    ("y = x_{out}ᵀ", "y = x_out^T"),
+])
+def test_a_superscript_after_a_subscript_is_not_part_of_the_name(text, same_as):
+    header = parse_header("f(x) -> y").header
+    assert parse(text, header).statements[0].expr == parse(same_as, header).statements[0].expr
+
+
+@pytest.mark.parametrize("text", ["x ∈ ℝ^T", "x ∈ ℝ^{T}", r"x \in \mathbb{R}^{T}", "x in R^T"])
+def test_a_dimension_named_t_is_not_a_transpose(text):
+    declaration = parse(text, parse_header("f(x) -> x" + (" --latex" if "\\" in text else "")).header).statements[0]
+    assert declaration.shape == ("T",)

@@ -61,6 +61,9 @@ def test_matmul_error_points_at_the_product():
         ("x ∈ ℝ^{K}\nθ_j = x_j for j in 1..J", "plate runs over J"),
         ("x ∈ ℝ^2; v ∈ ℝ^3\ny = x + v", "do not match"),
         ("x ∈ ℝ^3\ny = softmax(Σ x)", "its argument is a scalar"),
+        ("x ∈ ℝ^{N×D}\nμ_i = mean(x_i) for i in 1..N\ny_i ~ Normal(μ_i, 1) for i in 1..N", "works on a plate's row"),
+        ("x ∈ ℝ^{N×D}\ny_i ~ Normal(Σ x_i, 1) for i in 1..N", "works on a plate's row"),
+        ("x ∈ ℝ^N\ny_i ~ Normal(softmax(x_i), 1) for i in 1..N", "works on a plate's row"),
     ],
 )
 def test_shape_errors(text, words):

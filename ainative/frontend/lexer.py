@@ -94,9 +94,15 @@ _CORE_LETTER = re.compile(rf"[^\W\d_{_NOT_NAME}]")
 _MARK_RUN = re.compile(rf"[{_MARKS}]+")
 _LATEX_PRIMES = re.compile(r"'+")
 _UNICODE_SUB = re.compile(rf"[{_SUB_CHARS}]+")
-#: a subscript: braced, a LaTeX command, or letters and digits (a superscript or ``ᵀ`` after it is not part of it)
-_SUB_WORD = re.compile(rf"_(?:\{{\s*([^{{}}]*?)\s*\}}|\\([A-Za-z]+)|([^\W_{_NOT_NAME}]+))")
-_SUB_LETTER = re.compile(rf"_(?:\{{\s*([^{{}}]*?)\s*\}}|\\([A-Za-z]+)|([^\W_{_NOT_NAME}]))")
+
+
+def _subscript(run: str) -> re.Pattern:
+    """A subscript: braced, a LaTeX command, or letters and digits (``run``: ``+`` for a word, empty for one
+    character, as with ``--latex``); a superscript or ``ᵀ`` after it is not part of it."""
+    return re.compile(rf"_(?:\{{\s*([^{{}}]*?)\s*\}}|\\([A-Za-z]+)|([^\W_{_NOT_NAME}]{run}))")
+
+
+_SUB_WORD, _SUB_LETTER = _subscript("+"), _subscript("")
 
 
 def _accent_suffix(marks: str) -> str:

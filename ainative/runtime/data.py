@@ -28,11 +28,10 @@ def as_array(name: str, value: object, what: str) -> np.ndarray:
     _check_dtype(name, array.dtype, what)
     if array.size == 0:
         raise DataError(f"{what} {name} is empty (shape {array.shape})")
-    if np.issubdtype(array.dtype, np.floating):
-        _check_finite(name, array, what)
     with np.errstate(over="ignore"):
         cast = array.astype(np.float32, copy=False)
-    if cast is not array and np.issubdtype(array.dtype, np.floating) and not np.isfinite(cast).all():
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(cast).all():
+        _check_finite(name, array, what)
         raise DataError(f"{what} {name} has values beyond float32's range (largest magnitude "
                         f"{np.abs(array).max():.3g}, float32 stops at 3.4e38), so they would become inf")
     return cast

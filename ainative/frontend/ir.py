@@ -15,9 +15,25 @@ from dataclasses import dataclass, field
 import sympy
 
 from ..errors import Span
+from .nodes import Delta, Entry, Index, OverIndex
 from .spec import Header
 
-Dim = int | str
+
+@dataclass(frozen=True)
+class Size:
+    """A dimension computed from others: ``T - K + 1`` entries of a convolution over ``T``."""
+
+    expr: sympy.Expr
+
+    def __str__(self) -> str:
+        return str(self.expr)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return tuple(sorted(s.name for s in self.expr.free_symbols))
+
+
+Dim = int | str | Size
 Shape = tuple[Dim, ...]
 
 
@@ -29,6 +45,24 @@ class Plate:
     start: Dim
     stop: Dim
     span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class IndexRange:
+    """``i`` from ``start`` to ``stop`` (integer expressions of dimensions): one free index of a statement.
+
+    Written in a plate (``for i in 1..N``) or inferred from the axes ``i`` indexes, in which case
+    the parser leaves ``start`` and ``stop`` as ``nan`` and the shape checker fills them in.
+    """
+
+    index: str
+    start: sympy.Expr
+    stop: sympy.Expr
+    span: Span = field(compare=False)
+
+    @property
+    def inferred(self) -> bool:
+        return self.stop is sympy.nan
 
 
 @dataclass(frozen=True)
@@ -63,10 +97,17 @@ class Assignment:
     text: str = field(compare=False)
     plate: Plate | None = None
     spans: tuple[tuple[sympy.Basic, Span], ...] = field(default=(), compare=False, repr=False)
+    #: the free indices of the left side (``K_{ij}``), when the statement is written with indices
+    indices: tuple[IndexRange, ...] = ()
 
     @property
     def exprs(self) -> tuple[sympy.Expr, ...]:
         return (self.expr,)
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the statement is written with indices (free ones, entries, reductions over one, δ)."""
+        return _indexed(self)
 
 
 @dataclass(frozen=True)
@@ -79,13 +120,23 @@ class Sampling:
     text: str = field(compare=False)
     plate: Plate | None = None
     spans: tuple[tuple[sympy.Basic, Span], ...] = field(default=(), compare=False, repr=False)
+    indices: tuple[IndexRange, ...] = ()
 
     @property
     def exprs(self) -> tuple[sympy.Expr, ...]:
         return self.distribution.values
 
+    @property
+    def indexed(self) -> bool:
+        return _indexed(self)
+
 
 Statement = Declaration | Assignment | Sampling
+
+
+def _indexed(statement: Assignment | Sampling) -> bool:
+    return bool(statement.indices) or any(isinstance(node, (Entry, OverIndex, Delta, Index))
+                                          for expr in statement.exprs for node in sympy.preorder_traversal(expr))
 
 
 @dataclass(frozen=True)
@@ -130,6 +181,14 @@ class Roles:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """``margin ≥ 0``: what a subscript needs of dimensions the cell does not bind, checked when data binds them."""
+
+    margin: sympy.Expr
+    message: str
+
+
+@dataclass(frozen=True)
 class ModelIR:
     """A checked model: statements with products resolved, roles, and every variable's shape."""
 
@@ -138,6 +197,7 @@ class ModelIR:
     roles: Roles
     shapes: tuple[tuple[str, Shape], ...]
     dim_values: tuple[tuple[str, int], ...] = ()
+    conditions: tuple[Condition, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from lark import Token
 
 from ..errors import ModelSyntaxError, Span
-from .distributions import DISTRIBUTIONS, SPELLINGS
-from .operations import ALIASES, CONSTANTS, FUNCTIONS, LATEX_NAMES
+from .distributions import SPELLINGS
+from .operations import LATEX_NAMES
 
 MAX_NESTING = 48
 MAX_TOKENS_PER_STATEMENT = 4000
@@ -52,7 +52,7 @@ LATEX_SKIP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bi
               "quad", "qquad", "displaystyle", "limits"}
 LATEX_TOKENS = {
     "in": "IN", "sim": "SIM", "times": "TIMES", "cdot": "AT", "odot": "STAR", "circ": "STAR",
-    "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sqrt": "SQRT", "sum": "SUM", "top": "TRANSPOSE",
+    "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sqrt": "SQRT", "sum": "SUM", "prod": "PROD", "top": "TRANSPOSE",
     "intercal": "TRANSPOSE", "ldots": "DOTS", "dots": "DOTS", "cdots": "DOTS", "R": "REALS",
     "mid": "BAR", "div": "SLASH", "ast": "STAR", "leftarrow": "EQ", "coloneqq": "EQ",
 }
@@ -60,18 +60,21 @@ SYMBOLS = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "*": "STAR", "⊙": "STAR", "∘": "STAR", "/": "SLASH",
     "÷": "SLASH", "@": "AT", "·": "AT", "⋅": "AT", "(": "LPAR", "[": "LPAR", ")": "RPAR", "]": "RPAR",
     "{": "LBRACE", "}": "RBRACE", ",": "COMMA", "=": "EQ", "≔": "EQ", "~": "SIM", "∼": "SIM",
-    "∈": "IN", "ℝ": "REALS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "√": "SQRT", "'": "TRANSPOSE",
+    "∈": "IN", "ℝ": "REALS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "∏": "PROD", "√": "SQRT", "'": "TRANSPOSE",
     "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
 }
-OPEN, CLOSE = {"LPAR", "LBRACE"}, {"RPAR", "RBRACE"}
-#: tokens a ``[`` after which would read as indexing: a name, a closed bracket, a transpose
-INDEXABLE = {"NAME", "RPAR", "RBRACE", "TRANSPOSE"}
+OPEN, CLOSE = {"LPAR", "LBRACE", "LSUB"}, {"RPAR", "RBRACE", "RSUB"}
+#: tokens a ``[`` after which would read as indexing something that is not a name: a closed bracket, a transpose
+INDEXABLE = {"NAME", "RPAR", "RBRACE", "TRANSPOSE", "RSUB"}
+#: tokens a subscript after which says what an operation runs over (``Σ_j``, ``∏_{k=1}^{K}``)
+OVER = {"SUM", "PROD"}
 FRIENDLY = {
     "NAME": "a name", "NUMBER": "a number", "FUNC": "a function", "PLUS": "'+'", "MINUS": "'-'",
     "STAR": "'*'", "SLASH": "'/'", "AT": "'@'", "POW": "'^'", "TRANSPOSE": "a transpose",
     "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','", "EQ": "'='",
     "SIM": "'~'", "IN": "'∈'", "REALS": "'ℝ'", "TIMES": "'×'", "FOR": "'for'", "DOTS": "'..'",
-    "SUM": "'Σ'", "FRAC": "'\\frac'", "SQRT": "'√'", "SUBIDX": "a plate index", "BAR": "'|'",
+    "SUM": "'Σ'", "PROD": "'∏'", "FRAC": "'\\frac'", "SQRT": "'√'", "BAR": "'|'",
+    "LSUB": "a subscript", "RSUB": "the end of a subscript", "REDUCE": "a reduction", "DELTA": "'δ'",
     "$END": "the end of the statement",
 }
 
@@ -88,12 +91,16 @@ _POW = re.compile(r"\*\*")
 _ASSIGN = re.compile(r":=|<-")
 _COMMAND = re.compile(r"\\([A-Za-z]+)[^\S\n]*")
 _BRACED = re.compile(r"\{\s*([^{}]*?)\s*\}")
-_NOT_NAME = _SUB_CHARS + "".join(SUPERSCRIPTS) + "⁻ℝΣᵀ"
+_NOT_NAME = _SUB_CHARS + "".join(SUPERSCRIPTS) + "⁻ℝΣ∏ᵀ"
 _CORE_WORD = re.compile(rf"[^\W\d_{_NOT_NAME}][^\W_{_NOT_NAME}]*")
 _CORE_LETTER = re.compile(rf"[^\W\d_{_NOT_NAME}]")
 _MARK_RUN = re.compile(rf"[{_MARKS}]+")
 _LATEX_PRIMES = re.compile(r"'+")
 _UNICODE_SUB = re.compile(rf"[{_SUB_CHARS}]+")
+#: what a subscript holds when it is a name or a number: letters and digits, or one Greek command
+_PLAIN_SUBSCRIPT = re.compile(r"[^\W_]+|\\[A-Za-z]+")
+_OVER_WORD = re.compile(r"_(?:\\([A-Za-z]+)|([^\W\d_][^\W_]*))")
+_OVER_LETTER = re.compile(r"_(?:\\([A-Za-z]+)|([^\W\d_]))")
 
 
 def _subscript(run: str) -> re.Pattern:
@@ -131,6 +138,8 @@ class _Scanner:
         self.pos, self.line, self.line_start = 0, 1, 0
         self.statements: list[list[Token]] = [[]]
         self.depth, self.count = 0, 0
+        #: for each open bracket, whether it opened a subscript (its close is ``RSUB``)
+        self.brackets: list[bool] = []
         #: each name as Python reads it → how it was first spelled (the notation's spelling, and the text)
         self.spellings: dict[str, tuple[str, str]] = {n: (n, n) for n in names}
 
@@ -151,10 +160,13 @@ class _Scanner:
                       end - self.line_start + 1, end)
         if kind in OPEN:
             self.depth += 1
+            self.brackets.append(kind == "LSUB")
             if self.depth > MAX_NESTING:
                 raise self.fail(f"brackets nested more than {MAX_NESTING} deep", start, end)
         elif kind in CLOSE:
             self.depth = max(0, self.depth - 1)
+            if self.brackets:
+                self.brackets.pop()
         current = self.statements[-1]
         if len(current) >= MAX_TOKENS_PER_STATEMENT:
             raise self.fail(f"statement longer than {MAX_TOKENS_PER_STATEMENT} tokens; split it", start, end)
@@ -170,6 +182,7 @@ class _Scanner:
                                 self.pos + 1)
             self.statements.append([])
         self.depth = 0
+        self.brackets = []
 
     # scanning --------------------------------------------------------------------------
     def run(self) -> list[list[Token]]:
@@ -193,7 +206,7 @@ class _Scanner:
                 self.line_start = m.end()
             self.pos = m.end()
             return
-        m = None if self.after_reals() else _TRANSPOSE.match(text, pos)
+        m = None if self.after_reals() or self.after_subscript() else _TRANSPOSE.match(text, pos)
         if m:
             return self.take("TRANSPOSE", "T", m.end())
         m = _SUPERSCRIPT.match(text, pos)
@@ -219,9 +232,17 @@ class _Scanner:
         if text[pos] == "'" and self.latex:
             raise self.fail("a prime must follow a name", pos, pos + 1)
         kind = SYMBOLS.get(text[pos])
-        if text[pos] == "[" and self.statements[-1] and self.statements[-1][-1].type in INDEXABLE:
-            raise self.fail("square brackets after a name would index it; inside a plate an entry is written x_i; "
-                            "use ( ) to group", pos, pos + 1)
+        last = self.statements[-1][-1] if self.statements[-1] else None
+        if text[pos] == "[" and last is not None and last.type == "NAME" and last.end_pos == pos:
+            return self.take("LSUB", "[", pos + 1)
+        if text[pos] == "[" and last is not None and last.type in INDEXABLE:
+            raise self.fail("square brackets right after a name index it (x[i]); use ( ) to group", pos, pos + 1)
+        if kind in CLOSE and self.brackets and self.brackets[-1]:
+            if text[pos] == ")":
+                raise self.fail("this ')' closes a subscript: close it with ']' or '}'", pos, pos + 1)
+            kind = "RSUB"
+        if (text[pos] == "_" or text[pos] in SUBSCRIPTS) and last is not None and last.type in OVER:
+            return self.over(text, pos)
         if kind:
             return self.take(kind, "T" if kind == "TRANSPOSE" else text[pos], pos + 1)
         m = (_CORE_LETTER if self.latex else _CORE_WORD).match(text, pos)
@@ -243,6 +264,33 @@ class _Scanner:
         if len(mantissa) > MAX_DIGITS or end - start > 2 * MAX_DIGITS:
             raise self.fail(f"a number with more than {MAX_DIGITS} digits; float32 keeps about 7: round it, or "
                             "write it with an exponent (1.5e30)", start, end)
+
+    def after_subscript(self) -> bool:
+        """Whether the statement so far ends with a subscript: ``Σ_{t=1}^T`` has ``T`` as its last index."""
+        tokens = self.statements[-1]
+        return bool(tokens) and tokens[-1].type == "RSUB"
+
+    def over(self, text: str, pos: int) -> None:
+        """The subscript of ``Σ`` or ``∏``: ``_{j=1}`` opens one, ``_j`` and ``_\\alpha`` are one index."""
+        if text.startswith("_{", pos):
+            return self.take("LSUB", "{", pos + 2)
+        if text[pos] in SUBSCRIPTS:
+            m = _UNICODE_SUB.match(text, pos)
+            self.emit("LSUB", "_", pos, pos)
+            self.emit("NAME", _subscript_text(m.group()), pos, m.end())
+            self.emit("RSUB", "", m.end(), m.end())
+            self.pos = m.end()
+            return
+        m = (_OVER_LETTER if self.latex else _OVER_WORD).match(text, pos)
+        if not m:
+            raise self.fail("a subscript of Σ or ∏ names an index: Σ_j, Σ_{j=1}^{J}", pos, pos + 1)
+        self.emit("LSUB", "_", pos, pos + 1)
+        self.pos = pos + 1
+        if m.group(1):
+            self.command(text, pos + 1)
+        else:
+            self.name(_greek_word(m.group(2)), pos + 1, m.end())
+        self.emit("RSUB", "", m.end(), m.end())
 
     def after_reals(self) -> bool:
         """Whether the statement so far ends with ``ℝ`` (or ASCII ``in R``): then ``^T`` is a dimension T."""
@@ -278,9 +326,14 @@ class _Scanner:
                 end = m.end()
                 continue
             m = (_SUB_LETTER if self.latex else _SUB_WORD).match(text, end)
+            if m is not None and m.group(1) == "":
+                raise self.fail("empty subscript", end, m.end())
+            if text.startswith("_{", end) and (m is None or not _PLAIN_SUBSCRIPT.fullmatch(m.group(1))):
+                self.emit("NAME", self.python_reading(name, start, end), start, end)
+                self.emit("LSUB", "{", end, end + 2)
+                self.pos = end + 2
+                return
             if m:
-                if m.group(1) is not None:
-                    self.check_subscript(m.group(1), m.start(1))
                 sub = _subscript_text(m.group(1) or (m.group(2) and "\\" + m.group(2)) or m.group(3))
                 if not sub:
                     raise self.fail("empty subscript", end, m.end())
@@ -290,16 +343,6 @@ class _Scanner:
             break
         self.emit("NAME", self.python_reading(name, start, end), start, end)
         self.pos = end
-
-    def check_subscript(self, content: str, start: int) -> None:
-        """A braced subscript is a name, a number or a Greek letter; ``x_{t-1}`` is no name ``x_t1``."""
-        if _COMMAND.fullmatch(content):
-            return
-        for offset, character in enumerate(content):
-            if not character.isalnum():
-                raise self.fail(f"a subscript is a name or a number; with {character!r} it would be an index "
-                                "expression (x_{t-1}, x_{i,j}), which the notation does not read yet",
-                                start + offset, start + offset + 1)
 
     def python_reading(self, name: str, start: int, end: int) -> str:
         """The name as Python will read it (NFKC), refusing what it cannot hold or would merge silently.
@@ -340,7 +383,7 @@ class _Scanner:
             return self.take(LATEX_TOKENS[cmd], cmd, word_end)
         if cmd in LATEX_NAMES:
             return self.name(LATEX_NAMES[cmd], pos, word_end)
-        if cmd in LATEX_GREEK or cmd in LATEX_VARIANTS:
+        if cmd in LATEX_GREEK or cmd in LATEX_VARIANTS or cmd in LETTERLIKE.values():
             return self.name(LATEX_VARIANTS.get(cmd, cmd), pos, word_end)
         if cmd == "mathbb":
             arg, end = self.braced(after)
@@ -391,75 +434,3 @@ def defined_names(statement: Sequence[Token]) -> list[str]:
         elif token.type != "COMMA":
             return []
     return []
-
-
-def _plate_index(statement: Sequence[Token]) -> str | None:
-    """The index of a trailing plate (``for j in 1..J`` or LaTeX's ``, j = 1..J``), if any."""
-    for i, token in enumerate(statement):
-        is_for = token.type == "FOR" or (token.type == "NAME" and token.value == "for")
-        if is_for and i + 1 < len(statement):
-            return statement[i + 1].value
-    depth = 0
-    for i, token in enumerate(statement):
-        depth += token.type in OPEN
-        depth -= token.type in CLOSE
-        if (
-            depth == 0 and token.type == "COMMA" and i + 3 < len(statement)
-            and statement[i + 1].type == "NAME" and statement[i + 2].type == "EQ"
-            and any(t.type == "DOTS" for t in statement[i + 3 :])
-        ):
-            return statement[i + 1].value
-    return None
-
-
-def _retype(token: Token, kind: str, value: str | None = None) -> Token:
-    return Token.new_borrow_pos(kind, token.value if value is None else value, token)
-
-
-def _split_index(token: Token, index: str) -> Iterable[Token]:
-    base = token.value[: -len(index) - 1]
-    yield Token(
-        "NAME", base, token.start_pos, token.line, token.column, token.end_line,
-        token.end_column - len(index) - 1, token.end_pos,
-    )
-    yield Token(
-        "SUBIDX", index, token.start_pos, token.line, token.end_column - len(index),
-        token.end_line, token.end_column, token.end_pos,
-    )
-
-
-def resolve(statement: Sequence[Token], variables: frozenset[str]) -> list[Token]:
-    """Give context-dependent tokens their final type.
-
-    ``in``/``for`` become keywords; ``R`` after ``in`` is ℝ; a name is a function when the
-    notation knows it (or it touches a ``(`` and is no model variable); an alias before ``(``
-    is its function (``σ(`` is the sigmoid) unless a variable has its name; ``η_j`` inside a
-    plate over ``j`` is ``η`` indexed by ``j``.
-    """
-    index = _plate_index(statement)
-    out: list[Token] = []
-    for i, token in enumerate(statement):
-        nxt = statement[i + 1] if i + 1 < len(statement) else None
-        if token.type != "NAME":
-            out.append(token)
-            continue
-        value = token.value
-        touching_paren = nxt is not None and nxt.type == "LPAR" and nxt.start_pos == token.end_pos
-        before_paren = nxt is not None and nxt.type == "LPAR"
-        if value in ("in", "for"):
-            out.append(_retype(token, value.upper()))
-        elif value == "R" and out and out[-1].type == "IN":
-            out.append(_retype(token, "REALS"))
-        elif value in variables:
-            out.append(token)
-        elif index and value.endswith("_" + index) and len(value) > len(index) + 1:
-            out.extend(_split_index(token, index))
-        elif value in ALIASES and before_paren:
-            out.append(_retype(token, "FUNC", ALIASES[value]))
-        elif (value in FUNCTIONS or value in DISTRIBUTIONS) and before_paren:
-            out.append(_retype(token, "FUNC"))
-        elif touching_paren and value not in CONSTANTS:
-            out.append(_retype(token, "FUNC"))
-        else:
-            out.append(token)
-    return out

@@ -8,7 +8,7 @@ each node its meaning through a row of the operation table or a ``_print_<Node>`
 
 from __future__ import annotations
 
-from sympy import Function
+from sympy import Function, Symbol
 from sympy.printing.precedence import PRECEDENCE
 
 
@@ -40,6 +40,87 @@ class Element(Node):
     """``η_j`` inside a plate over ``j``: one entry along the leading axis of ``η``."""
 
     nargs = 2
+
+
+class Index(Symbol):
+    """An index name (``i``, ``t``): it ranges over whole numbers, and is never a model variable."""
+
+
+class Entry(Node):
+    """``x_{t-1}``, ``W_{ij}``, ``α_{county_i}``: the entry of ``x`` at 1-based positions, one per axis.
+
+    Its first argument is the array's ``Symbol``; the others are integer expressions of ``Index``
+    symbols, numbers and entries of integer data.
+    """
+
+
+class Delta(Node):
+    """``δ_{ij}``: 1 where two index expressions are equal, 0 elsewhere."""
+
+    nargs = 2
+
+
+class OverIndex(Node):
+    """``Σ_{j=1}^{J} f``: an operation over an index ``j`` running from ``start`` to ``stop``.
+
+    Arguments: the body, the ``Index``, the first and the last value (integer expressions of
+    dimensions). The index is bound inside the body only.
+    """
+
+    nargs = 4
+    #: the name the notation writes it with, before its subscript (``sum``, ``mean``…)
+    word = ""
+
+    @property
+    def body(self):
+        return self.args[0]
+
+    @property
+    def index(self):
+        return self.args[1]
+
+    @property
+    def start(self):
+        return self.args[2]
+
+    @property
+    def stop(self):
+        return self.args[3]
+
+
+class IndexSum(OverIndex):
+    word = "sum"
+
+
+class IndexProduct(OverIndex):
+    word = "prod"
+
+
+class IndexMean(OverIndex):
+    word = "mean"
+
+
+class IndexMax(OverIndex):
+    word = "max"
+
+
+class IndexMin(OverIndex):
+    word = "min"
+
+
+class IndexLogSumExp(OverIndex):
+    word = "logsumexp"
+
+
+class IndexSoftmax(OverIndex):
+    """``softmax_j f``: ``exp f`` normalised over ``j``, which stays free (it is an index of the result)."""
+
+    word = "softmax"
+
+
+#: the notation's word before a subscript → the operation over that index
+OVER_INDEX = {cls.word: cls for cls in (IndexSum, IndexProduct, IndexMean, IndexMax, IndexMin, IndexLogSumExp,
+                                        IndexSoftmax)}
 
 
 class Softmax(Node):

@@ -19,11 +19,24 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
 from ..errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownNameError
-from . import lexer
+from . import lexer, subscripts
 from .distributions import DISTRIBUTIONS, violates
-from .ir import Assignment, Cell, Declaration, Distribution, Header, Plate, Sampling
-from .nodes import Element, MatrixProduct, ReduceSum, Transposed
+from .ir import Assignment, Cell, Declaration, Distribution, Header, IndexRange, Plate, Sampling
+from .nodes import (
+    OVER_INDEX,
+    Delta,
+    Element,
+    Entry,
+    Index,
+    IndexProduct,
+    IndexSum,
+    MatrixProduct,
+    OverIndex,
+    ReduceSum,
+    Transposed,
+)
 from .operations import CONSTANTS, FUNCTIONS
+from .ranges import arithmetic
 
 FLOAT32_MAX = 3.4e38
 #: how deep an expression may nest: every stage after the parser (shapes, printers) recurses once a level
@@ -76,9 +89,9 @@ def _quotient(a, b):
 class _Builder(Transformer_NonRecursive):
     """Tree → SymPy, remembering the columns of each sub-expression for error messages."""
 
-    def __init__(self, variables: frozenset[str], line: int, source_line: str):
+    def __init__(self, variables: frozenset[str], indices: set[str], line: int, source_line: str):
         super().__init__()
-        self.variables, self.line, self.source_line = variables, line, source_line
+        self.variables, self.index_names, self.line, self.source_line = variables, indices, line, source_line
         self.spans: dict[sympy.Basic, Span] = {}
 
     # helpers -----------------------------------------------------------------------------
@@ -93,6 +106,8 @@ class _Builder(Transformer_NonRecursive):
     # atoms -------------------------------------------------------------------------------
     def name(self, token):
         value = token.value
+        if value in self.index_names:
+            return self.located(Index(value), token)
         if value in CONSTANTS and value not in self.variables:
             return self.located(CONSTANTS[value], token)
         if value in FUNCTIONS and value not in self.variables:
@@ -101,8 +116,59 @@ class _Builder(Transformer_NonRecursive):
                             "parentheses (or define it to use the name)", token.column, token.end_column)
         return self.located(sympy.Symbol(value), token)
 
-    def element(self, name, index):
-        return self.located(Element(sympy.Symbol(name.value), sympy.Symbol(index.value)), name, index)
+    def indices(self, *items):
+        return [item for item in items if not isinstance(item, Token)]
+
+    def entry(self, name, left, indices, right):
+        for index in indices:
+            self.check_index(index)
+        return self.located(Entry(sympy.Symbol(name.value), *(arithmetic(i.expr) for i in indices)), name, right)
+
+    def check_index(self, index: Located) -> None:
+        """A subscript is integer arithmetic: indices, whole numbers, dimensions and entries of data, + − and ×."""
+        stack = [index.expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Entry):
+                stack.extend(node.args[1:])
+            elif isinstance(node, (sympy.Add, sympy.Mul, sympy.Symbol, MatrixProduct)):
+                stack.extend(node.args)
+            elif not node.is_Integer:
+                where = self.spans.get(node, Span(self.line, index.column, index.end_column))
+                written = self.source_line[where.column - 1 : where.end_column - 1]
+                raise self.fail(ModelSyntaxError, f"{written} cannot be in a subscript: an index expression is "
+                                "whole numbers, indices, dimensions and entries of integer data, with +, − and ×",
+                                where.column, where.end_column)
+
+    def delta(self, token, left, indices, right):
+        if len(indices) != 2:
+            raise self.fail(ModelSyntaxError, f"δ compares two indices (δ_{{ij}}), not {len(indices)}",
+                            token.column, right.end_column)
+        for index in indices:
+            self.check_index(index)
+        return self.located(Delta(*(arithmetic(i.expr) for i in indices)), token, right)
+
+    def over(self, *items):
+        """``[(index token, start, stop)]``: what a reduction runs over (``nan`` bounds are inferred)."""
+        names = [t for t in items if isinstance(t, Token) and t.type == "NAME"]
+        bounds = [i.expr for i in items if isinstance(i, Located)]
+        if len(bounds) == 2:
+            return [(names[0], bounds[0], bounds[1])]
+        return [(name, sympy.nan, sympy.nan) for name in names]
+
+    def over_index(self, token, over, body):
+        if token.type == "REDUCE":
+            kind = OVER_INDEX[token.value]
+        else:
+            kind = IndexSum if token.type == "SUM" else IndexProduct
+        expr = body.expr
+        for name, start, stop in reversed(over):
+            if name.value in self.variables:
+                raise self.fail(ModelSyntaxError, f"{name.value} is a variable of the model, so it cannot also be "
+                                "the index of a reduction: use another letter", name.column, name.end_column)
+            expr = kind(expr, Index(name.value), start, stop)
+            self.located(expr, token, body)
+        return self.located(expr, token, body)
 
     def number(self, token):
         text = token.value
@@ -216,26 +282,34 @@ class _Builder(Transformer_NonRecursive):
         shape = items[-1] if not isinstance(items[-1], Token) else ()
         return ("declaration", names, shape if isinstance(shape, tuple) else (shape,))
 
-    def bound(self, token):
-        if token.type == "NAME":
-            return (token.value, token)
-        if not token.value.isdigit():
-            raise self.fail(ModelSyntaxError, f"a plate bound is a name or a whole number, not {token.value}",
-                            token.column, token.end_column)
-        return (int(token.value), token)
+    def bound(self, *items):
+        """``(value, first token, last token)``: an int or a name when written as one, else a SymPy expression."""
+        for token in items:
+            if token.type == "NUMBER" and not token.value.isdigit():
+                raise self.fail(ModelSyntaxError, f"a plate bound is made of names and whole numbers, not "
+                                f"{token.value}", token.column, token.end_column)
+        if len(items) == 1:
+            token = items[0]
+            return (token.value if token.type == "NAME" else int(token.value), token, token)
+        expr = _term(items[0])
+        for sign, term in zip(items[1::2], items[2::2]):
+            expr = sympy.Add(expr, _term(term) if sign.type == "PLUS" else -_term(term))
+        return (expr, items[0], items[-1])
+
+    def range(self, name, _, start, __, stop):
+        return (name, start, stop)
 
     def plate(self, *items):
+        """Each ``i in a..b`` of a plate, as ``(index token, start, stop, span)``."""
+        if items[0].type == "FOR":
+            ranges = [i for i in items if not isinstance(i, Token)]
+        else:
+            ranges = [(items[k + 1], items[k + 3], items[k + 5]) for k in range(0, len(items), 6)]
         first = items[0]
-        index = items[1].value
-        (start, start_token), (stop, stop_token) = items[3], items[5]
-        span = Span(self.line, first.column, stop_token.end_column)
-        if start != 1:
-            raise self.fail(ModelSyntaxError, f"plates count from 1: write {index} in 1..{stop}",
-                            start_token.column, start_token.end_column)
-        return Plate(index, start, stop, span)
+        return [(name, start, stop, Span(self.line, first.column, stop[2].end_column)) for name, start, stop in ranges]
 
-    def target(self, name, index=None):
-        return (name, index)
+    def target(self, name, left=None, indices=None, right=None):
+        return (name, indices, right)
 
     def assignment(self, target, _, value, plate=None):
         return ("assignment", target, value, plate)
@@ -274,6 +348,10 @@ class _Builder(Transformer_NonRecursive):
         if not spec.complete(keys):
             raise self.fail(ModelSyntaxError, f"{family} needs {spec.requirement()}", func.column, right.end_column)
         return ("sampling", target, Distribution(family, tuple(named)), plate)
+
+
+def _term(token: Token) -> sympy.Expr:
+    return sympy.Symbol(token.value) if token.type == "NAME" else sympy.Integer(token.value)
 
 
 def _nonzero(number: str) -> bool:
@@ -322,33 +400,19 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
         raise TypeError(f"cell text must be a string, not {type(text).__name__}")
     lines = _source_lines(text)
     raw = lexer.tokenize(text, latex=header.latex, line_offset=line_offset, names=(*header.inputs, *header.outputs))
+    sources = [lines[tokens[0].line - line_offset - 1] for tokens in raw]
+    written = [subscripts.defined_name(tokens) for tokens in raw]
+    everything = frozenset(header.inputs).union(*written)
     variables = set(header.inputs)
-    for statement in raw:
-        index = lexer._plate_index(statement)
-        for name in lexer.defined_names(statement):
-            variables.add(name[: -len(index) - 1] if index and name.endswith("_" + index) else name)
+    for tokens, names, source_line in zip(raw, written, sources):
+        free = subscripts.left_indices(tokens, everything - set(names[:1]), source_line)
+        variables.update(names[:1] and [subscripts.target_base(names[0], free)] + names[1:])
     variables = frozenset(variables)
     statements = []
-    for tokens in raw:
-        line = tokens[0].line
-        source_line = lines[line - line_offset - 1]
-        _refuse_index_arithmetic(tokens, line, source_line)
-        statements.append(_statement(lexer.resolve(tokens, variables), variables, line, source_line))
+    for tokens, source_line in zip(raw, sources):
+        resolved, indices = subscripts.resolve(tokens, variables, source_line)
+        statements.append(_statement(resolved, variables, indices, tokens[0].line, source_line))
     return Cell(header, tuple(statements), tuple(lines), line_offset)
-
-
-def _refuse_index_arithmetic(tokens: list[Token], line: int, source_line: str) -> None:
-    """Inside a plate over ``t``, ``x_{2t}`` is no name ``x_2t``: a number next to the index is arithmetic."""
-    index = lexer._plate_index(tokens)
-    if not index:
-        return
-    pattern = re.compile(rf".+_(\d+{re.escape(index)}|{re.escape(index)}\d+)")
-    for token in tokens:
-        if token.type == "NAME" and pattern.fullmatch(token.value):
-            raise ModelSyntaxError(f"{source_line[token.column - 1 : token.end_column - 1]} puts a number next to the "
-                                   f"plate's index {index}: arithmetic on an index (x_{{2{index}}}, x_{{{index}-1}}) "
-                                   "is not read yet, and it is not a new name", Span(line, token.column,
-                                                                                    token.end_column), source_line)
 
 
 def _too_deep(expr: sympy.Basic, spans: dict[sympy.Basic, Span]) -> Span | None:
@@ -363,14 +427,14 @@ def _too_deep(expr: sympy.Basic, spans: dict[sympy.Basic, Span]) -> Span | None:
     return None
 
 
-def _statement(tokens: list[Token], variables: frozenset[str], line: int, source_line: str):
+def _statement(tokens: list[Token], variables: frozenset[str], indices: set[str], line: int, source_line: str):
     try:
         tree = _grammar().parse(tokens)
     except UnexpectedToken as error:
         raise _statement_error(error, tokens, source_line, line) from None
     except UnexpectedInput as error:
         raise _statement_error(error, tokens, source_line, line) from None
-    builder = _Builder(variables, line, source_line)
+    builder = _Builder(variables, indices, line, source_line)
     try:
         kind, *rest = builder.transform(tree)
     except Exception as error:
@@ -384,17 +448,144 @@ def _statement(tokens: list[Token], variables: frozenset[str], line: int, source
     if kind == "declaration":
         names, shape = rest
         return Declaration(names, shape, span, text)
-    (name_token, index_token), body, plate = rest
+    (name_token, left, right), body, ranges = rest
     target = name_token.value
-    if plate is not None and index_token is None:
-        raise ModelSyntaxError(
-            f"a statement over a plate defines an indexed variable: write {target}_{plate.index}",
-            Span(line, name_token.column, name_token.end_column), source_line)
     for expr in [body.expr] if kind == "assignment" else list(body.values):
         where = _too_deep(expr, builder.spans)
         if where is not None:
             raise ModelSyntaxError(f"the expression nests more than {MAX_DEPTH} levels deep here; split it into "
                                    "several statements", where, source_line)
+    written = _Written(target, name_token, left or [], right, ranges or [], builder, line, source_line)
+    plate, free = written.layout(body.expr if kind == "assignment" else body.values)
+    if plate is not None:
+        body = _as_elements(body, plate.index)
     if kind == "assignment":
-        return Assignment(target, body.expr, span, text, plate, spans)
-    return Sampling(target, body, span, text, plate, spans)
+        return Assignment(target, body.expr, span, text, plate, spans, free)
+    return Sampling(target, body, span, text, plate, spans, free)
+
+
+def _as_elements(body, index: str):
+    """A plate statement that only takes rows ``η_j``: the entries become ``Element``s, as plates have always read."""
+    def rows(expr):
+        return expr.replace(lambda e: isinstance(e, Entry), lambda e: Element(e.args[0], sympy.Symbol(index)))
+
+    if isinstance(body, Located):
+        return Located(rows(body.expr), body.column, body.end_column)
+    return Distribution(body.family, tuple((key, rows(value)) for key, value in body.args))
+
+
+class _Written:
+    """A statement's left side and plate: which reading it takes (a plate over rows, or indices)."""
+
+    def __init__(self, target, name_token, left, right, ranges, builder, line, source_line):
+        self.target, self.name_token, self.left, self.right = target, name_token, left, right
+        self.ranges, self.builder, self.line, self.source_line = ranges, builder, line, source_line
+
+    def fail(self, cls, message: str, column: int, end_column: int) -> ModelError:
+        return cls(message, Span(self.line, column, end_column), self.source_line)
+
+    def layout(self, exprs) -> tuple[Plate | None, tuple[IndexRange, ...]]:
+        """The statement's plate (rows, as before indices) or its free indices with their ranges."""
+        exprs = [exprs] if isinstance(exprs, sympy.Basic) else list(exprs)
+        left = []
+        for item in self.left:
+            if not isinstance(item.expr, Index):
+                raise self.fail(ModelSyntaxError, "the left side's subscripts are indices (K_{ij}, y_t), each once: "
+                                "an expression there would define some entries only", item.column, item.end_column)
+            if item.expr.name in left:
+                raise self.fail(ModelSyntaxError, f"index {item.expr.name} appears twice on the left side",
+                                item.column, item.end_column)
+            left.append(item.expr.name)
+        plates = {name.value: (name, start, stop, span) for name, start, stop, span in self.ranges}
+        for name, (token, *_rest) in plates.items():
+            if name in self.builder.variables:
+                raise self.fail(ModelSyntaxError, f"{name} is a variable of the model, so it cannot also be an index: "
+                                "use another letter", token.column, token.end_column)
+            if name not in left:
+                raise self.fail(ModelSyntaxError, f"the plate runs over {name}, but the left side is not indexed by "
+                                f"it: write {self.target}_{name}", token.column, token.end_column)
+        self.check_recurrence(exprs)
+        self.check_scopes(exprs, set(left))
+        if len(left) == 1 and len(plates) == 1 and self.rows(exprs, left[0]):
+            name, start, stop, span = plates[left[0]]
+            if start[0] != 1:
+                raise self.fail(ModelSyntaxError, f"plates count from 1: write {name.value} in 1..{stop[0]}",
+                                start[1].column, stop[2].end_column)
+            return Plate(name.value, start[0], stop[0], span), ()
+        free = []
+        for name in left:
+            if name in plates:
+                token, start, stop, span = plates[name]
+                free.append(IndexRange(name, _bound(start[0]), _bound(stop[0]), span))
+            else:
+                free.append(IndexRange(name, sympy.nan, sympy.nan,
+                                       Span(self.line, self.name_token.column, self.right.end_column)))
+        return None, tuple(free)
+
+    def rows(self, exprs, index: str) -> bool:
+        """Whether the plate's index only ever takes a whole row (``η_j``), the reading plates had before indices."""
+        plate_bound = all(isinstance(r[2][0], (int, str)) for r in self.ranges)
+        for expr in exprs:
+            for node in sympy.preorder_traversal(expr):
+                if isinstance(node, (OverIndex, Delta)):
+                    return False
+                if isinstance(node, Entry) and node.args[1:] != (Index(index),):
+                    return False
+            if any(isinstance(e, Index) for e in _outside_entries(expr)):
+                return False
+        return plate_bound
+
+    def check_recurrence(self, exprs) -> None:
+        for expr in exprs:
+            for node in sympy.preorder_traversal(expr):
+                base = node.args[0] if isinstance(node, Entry) else node
+                if isinstance(base, sympy.Symbol) and not isinstance(base, Index) and base.name == self.target:
+                    where = self.builder.spans.get(node, Span(self.line, 1, len(self.source_line) + 1))
+                    written = self.source_line[where.column - 1 : where.end_column - 1]
+                    raise ModelSyntaxError(f"{self.target} is defined here in terms of itself ({written}): that is a "
+                                           "recurrence, which the notation does not read yet", where, self.source_line)
+
+    def check_scopes(self, exprs, free: set[str]) -> None:
+        """Every index is used where it is bound: on the left side, or inside its own reduction."""
+        for expr in exprs:
+            stack = [(expr, frozenset(free))]
+            while stack:
+                node, scope = stack.pop()
+                if isinstance(node, Index) and node.name not in scope:
+                    where = self.builder.spans.get(node, Span(self.line, 1, len(self.source_line) + 1))
+                    raise ModelSyntaxError(f"{node.name} is not an index here: it is not on the left side, and no "
+                                           "reduction around this runs over it", where, self.source_line)
+                if isinstance(node, OverIndex):
+                    name = node.index.name
+                    if _is_softmax(node) and name not in scope:
+                        where = self.builder.spans.get(node, Span(self.line, 1, len(self.source_line) + 1))
+                        raise ModelSyntaxError(f"softmax_{name} normalises over {name}, which stays an index of the "
+                                               f"result: {name} must be on the left side", where, self.source_line)
+                    if name in scope and not _is_softmax(node):
+                        where = self.builder.spans.get(node, Span(self.line, 1, len(self.source_line) + 1))
+                        raise ModelSyntaxError(f"{name} is already an index here; a reduction inside runs over "
+                                               "another letter", where, self.source_line)
+                    stack.extend((arg, scope) for arg in node.args[2:])
+                    stack.append((node.body, scope | {name}))
+                    continue
+                stack.extend((arg, scope) for arg in node.args)
+
+
+def _is_softmax(node) -> bool:
+    return type(node).word == "softmax"
+
+
+def _outside_entries(expr):
+    """The nodes of ``expr`` that are not inside an ``Entry``."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, Entry):
+            stack.extend(node.args)
+
+
+def _bound(value) -> sympy.Expr:
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    return sympy.Symbol(value) if isinstance(value, str) else value

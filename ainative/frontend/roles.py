@@ -13,27 +13,53 @@ import sympy
 
 from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
 from .ir import Assignment, Cell, Declaration, Roles, Sampling
-from .nodes import Element
+from .nodes import Element, Entry, Index, OverIndex
 
 
 def _span_of(statement, symbol: sympy.Symbol) -> Span:
     for expr, span in statement.spans:
-        if expr == symbol or (isinstance(expr, Element) and expr.args[0] == symbol):
+        if expr == symbol or (isinstance(expr, (Element, Entry)) and expr.args[0] == symbol):
             return span
     return statement.span
 
 
+def _walk(expr, in_subscript: bool = False):
+    """``(node, whether it is inside a subscript or a range's bounds)`` for every node, in written order."""
+    stack = [(expr, in_subscript)]
+    while stack:
+        node, inside = stack.pop()
+        yield node, inside
+        if isinstance(node, Entry):
+            children = [(node.args[0], False)] + [(a, True) for a in node.args[1:]]
+        elif isinstance(node, OverIndex):
+            children = [(node.body, inside), (node.start, True), (node.stop, True)]
+        else:
+            children = [(a, inside) for a in node.args]
+        stack.extend(reversed(children))
+
+
 def _free_names(statement) -> list[tuple[str, sympy.Symbol]]:
-    """Names used on a statement's right side, in order of appearance, with the plate index left out."""
+    """Names used on a statement's right side, in order of appearance, with indices and dimensions in
+    subscripts left out."""
     names: dict[str, sympy.Symbol] = {}
     for expr in statement.exprs:
-        for node in sympy.preorder_traversal(expr):
+        for node, in_subscript in _walk(expr):
             if isinstance(node, Element):
                 names.setdefault(node.args[0].name, node.args[0])
-            elif isinstance(node, sympy.Symbol):
+            elif isinstance(node, sympy.Symbol) and not isinstance(node, Index) and not in_subscript:
                 names.setdefault(node.name, node)
     index = statement.plate.index if statement.plate else None
     return [(n, s) for n, s in names.items() if n != index]
+
+
+def _bound_dimensions(statement, variables) -> list[str]:
+    """Names in the bounds of ranges that no variable has: dimensions (``Σ_{k=1}^{K}``, ``for t in 1..T-K+1``)."""
+    found = [s.name for r in statement.indices for s in (r.start.free_symbols | r.stop.free_symbols)]
+    for expr in statement.exprs:
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, OverIndex):
+                found += [s.name for s in (node.start.free_symbols | node.stop.free_symbols)]
+    return [name for name in found if name not in variables]
 
 
 def _is_constant(statement) -> bool:
@@ -64,6 +90,10 @@ def assign_roles(cell: Cell) -> Roles:
         defined[target] = statement
         if _is_constant(statement):
             constants[target] = statement.expr
+    variables = (set(inputs) | set(defined)) - set(constants)
+    for statement in cell.statements:
+        if not isinstance(statement, Declaration):
+            dims.update((d, None) for d in _bound_dimensions(statement, variables))
     probabilistic = any(isinstance(s, Sampling) for s in cell.statements)
     params: dict[str, None] = {}
     seen: set[str] = set(inputs) | set(constants)

@@ -17,9 +17,10 @@ import sympy
 
 from ..errors import DataError, ShapeError, Span
 from .distributions import DISTRIBUTIONS, Sampled
-from .ir import Assignment, Cell, Declaration, Dim, ModelIR, Roles, Sampling, Shape
-from .nodes import Element, MatrixProduct, Transposed
+from .ir import Assignment, Cell, Condition, Declaration, Dim, IndexRange, ModelIR, Roles, Sampling, Shape, Size
+from .nodes import Delta, Element, Entry, Index, IndexSoftmax, MatrixProduct, OverIndex, Transposed
 from .operations import Kind, kind_of
+from .ranges import NotLinear, arithmetic, as_dim, as_expr, extent, nonnegative
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,31 @@ class Axis:
     size: Dim
     origin: Span | None = field(default=None, compare=False)
     origin_text: str = field(default="", compare=False)
+
+
+@dataclass
+class _Range:
+    """Where an index runs while a statement is checked: given, or fixed by the first axis it indexes."""
+
+    name: str
+    start: sympy.Expr | None = None
+    stop: sympy.Expr | None = None
+    given: bool = False
+    origin: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.stop is not None
+
+
+def _fill_softmax(expr: sympy.Basic, ranges: Mapping[str, _Range]) -> sympy.Basic:
+    """``softmax_j`` runs over the range ``j`` has where it is bound: written into the node once known."""
+    def fill(node):
+        index = ranges[node.index.name]
+        return IndexSoftmax(node.body, node.index, index.start, index.stop)
+
+    return expr.replace(lambda e: isinstance(e, IndexSoftmax) and e.stop is sympy.nan and e.index.name in ranges,
+                        fill)
 
 
 def format_shape(shape) -> str:
@@ -46,6 +72,14 @@ class _Checker:
         self.statement = None
         self.spans: dict[sympy.Basic, Span] = {}
         self.probabilistic = any(isinstance(s, Sampling) for s in cell.statements)
+        #: while a statement written with indices is checked: each index in scope, and each entry with its scope
+        self.scope: dict[str, _Range] | None = None
+        self.uses: list[tuple[Entry, dict[str, _Range]]] = []
+        self.pending: list[tuple[Entry, dict[str, _Range]]] = []
+        #: what subscripts need of dimensions the cell leaves to the data (checked when they are bound)
+        self.conditions: list[Condition] = []
+        #: integer data's declared values, for subscripts that are entries of it
+        self.domains: dict[str, tuple[sympy.Expr, sympy.Expr]] = {}
         for statement in cell.statements:
             if isinstance(statement, Declaration):
                 axes = tuple(Axis(d, statement.span, statement.text) for d in statement.shape)
@@ -102,8 +136,14 @@ class _Checker:
     def value(self, axis: Axis) -> int | None:
         if isinstance(axis.size, int):
             return axis.size
+        if isinstance(axis.size, Size):
+            value = axis.size.expr.subs({sympy.Symbol(n): v[0] for n, v in self.dims.items()})
+            return int(value) if value.is_Integer else None
         bound = self.dims.get(axis.size)
         return bound[0] if bound else None
+
+    def values(self) -> dict[str, int]:
+        return {name: bound[0] for name, bound in self.dims.items()}
 
     def same(self, a: Axis, b: Axis, where: Span | None) -> bool:
         """Whether two axes are one size, binding a free dimension to a literal it meets."""
@@ -112,6 +152,8 @@ class _Checker:
         va, vb = self.value(a), self.value(b)
         if va is not None and vb is not None:
             return va == vb
+        if isinstance(a.size, Size) or isinstance(b.size, Size):
+            return sympy.simplify(as_expr(a.size) - as_expr(b.size)) == 0
         if isinstance(a.size, str) and va is None and vb is not None and isinstance(b.size, int):
             self.dims[a.size] = (vb, where, self.statement.text if self.statement else "")
             return True
@@ -147,12 +189,22 @@ class _Checker:
 
     # expressions -----------------------------------------------------------------------
     def infer(self, expr) -> tuple[sympy.Basic, tuple[Axis, ...]]:
+        if isinstance(expr, Index):
+            return expr, ()
         if isinstance(expr, sympy.Symbol):
-            return expr, self.shapes.get(expr.name, ())
+            return expr, self.symbol(expr)
         if not expr.args:
             return expr, ()
         if isinstance(expr, Element):
             return self.element(expr)
+        if isinstance(expr, Entry):
+            return self.entry(expr)
+        if isinstance(expr, Delta):
+            for side in expr.args:
+                self.subscript(side, expr)
+            return expr, ()
+        if isinstance(expr, OverIndex):
+            return self.over_index(expr)
         args, shapes = [], []
         for arg in expr.args:
             new, shape = self.infer(arg)
@@ -222,6 +274,181 @@ class _Checker:
                 f"{plate.stop}", self.span(expr), self.describe((base, shape)))
         return expr, shape[1:]
 
+    # indices -----------------------------------------------------------------------------
+    def symbol(self, expr: sympy.Symbol) -> tuple[Axis, ...]:
+        name = expr.name
+        if name not in self.shapes and (name in self.roles.params or name in self.roles.inputs):
+            self.shapes[name] = ()
+        shape = self.shapes.get(name, ())
+        if self.scope is not None and shape:
+            marks = ",".join("ijklmn"[: len(shape)]) if len(shape) > 1 else "i"
+            raise self.error(f"{name} has shape {format_shape(shape)}: in a statement written with indices, use its "
+                             f"entries ({name}_{{{marks}}}), one index for each axis", self.span(expr),
+                             self.describe((expr, shape)))
+        return shape
+
+    def entry(self, expr: Entry):
+        """``x_{…}``: one index expression per axis of ``x``; plain indices take their range from the axis."""
+        if self.scope is None:
+            raise self.error(f"{self.text(expr)} has a subscript that is not an index here", self.span(expr))
+        base, *subscripts = expr.args
+        name = base.name
+        for sub in subscripts:
+            self.subscript(sub, expr)
+        shape = self.shapes.get(name)
+        if shape is None and name not in self.declared and (name in self.roles.params or name in self.roles.inputs):
+            self.pending.append((expr, dict(self.scope)))
+            return expr, ()
+        shape = shape or ()
+        if len(subscripts) != len(shape):
+            what = "a scalar" if not shape else f"shape {format_shape(shape)}"
+            raise self.error(f"{name} is {what}, so it takes {len(shape)} subscript(s), not {len(subscripts)}"
+                             + (": a statement with indices names every entry" if len(subscripts) < len(shape)
+                                else ""), self.span(expr), self.describe((base, shape)))
+        for axis, (sub, size) in enumerate(zip(subscripts, shape)):
+            if isinstance(sub, Index):
+                self.bind_range(self.scope[sub.name], size, f"{name}'s axis {axis + 1}", expr)
+        self.uses.append((expr, dict(self.scope)))
+        return expr, ()
+
+    def subscript(self, sub: sympy.Expr, where: sympy.Basic) -> None:
+        """A subscript's entries of data are checked as entries; its other names must be dimensions."""
+        stack = [sub]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Entry):
+                self.entry(node)
+                continue
+            stack.extend(node.args)
+            if isinstance(node, sympy.Symbol) and not isinstance(node, Index) and node.name not in self.roles.dims:
+                raise self.error(f"{node.name} is in a subscript, but it is not an index here (of a plate, of the "
+                                 "left side or of a reduction around it) nor a dimension", self.span(where))
+
+    def bind_range(self, index: _Range, size: Axis, origin: str, expr) -> None:
+        """An index used plainly on an axis: it runs over that axis, unless its range was written."""
+        if index.given:
+            return
+        if not index.known:
+            index.start, index.stop, index.origin = sympy.Integer(1), as_expr(size.size), origin
+            return
+        if index.start == 1 and self.same(Axis(as_dim(index.stop)), size, self.span(expr)):
+            return
+        raise self.error(f"index {index.name} runs over {index.origin} (1..{index.stop}) and over {origin} "
+                         f"(1..{size.size}): they differ", self.span(expr))
+
+    def over_index(self, expr: OverIndex):
+        name = expr.index.name
+        if isinstance(expr, IndexSoftmax):
+            body, _ = self.infer(expr.body)
+            return type(expr)(body, expr.index, expr.start, expr.stop), ()
+        given = expr.stop is not sympy.nan
+        index = _Range(name, expr.start if given else None, expr.stop if given else None, given,
+                       "its bounds" if given else "")
+        if given:
+            for bound in (expr.start, expr.stop):
+                self.subscript(bound, expr)
+        outer = self.scope.get(name)
+        self.scope[name] = index
+        body, _ = self.infer(expr.body)
+        if outer is None:
+            del self.scope[name]
+        else:
+            self.scope[name] = outer
+        if not index.known:
+            raise self.error(f"the range of {name} is not known: write it ({self.word(expr)}_{{{name}=1}}^{{N}}) or "
+                             f"use {name} plainly as a subscript of an array", self.span(expr))
+        body = _fill_softmax(body, {name: index})
+        return type(expr)(body, expr.index, index.start, index.stop), ()
+
+    @staticmethod
+    def word(expr: OverIndex) -> str:
+        return "Σ" if expr.word == "sum" else "∏" if expr.word == "prod" else expr.word
+
+    def data_range(self, entry: Entry) -> tuple[sympy.Expr, sympy.Expr]:
+        """The declared values of integer data used as a subscript."""
+        name = entry.args[0].name
+        if name in self.domains:
+            return self.domains[name]
+        raise self.error(f"{name} is used as a subscript, so its values must be declared whole numbers in a range "
+                         f"(e.g. {name} ∈ {{1..J}}^N)", self.span(entry))
+
+    def indexed(self, statement) -> tuple[tuple[sympy.Basic, ...], tuple[IndexRange, ...], tuple[Axis, ...]]:
+        """Check a statement written with indices: ranges, every subscript within its axis; its free indices."""
+        self.scope = {r.index: _Range(r.index, None if r.inferred else r.start, None if r.inferred else r.stop,
+                                      not r.inferred, "the plate") for r in statement.indices}
+        self.uses, self.pending = [], []
+        try:
+            exprs = [self.infer(value)[0] for value in statement.exprs]
+            free = self.scope
+            for entry, scope in self.pending:
+                self.infer_shape(entry, scope)
+            for entry, scope in self.uses:
+                self.check_entry(entry, scope)
+        finally:
+            self.scope = None
+        ranges, axes = [], []
+        for r in statement.indices:
+            index = free[r.index]
+            if not index.known:
+                raise self.error(f"the range of {r.index} is not known: write it (for {r.index} in 1..N) or use "
+                                 f"{r.index} plainly as a subscript of an array", statement.span)
+            if index.start != 1:
+                raise self.error(f"{statement.target}'s entries are numbered from 1: write {r.index} in "
+                                 f"1..{index.stop}", r.span)
+            ranges.append(IndexRange(r.index, index.start, index.stop, r.span))
+            axes.append(Axis(as_dim(index.stop), r.span, statement.text))
+        return tuple(_fill_softmax(e, free) for e in exprs), tuple(ranges), tuple(axes)
+
+    def infer_shape(self, entry: Entry, scope: dict[str, _Range]) -> None:
+        """A parameter first met as entries: its axes are the ranges of the plain indices that subscript it."""
+        base, *subscripts = entry.args
+        if base.name in self.shapes:
+            self.uses.append((entry, scope))
+            return
+        axes = []
+        for sub in subscripts:
+            if not isinstance(sub, Index) or not scope[sub.name].known or scope[sub.name].start != 1:
+                raise self.error(f"{base.name} has no declared shape, so each of its subscripts must be an index "
+                                 f"running from 1 (declare {base.name} ∈ ℝ^… to subscript it otherwise)",
+                                 self.span(entry))
+            axes.append(Axis(as_dim(scope[sub.name].stop), self.statement.span, self.statement.text))
+        self.shapes[base.name] = tuple(axes)
+
+    def check_entry(self, entry: Entry, scope: dict[str, _Range]) -> None:
+        """Every value a subscript takes is an entry of its axis: proved for all sizes, or a ShapeError."""
+        base, *subscripts = entry.args
+        shape = self.shapes[base.name]
+        ranges = {}
+        for name, index in scope.items():
+            if not index.known:
+                raise self.error(f"the range of {name} is not known", self.span(entry))
+            ranges[name] = (index.start, index.stop)
+        for axis, (sub, size) in enumerate(zip(subscripts, shape)):
+            try:
+                low, high = extent(sub, ranges, self.data_range)
+            except NotLinear:
+                raise self.error(f"{self.text(entry)}: a subscript is a whole-number linear function of indices "
+                                 "(t+k-1, 2t), or an entry of integer data", self.span(entry)) from None
+            written = self.text(sub) if sub in self.spans else str(arithmetic(sub))
+            runs = f"where {self.describe_ranges(scope, sub)}"
+            problems = (
+                (low - 1, f"{self.text(entry)}: {written} reaches {low}, and {base.name}'s entries along axis "
+                          f"{axis + 1} start at 1 ({runs})"),
+                (as_expr(size.size) - high, f"{self.text(entry)}: {written} reaches {high}, beyond the {size.size} "
+                                            f"entries of {base.name} along axis {axis + 1} ({runs})"),
+            )
+            for margin, message in problems:
+                proved = nonnegative(margin, self.values())
+                if proved is False:
+                    raise self.error(message, self.span(entry), tuple(self.origins((size,))))
+                if proved is None:
+                    self.conditions.append(Condition(margin, message))
+
+    @staticmethod
+    def describe_ranges(scope: dict[str, _Range], sub) -> str:
+        used = {i.name for i in sub.atoms(Index)}
+        return ", ".join(f"{n} ∈ {r.start}..{r.stop}" for n, r in scope.items() if n in used) or "nothing"
+
     def plate_axis(self) -> Axis:
         plate = self.statement.plate
         return Axis(plate.stop, plate.span, self.statement.text)
@@ -262,6 +489,14 @@ class _Checker:
             self.spans = {} if isinstance(statement, Declaration) else dict(statement.spans)
             if isinstance(statement, Declaration):
                 statements.append(statement)
+            elif statement.indexed:
+                exprs, ranges, axes = self.indexed(statement)
+                shape = axes
+                if isinstance(statement, Sampling):
+                    operands = [(v, ()) for v in statement.distribution.values]
+                    shape = axes + self.sampled_shape(statement, operands)
+                self.define(statement.target, shape, statement)
+                statements.append(_with_exprs(statement, exprs, ranges))
             elif isinstance(statement, Assignment):
                 expr, shape = self.infer(statement.expr)
                 if statement.target in constants:
@@ -285,21 +520,23 @@ class _Checker:
         names = roles.inputs + roles.params + roles.latents + roles.deterministic
         table = tuple((n, tuple(a.size for a in self.shapes.get(n, ()))) for n in dict.fromkeys(names))
         return ModelIR(self.cell.header, tuple(statements), roles, table,
-                       tuple((n, v[0]) for n, v in self.dims.items()))
+                       tuple((n, v[0]) for n, v in self.dims.items()), tuple(self.conditions))
 
 
-def _with_exprs(statement, exprs):
+def _with_exprs(statement, exprs, indices=None):
+    indices = statement.indices if indices is None else indices
     if isinstance(statement, Assignment):
         (expr,) = exprs
-        if expr is statement.expr:
+        if expr is statement.expr and indices == statement.indices:
             return statement
-        return Assignment(statement.target, expr, statement.span, statement.text, statement.plate, statement.spans)
+        return Assignment(statement.target, expr, statement.span, statement.text, statement.plate, statement.spans,
+                          indices)
     dist = statement.distribution
-    if all(a is b for a, b in zip(exprs, dist.values)):
+    if all(a is b for a, b in zip(exprs, dist.values)) and indices == statement.indices:
         return statement
     args = tuple((key, e) for (key, _), e in zip(dist.args, exprs))
     return Sampling(statement.target, type(dist)(dist.family, args), statement.span, statement.text,
-                    statement.plate, statement.spans)
+                    statement.plate, statement.spans, indices)
 
 
 def check(cell: Cell, roles: Roles) -> ModelIR:
@@ -334,6 +571,7 @@ def bind(
                              f"{result[name].value} from {result[name].source}")
         result[name] = binding
     table = ir.shape_of
+    _check_conditions(ir, result)
     for name, array in arrays.items():
         shape = tuple(array) if isinstance(array, tuple) else tuple(np.shape(array))
         declared = table[name]
@@ -353,7 +591,19 @@ def bind(
                     f"{what} {name} has shape {shape}: {dim} = {size} here, but {dim} = {result[dim].value} "
                     f"from {result[dim].source}; the model expects {format_shape(declared)}")
             result.setdefault(dim, Binding(size, f"{what} {name} {shape}"))
+    _check_conditions(ir, result)
     return result
+
+
+def _check_conditions(ir: ModelIR, bound: Mapping[str, Binding]) -> None:
+    """What the cell's subscripts need of dimensions, once those dimensions have values."""
+    for condition in ir.conditions:
+        names = [s.name for s in condition.margin.free_symbols]
+        if all(n in bound for n in names):
+            values = {sympy.Symbol(n): bound[n].value for n in names}
+            if condition.margin.subs(values) < 0:
+                given = ", ".join(f"{n} = {bound[n].value} (from {bound[n].source})" for n in sorted(names))
+                raise ShapeError(f"{condition.message}, with {given}")
 
 
 def keywords(ir: ModelIR, dims: Mapping[str, object]) -> dict[str, Binding]:
@@ -373,10 +623,13 @@ def concrete(shape: Shape, bound: Mapping[str, Binding], name: str) -> tuple[int
     """A symbolic shape with every dimension replaced by its value; unbound ones are an error."""
     out = []
     for dim in shape:
-        if isinstance(dim, str):
-            if dim not in bound:
-                raise ShapeError(f"dimension {dim} (of {name}, shape {format_shape(shape)}) is not bound: "
-                                 f"pass {dim}=... or data that fixes it")
+        for needed in dim.dims if isinstance(dim, Size) else (dim,) if isinstance(dim, str) else ():
+            if needed not in bound:
+                raise ShapeError(f"dimension {needed} (of {name}, shape {format_shape(shape)}) is not bound: "
+                                 f"pass {needed}=... or data that fixes it")
+        if isinstance(dim, Size):
+            dim = int(dim.expr.subs({sympy.Symbol(n): bound[n].value for n in dim.dims}))
+        elif isinstance(dim, str):
             dim = bound[dim].value
         out.append(dim)
     return tuple(out)

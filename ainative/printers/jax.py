@@ -16,7 +16,15 @@ from ..errors import ModelError, ShapeError
 from ..frontend.ir import Assignment, ModelIR, Sampling
 from ..frontend.nodes import Element
 from .common import PythonCode, install, module_source, print_call
+from .indices import ArrayLibrary, IndexArrays, dimension_name, dimensions_used, install_over_index
 from .names import python_name
+
+JAX_ARRAYS = ArrayLibrary(
+    arange="jax.numpy.arange", where="jax.numpy.where", broadcast_to="jax.numpy.broadcast_to",
+    permute="jax.numpy.permute_dims", squeeze="jax.numpy.squeeze", einsum="jax.numpy.einsum", axis="axis",
+    reductions={"sum": "jax.numpy.sum", "prod": "jax.numpy.prod", "mean": "jax.numpy.mean", "max": "jax.numpy.max",
+                "min": "jax.numpy.min", "logsumexp": "jax.scipy.special.logsumexp"},
+    softmax="jax.nn.softmax")
 
 
 def element_name(expr: Element) -> str:
@@ -25,8 +33,10 @@ def element_name(expr: Element) -> str:
     return f"{python_name(base.name)}_{index.name}"
 
 
-class JaxPrinter(PythonCode, _SympyJaxPrinter):
+class JaxPrinter(PythonCode, IndexArrays, _SympyJaxPrinter):
     """SymPy's JAX printer, taught the IR's nodes by the operation table; ``jax.numpy`` is spelled ``jnp``."""
+
+    LIBRARY = JAX_ARRAYS
 
     def __init__(self):
         super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False, "order": "none"})
@@ -46,6 +56,7 @@ class JaxPrinter(PythonCode, _SympyJaxPrinter):
 
 
 install(JaxPrinter, "jax", print_call)
+install_over_index(JaxPrinter)
 
 
 def _repeats(expr) -> bool:
@@ -59,8 +70,10 @@ def _repeats(expr) -> bool:
     return False
 
 
-def _statement_lines(statement: Assignment, printer: JaxPrinter, temps, dims: dict[str, int]) -> list[str]:
+def _statement_lines(statement: Assignment, printer: JaxPrinter, temps, dims: dict[str, int], shapes) -> list[str]:
     target = python_name(statement.target)
+    if statement.indexed:
+        return [f"{target} = {printer.in_scope(statement.indices, statement.expr, shapes)}"]
     replacements, reduced = [], statement.expr
     if _repeats(statement.expr):
         with sympy.evaluate(False):
@@ -83,6 +96,24 @@ def _statement_lines(statement: Assignment, printer: JaxPrinter, temps, dims: di
     return [f"def {each}({args}):", *inner, f"{target} = {printer._module_format('jax.vmap')}({each})({arrays})"]
 
 
+def _dimension_lines(ir: ModelIR) -> list[str]:
+    """Each dimension index code uses, as a Python integer: from the cell, or an input's or parameter's shape."""
+    lines, shapes, values = [], ir.shape_of, dict(ir.dim_values)
+    for dim in dimensions_used(ir):
+        if dim in values:
+            lines.append(f"{dimension_name(dim)} = {values[dim]}")
+            continue
+        for name in (*ir.roles.inputs, *ir.roles.params):
+            if dim in shapes.get(name, ()):
+                array = python_name(name)
+                lines.append(f"{dimension_name(dim)} = {array}.shape[{shapes[name].index(dim)}]")
+                break
+        else:
+            raise ShapeError(f"dimension {dim} is not bound: no input or parameter has it in its shape, and the cell "
+                             f"does not give it a value (write {dim} = …)")
+    return lines
+
+
 def print_jax(ir: ModelIR) -> str:
     """Standalone source of ``NAME(params, *inputs)`` for one example of a deterministic model."""
     if any(isinstance(s, Sampling) for s in ir.statements):
@@ -93,13 +124,14 @@ def print_jax(ir: ModelIR) -> str:
     printer = JaxPrinter()
 
     body = [f'{python_name(p)} = params["{p}"]' for p in roles.params]
+    body += _dimension_lines(ir)
     for statement in ir.statements:
         if not isinstance(statement, Assignment):
             continue
         if statement.target in constants:
             body.append(f"{python_name(statement.target)} = {printer._print(statement.expr)}")
         else:
-            body.extend(_statement_lines(statement, printer, temps, dict(ir.dim_values)))
+            body.extend(_statement_lines(statement, printer, temps, dict(ir.dim_values), ir.shape_of))
     outputs = [python_name(o) for o in roles.outputs]
     if len(outputs) == 1:
         body.append(f"return {outputs[0]}")

@@ -7,9 +7,14 @@ from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..frontend.distributions import DISTRIBUTIONS
-from ..frontend.ir import Assignment, Declaration, ModelIR, Plate, Sampling
+from ..frontend.ir import Assignment, Declaration, IndexRange, ModelIR, Plate, Sampling
+from ..frontend.nodes import OVER_INDEX, MatrixProduct
 from ..frontend.operations import Kind
 from .common import install
+
+#: the word of each operation over an index → how LaTeX writes it before its subscript
+OVER = {"sum": r"\sum", "prod": r"\prod", "mean": r"\operatorname{mean}", "max": r"\max", "min": r"\min",
+        "logsumexp": r"\operatorname{logsumexp}", "softmax": r"\operatorname{softmax}"}
 
 
 class LatexPrinter(_SympyLatexPrinter):
@@ -30,6 +35,29 @@ class LatexPrinter(_SympyLatexPrinter):
         base, index = (self._print(a) for a in expr.args)
         return f"{base}_{{{index}}}" if "_" not in base else f"{{{base}}}_{{{index}}}"
 
+    def _subscripted(self, base: str, subscripts) -> str:
+        inner = ",".join(self._subscript(s) for s in subscripts)
+        return f"{base}_{{{inner}}}" if "_" not in base else f"{{{base}}}_{{{inner}}}"
+
+    def _subscript(self, expr) -> str:
+        if isinstance(expr, MatrixProduct):
+            return "".join(self._subscript(a) for a in expr.args)
+        return self._print(expr)
+
+    def _print_Entry(self, expr):
+        return self._subscripted(self._print(expr.args[0]), expr.args[1:])
+
+    def _print_Delta(self, expr):
+        return self._subscripted(r"\delta", expr.args)
+
+    def _over_index(self, expr):
+        operator = OVER[type(expr).word]
+        index = self._print(expr.index)
+        body = self.parenthesize(expr.body, PRECEDENCE["Mul"], strict=True)
+        if type(expr).word == "softmax":
+            return rf"{operator}_{{{index}}} {body}"
+        return rf"{operator}_{{{index}={self._print(expr.start)}}}^{{{self._print(expr.stop)}}} {body}"
+
     def _print_ReduceSum(self, expr):
         return rf"\sum {self.parenthesize(expr.args[0], PRECEDENCE['Mul'], strict=True)}"
 
@@ -43,13 +71,19 @@ def _print_operator(operator: str, kind: Kind):
 
 
 install(LatexPrinter, "latex", _print_operator)
+for _node in OVER_INDEX.values():
+    setattr(LatexPrinter, f"_print_{_node.__name__}", LatexPrinter._over_index)
 
 
 def _name(printer: LatexPrinter, name: str) -> str:
     return printer._print(sympy.Symbol(name))
 
 
-def _plate(printer: LatexPrinter, plate: Plate | None) -> str:
+def _plate(printer: LatexPrinter, plate: Plate | None, indices: tuple[IndexRange, ...] = ()) -> str:
+    if indices:
+        ranges = ", ".join(rf"{_name(printer, r.index)} = {printer._print(r.start)}, \dots, {printer._print(r.stop)}"
+                           for r in indices)
+        return rf" \quad {ranges}"
     if plate is None:
         return ""
     stop = _name(printer, plate.stop) if isinstance(plate.stop, str) else str(plate.stop)
@@ -58,6 +92,8 @@ def _plate(printer: LatexPrinter, plate: Plate | None) -> str:
 
 def _target(printer: LatexPrinter, statement) -> str:
     target = _name(printer, statement.target)
+    if statement.indices:
+        return printer._subscripted(target, [sympy.Symbol(r.index) for r in statement.indices])
     if statement.plate is None:
         return target
     index = _name(printer, statement.plate.index)
@@ -74,7 +110,8 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
         space = r"\mathbb{R}" + ("^{" + times.join(dims) + "}" if dims else "")
         return rf"{names} &\in {space}"
     if isinstance(statement, Assignment):
-        return rf"{_target(printer, statement)} &= {printer._print(statement.expr)}{_plate(printer, statement.plate)}"
+        return (rf"{_target(printer, statement)} &= {printer._print(statement.expr)}"
+                f"{_plate(printer, statement.plate, statement.indices)}")
     assert isinstance(statement, Sampling)
     dist = statement.distribution
     family = DISTRIBUTIONS[dist.family]
@@ -84,7 +121,7 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
         for i, (key, value) in enumerate(dist.args)
     )
     return (rf"{_target(printer, statement)} &\sim {family.latex}\left({args}\right)"
-            f"{_plate(printer, statement.plate)}")
+            f"{_plate(printer, statement.plate, statement.indices)}")
 
 
 def print_latex(ir: ModelIR) -> str:

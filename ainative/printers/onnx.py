@@ -19,6 +19,7 @@ import sympy
 from ..errors import ExportError, Span
 from ..frontend.distributions import location
 from ..frontend.ir import Assignment, ModelIR
+from ..frontend.nodes import OVER_INDEX, Entry, Index, IndexSoftmax, MatrixProduct, OverIndex
 from ..frontend.operations import OPERATIONS, Kind
 from .common import install
 
@@ -61,6 +62,13 @@ class OnnxPrinter:
         self.current = ""
         self.count = 0
         self.memo: dict[tuple[str, sympy.Basic], Tensor] = {}
+        #: each dimension's value, for statements written with indices
+        self.dims: dict[str, int] = {}
+        #: the indices in scope (innermost last) and the range of each, while such a statement is emitted
+        self.index_scope: list[str] = []
+        self.ranges: dict[str, tuple[int, int]] = {}
+        #: each name's shape for one example, with the dimensions' values
+        self.sizes: Mapping[str, tuple[int, ...]] = {}
 
     # graph pieces ------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -144,7 +152,7 @@ class OnnxPrinter:
 
     # expressions -------------------------------------------------------------------------
     def emit(self, expr: sympy.Basic, out: str | None = None) -> Tensor:
-        key = (self.scope, expr)
+        key = (self.scope, self.scope_key(), expr)
         if out is None and key in self.memo:
             return self.memo[key]
         tensor = self.dispatch(expr, out)
@@ -240,6 +248,110 @@ class OnnxPrinter:
             return Tensor(self.node("Squeeze", [product, self.axes([-2])], out), lead, b.rank - 1)
         return Tensor(self.node("MatMul", [a.name, b.name], out), lead, max(a.rank, b.rank))
 
+    # indices -----------------------------------------------------------------------------
+    def integer(self, expr: sympy.Basic) -> int:
+        """A range's bound, from the dimensions' values."""
+        value = sympy.sympify(expr).subs({sympy.Symbol(n): v for n, v in self.dims.items()})
+        if not value.is_Integer:
+            raise ExportError(f"{expr} has no value: a dimension in it is not bound")
+        return int(value)
+
+    def grid(self, name: str) -> Tensor:
+        """The values of an index along its own axis of the scope (int64, 1-based)."""
+        start, stop = self.ranges[name]
+        shape = [stop - start + 1 if n == name else 1 for n in self.index_scope]
+        key = f"{self.scope_key()}/{name}_grid"
+        if key not in self.initializers:
+            self.initializer(key, np.arange(start, stop + 1, dtype=np.int64).reshape(shape))
+        return Tensor(key, 0, len(self.index_scope))
+
+    def scope_key(self) -> str:
+        return "index/" + ",".join(f"{n}={self.ranges[n][0]}..{self.ranges[n][1]}" for n in self.index_scope)
+
+    def int_constant(self, value: int) -> Tensor:
+        name = f"int_{value}".replace("-", "neg")
+        if name not in self.initializers:
+            self.initializer(name, np.array(value, np.int64))
+        return Tensor(name, 0, 0)
+
+    def index(self, expr: sympy.Basic) -> Tensor:
+        """A subscript as an int64 tensor over the scope."""
+        if isinstance(expr, Index):
+            return self.grid(expr.name)
+        if isinstance(expr, Entry):
+            value = self.entry(expr)
+            return Tensor(self.node("Cast", [value.name], to=7), value.lead, value.rank)
+        if isinstance(expr, sympy.Symbol):
+            return self.int_constant(self.integer(expr))
+        if expr.is_Integer:
+            return self.int_constant(int(expr))
+        if isinstance(expr, sympy.Add):
+            return self.elementwise("Add", [self.index(a) for a in expr.args])
+        if isinstance(expr, (sympy.Mul, MatrixProduct)):
+            return self.elementwise("Mul", [self.index(a) for a in expr.args])
+        raise ExportError(f"{expr} is not integer arithmetic")
+
+    def entry(self, expr: Entry) -> Tensor:
+        """``x_{…}``: a gather from ``x`` flattened, at ``Σ (subscript - 1) × stride``."""
+        base, *subscripts = expr.args
+        array = self._print_Symbol(base, None)
+        sizes = self.sizes[base.name]
+        strides = [int(np.prod(sizes[k + 1 :])) for k in range(len(sizes))]
+        offsets = [self.elementwise("Mul", [self.index(sub), self.int_constant(stride)]) if stride != 1 else
+                   self.index(sub) for sub, stride in zip(subscripts, strides)]
+        position = self.elementwise("Add", [*offsets, self.int_constant(-sum(strides))])
+        if array.lead and position.lead:
+            raise ExportError(f"{base.name} is indexed by data and has a batch axis: not exported yet")
+        flat = self.node("Reshape", [array.name, self.axes([0] * array.lead + [-1])])
+        return Tensor(self.node("Gather", [flat, position.name], axis=array.lead), array.lead + position.lead,
+                      position.rank)
+
+    def _print_Entry(self, expr, out):
+        return self.entry(expr)
+
+    def _print_Index(self, expr, out):
+        grid = self.grid(expr.name)
+        return Tensor(self.node("Cast", [grid.name], out, to=1), 0, grid.rank)
+
+    def _print_Delta(self, expr, out):
+        a, b = (self.index(x) for x in expr.args)
+        equal = self.elementwise("Equal", [a, b])
+        return Tensor(self.node("Cast", [equal.name], out, to=1), equal.lead, equal.rank)
+
+    def over_index(self, expr: OverIndex, out):
+        name = expr.index.name
+        softmax = isinstance(expr, IndexSoftmax)
+        if not softmax:
+            self.index_scope.append(name)
+            self.ranges[name] = (self.integer(expr.start), self.integer(expr.stop))
+        try:
+            body = self.emit(expr.body)
+            if Index(name) not in expr.body.atoms(Index):
+                zero = self.node("Mul", [self._print_Index(expr.index, None).name, self.constant(0.0).name])
+                body = self.elementwise("Add", [body, Tensor(zero, 0, len(self.index_scope))])
+            axis = self.index_scope.index(name)
+        finally:
+            if not softmax:
+                self.index_scope.pop()
+                del self.ranges[name]
+        if softmax:
+            return Tensor(self.node("Softmax", [body.name], out, axis=body.lead + axis), body.lead, body.rank)
+        return Tensor(self.reduce(INDEX_REDUCTIONS[type(expr).word], body.name, [-1]), body.lead, body.rank - 1)
+
+    def indexed(self, statement) -> Tensor:
+        """A statement written with indices, over the grid of its free indices and expanded to their sizes."""
+        self.index_scope = [r.index for r in statement.indices]
+        self.ranges = {r.index: (self.integer(r.start), self.integer(r.stop)) for r in statement.indices}
+        try:
+            value = self.emit(statement.expr)
+        finally:
+            self.index_scope, self.ranges = [], {}
+        if not statement.indices:
+            return value
+        sizes = [self.integer(r.stop - r.start + 1) for r in statement.indices]
+        shape = self.axes([1] * value.lead + sizes)
+        return Tensor(self.node("Expand", [value.name, shape]), value.lead, len(sizes))
+
     # statements --------------------------------------------------------------------------
     def statements(self, ir: ModelIR, until: str | None = None) -> None:
         """Emit every ``=`` statement (constants included) in order, each named after its target."""
@@ -249,6 +361,12 @@ class OnnxPrinter:
                     return
                 self.current = statement.target
                 try:
+                    if statement.indexed:
+                        value = self.indexed(statement)
+                        value = Tensor(self.node("Identity", [value.name], self.scope + statement.target),
+                                       value.lead, value.rank)
+                        self.symbols[statement.target] = value
+                        continue
                     self.symbols[statement.target] = self.emit(statement.expr, out=self.scope + statement.target)
                 except ExportError as error:
                     span = Span(statement.span.line, 1, len(statement.text) + 1)
@@ -269,10 +387,26 @@ class OnnxPrinter:
         return model
 
 
+#: the word of each operation over an index → the ONNX reduction over that index's axis
+INDEX_REDUCTIONS = {"sum": "ReduceSum", "prod": "ReduceProd", "mean": "ReduceMean", "max": "ReduceMax",
+                    "min": "ReduceMin", "logsumexp": "ReduceLogSumExp"}
+for _node in OVER_INDEX.values():
+    setattr(OnnxPrinter, f"_print_{_node.__name__}", OnnxPrinter.over_index)
+
 _LOWERINGS = {Kind.ELEMENTWISE: OnnxPrinter.unary, Kind.REDUCTION: OnnxPrinter.reduction,
               Kind.BROADCAST: OnnxPrinter.nary}
 
 install(OnnxPrinter, "onnx", lambda operator, kind: _LOWERINGS[kind], ExportError)
+
+
+def dimension_values(ir: ModelIR, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, int]:
+    """Each dimension's value, read off the concrete shapes (and the cell's constants)."""
+    values = dict(ir.dim_values)
+    for name, shape in ir.shapes:
+        for dim, size in zip(shape, shapes.get(name, ())):
+            if isinstance(dim, str):
+                values.setdefault(dim, size)
+    return values
 
 
 def value_info(name: str, shape: tuple, batched: bool):
@@ -292,6 +426,7 @@ def print_onnx(
 ):
     """A deterministic model as an ONNX graph: inputs and outputs with a leading ``batch`` axis."""
     printer = OnnxPrinter(opset)
+    printer.sizes, printer.dims = shapes, dimension_values(ir, shapes)
     for name in ir.roles.params:
         printer.initializer(name, np.asarray(params[name], np.float32))
         printer.symbols[name] = Tensor(name, 0, len(shapes[name]))
@@ -348,9 +483,12 @@ def print_onnx_predictive(
 
     The data axis of the observed variable is the graph's batch axis.
     """
-    from ..frontend.ir import Sampling
+    from ..frontend.ir import Declaration, Sampling
 
     statement = next(s for s in ir.statements if isinstance(s, Sampling) and s.target == target)
+    if any(not isinstance(s, Declaration) and s.indexed for s in ir.statements):
+        raise ExportError(f"{ir.header.name} is written with indices, and its posterior predictive graph is not "
+                          "exported yet")
     batch = ir.shape_of[target][:1]
     if not batch or not isinstance(batch[0], str) or batch[0] in ir.constants:
         raise ExportError(f"{target} has no data axis to serve: declare one (e.g. {target} ∈ ℝ^N)")

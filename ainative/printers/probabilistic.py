@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from sympy.printing.codeprinter import CodePrinter
 
+from ..errors import ShapeError
 from ..frontend.distributions import DISTRIBUTIONS, integer_valued
 from ..frontend.ir import Assignment, ModelIR, Sampling, Shape
 from .common import module_source
+from .indices import dimension_name, dimensions_used
 from .names import python_name
 
 
@@ -70,7 +72,31 @@ class ProbabilisticPrinter:
             call += f".expand({self.shape_list(event)}).to_event({len(event)})"
         return call
 
+    def indexed_sample_lines(self, ir: ModelIR, statement: Sampling, printer) -> list[str]:
+        """``y_i ~ …`` with indices: its arguments over the grid of its free indices, inside one plate each."""
+        family = DISTRIBUTIONS[statement.distribution.family]
+        if family.event_rank:
+            raise ShapeError(f"{statement.distribution.family} has vector values, so it cannot be written entry by "
+                             "entry; write it without indices", statement.span)
+        args = []
+        for i, (key, value) in enumerate(statement.distribution.args):
+            text = printer.in_scope(statement.indices, value, ir.shape_of)
+            args.append(text if i < len(family.params) and family.params[i] == key else f"{key}={text}")
+        name = python_name(statement.target)
+        obs = f", obs={name}" if statement.target in ir.roles.inputs else ""
+        call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
+        lines, depth = [], len(statement.indices)
+        for k, r in enumerate(statement.indices):
+            size = printer._integer(r.stop - r.start + 1)
+            lines.append("    " * k + f'with {self.library_name(printer, "plate")}("{statement.target}_{r.index}", '
+                         f"{size}, dim={k - depth}):")
+        sample = self.library_name(printer, "sample")
+        lines.append("    " * depth + f'{name} = {sample}("{statement.target}", {call}{obs})')
+        return lines
+
     def sample_lines(self, ir: ModelIR, statement: Sampling, printer) -> list[str]:
+        if statement.indexed:
+            return self.indexed_sample_lines(ir, statement, printer)
         shape = ir.shape_of[statement.target]
         family = DISTRIBUTIONS[statement.distribution.family]
         name = python_name(statement.target)
@@ -102,7 +128,7 @@ class ProbabilisticPrinter:
         """Each plate the program enters (name → size), declared once so it can be re-entered."""
         found = {}
         for statement in ir.statements:
-            if not isinstance(statement, Sampling):
+            if not isinstance(statement, Sampling) or statement.indexed:
                 continue
             shape = ir.shape_of[statement.target]
             if statement.plate is not None:
@@ -137,13 +163,15 @@ class ProbabilisticPrinter:
                     value = f"{printer._module_format(self.as_tensor)}({value})"
                 body.append(f"{python_name(statement.target)} = {value}")
         body += dims
+        body += [f"{dimension_name(d)} = int({python_name(d)})" for d in dimensions_used(ir)]
         body += [f'{self.plate_name(n)} = {self.library_name(printer, "plate")}("{n}", {size})'
                  for n, size in self.plates(ir).items()]
         for statement in ir.statements:
             if isinstance(statement, Sampling):
                 body += self.sample_lines(ir, statement, printer)
             elif isinstance(statement, Assignment) and statement.target not in constants:
-                value = printer.doprint(statement.expr)
+                value = printer.in_scope(statement.indices, statement.expr, ir.shape_of) if statement.indexed else \
+                    printer.doprint(statement.expr)
                 if statement.expr.is_number:
                     value = f"{printer._module_format(self.as_tensor)}({value})"
                 body.append(f'{python_name(statement.target)} = {self.library_name(printer, "deterministic")}('

@@ -7,11 +7,21 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..frontend.ir import ModelIR
 from .common import PythonCode, install, print_call
+from .indices import ArrayLibrary, IndexArrays, install_over_index
 from .probabilistic import ProbabilisticPrinter, WholePlates
 
+TORCH_ARRAYS = ArrayLibrary(
+    arange="torch.arange", where="torch.where", broadcast_to="torch.broadcast_to", permute="torch.permute",
+    squeeze="torch.squeeze", einsum="torch.einsum", axis="dim",
+    reductions={"sum": "torch.sum", "prod": "torch.prod", "mean": "torch.mean", "max": "torch.amax",
+                "min": "torch.amin", "logsumexp": "torch.logsumexp"},
+    softmax="torch.softmax")
 
-class TorchPrinter(WholePlates, PythonCode, PythonCodePrinter):
+
+class TorchPrinter(WholePlates, PythonCode, IndexArrays, PythonCodePrinter):
     """Expressions as PyTorch; numbers inside torch calls become tensors, plates are vectorised."""
+
+    LIBRARY = TORCH_ARRAYS
 
     def __init__(self):
         super().__init__({"order": "none", "fully_qualified_modules": True})
@@ -37,6 +47,7 @@ class TorchPrinter(WholePlates, PythonCode, PythonCodePrinter):
 
 
 install(TorchPrinter, "torch", print_call)
+install_over_index(TorchPrinter)
 
 
 PYRO = ProbabilisticPrinter("pyro", "torch.as_tensor", TorchPrinter)

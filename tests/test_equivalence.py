@@ -1,12 +1,15 @@
 """One IR, three printers: JAX, ONNX (onnxruntime) and the deterministic part of the Pyro printer
-(PyTorch) compute the same numbers for random well-typed expressions."""
+(PyTorch) compute the same numbers for random well-typed expressions, and for random statements
+written with indices (entries, reversed and fixed subscripts, δ, reductions over an index)."""
 
 import numpy as np
 import onnxruntime
+import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import ainative
+from ainative.printers.names import import_lines
 from tests.export.test_verified import scalars, vectors
 
 DECLARE = "x ∈ ℝ^D;  w ∈ ℝ^D;  b ∈ ℝ^D;  A ∈ ℝ^{D×D}"
@@ -36,3 +39,58 @@ def test_jax_onnx_and_torch_agree(tmp_path, expression):
 
     np.testing.assert_allclose(by_onnx, by_jax, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(by_torch, by_jax, rtol=1e-4, atol=1e-5)
+
+
+#: each index's range, and the entries available where a set of indices is in scope
+RANGES = {"i": 3, "j": 4}
+ENTRIES = [("A_{i,j}", "ij"), ("A_{4-i,5-j}", "ij"), ("x_j", "j"), ("x_{5-j}", "j"), ("v_i", "i"), ("v_{4-i}", "i"),
+           ("δ_{ij}", "ij"), ("A[i, 1]", "i"), ("x[2]", ""), ("c", "")]
+
+
+@st.composite
+def indexed(draw, scope: frozenset, depth: int = 2):
+    """A random expression over entries whose indices are in ``scope``, with reductions over the others."""
+    choices = ["entry"] + (["binary", "unary", "reduce"] if depth else [])
+    kind = draw(st.sampled_from(choices))
+    if kind == "entry":
+        return draw(st.sampled_from([text for text, needs in ENTRIES if set(needs) <= scope]))
+    if kind == "unary":
+        function = draw(st.sampled_from(["tanh({})", "exp({} / 4)", "({})²", "relu({})"]))
+        return function.format(draw(indexed(scope, depth - 1)))
+    if kind == "binary":
+        operator = draw(st.sampled_from([" + ", " - ", " "]))
+        return f"({draw(indexed(scope, depth - 1))}{operator}{draw(indexed(scope, depth - 1))})"
+    free = sorted(set(RANGES) - scope)
+    if not free:
+        return draw(indexed(scope, depth - 1))
+    index = draw(st.sampled_from(free))
+    word = draw(st.sampled_from(["Σ", "mean", "max", "logsumexp"]))
+    bound = f"{word}_{{{index}=1}}^{{{RANGES[index]}}}" if word == "Σ" else f"{word}_{{{index}=1..{RANGES[index]}}}"
+    return f"{bound}({draw(indexed(scope | {index}, depth - 1))})"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["", "i", "j", "ij"]).flatmap(lambda free: st.tuples(st.just(free),
+                                                                               indexed(frozenset(free)))))
+def test_index_statements_agree_in_jax_onnx_and_torch(tmp_path, case):
+    from ainative.frontend.ir import Assignment
+    from ainative.printers.pyro import TorchPrinter
+
+    free, body = case
+    left = f"y_{{{','.join(free)}}}" if free else "y"
+    plate = ("  for " + ", ".join(f"{n} in 1..{RANGES[n]}" for n in free)) if free else ""
+    model = ainative.model(f"A ∈ ℝ^{{3×4}}\nx ∈ ℝ^4\nv ∈ ℝ^3\n{left} = {body}{plate}", header="f(x) -> y")
+    rng = np.random.default_rng(1)
+    values = {"A": rng.normal(size=(3, 4)), "x": rng.normal(size=4), "v": rng.normal(size=3), "c": np.array(0.6)}
+    values = {k: v.astype(np.float32) for k, v in values.items()}
+    params = {p: values[p] for p in model.params}
+    by_jax = np.asarray(model(params, x=values["x"]), np.float64)
+    report = model.export_onnx(tmp_path / "f.onnx", params, overwrite=True)
+    assert report.max_abs_error < 1e-4
+    printer = TorchPrinter()
+    namespace = {n: torch.tensor(v) for n, v in values.items()}
+    (statement,) = [s for s in model.ir.statements if isinstance(s, Assignment)]
+    text = printer.in_scope(statement.indices, statement.expr)
+    exec("\n".join(import_lines(printer.module_imports)), namespace)
+    np.testing.assert_allclose(eval(text, namespace).numpy(), by_jax, rtol=1e-4, atol=1e-5)

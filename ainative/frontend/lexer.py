@@ -252,12 +252,14 @@ class _Scanner:
         raise self.fail(f"unexpected character {text[pos]!r}", pos, pos + 1)
 
     def check_number(self, number: str, start: int, end: int) -> None:
-        """Refuse numbers that do not mean what they look like: ``0x10``, ``1j``, a hundred digits."""
+        """Refuse numbers that do not mean what they look like: ``0x10``, ``1j``, a hundred digits.
+
+        In a subscript ``2j`` is two times the index ``j``: no complex number is read there."""
         after = self.text[end : end + 2]
         if number == "0" and after[:1] in ("x", "X", "o", "O", "b", "B") and NAME_CHARACTER.match(after[1:2]):
             raise self.fail(f"{number}{after[0]}… is a hexadecimal, octal or binary literal in Python; write the "
                             "number in decimal", start, end + 1)
-        if after[:1] in ("j", "J") and not NAME_CHARACTER.match(after[1:2]):
+        if after[:1] in ("j", "J") and not NAME_CHARACTER.match(after[1:2]) and True not in self.brackets:
             raise self.fail(f"{number}{after[0]} is a complex number in Python, and the notation has none (write "
                             f"{number} {after[0]} with a space to multiply by {after[0]})", start, end + 1)
         mantissa = re.split(r"[eE]", number)[0].replace(".", "").lstrip("0")

@@ -141,9 +141,6 @@ class _Builder(Transformer_NonRecursive):
                                 where.column, where.end_column)
 
     def delta(self, token, left, indices, right):
-        if len(indices) != 2:
-            raise self.fail(ModelSyntaxError, f"δ compares two indices (δ_{{ij}}), not {len(indices)}",
-                            token.column, right.end_column)
         for index in indices:
             self.check_index(index)
         return self.located(Delta(*(arithmetic(i.expr) for i in indices)), token, right)

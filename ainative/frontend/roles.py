@@ -38,6 +38,11 @@ def _walk(expr, in_subscript: bool = False):
         stack.extend(reversed(children))
 
 
+def used_names(statement) -> list[str]:
+    """The variables a statement's right side uses, in order of appearance (no index, no dimension in a subscript)."""
+    return [name for name, _ in _free_names(statement)]
+
+
 def _free_names(statement) -> list[tuple[str, sympy.Symbol]]:
     """Names used on a statement's right side, in order of appearance, with indices and dimensions in
     subscripts left out."""

@@ -79,6 +79,16 @@ def _leading_names(statement: Sequence[Token], start: int) -> list[str]:
     return names
 
 
+def _items(statement: Sequence[Token], start: int) -> int:
+    """How many comma-separated items the subscript opened at ``start`` holds."""
+    end, depth, count = _group(statement, start), 0, 1
+    for token in statement[start + 1 : end]:
+        count += depth == 0 and token.type == "COMMA"
+        depth += token.type in OPEN
+        depth -= token.type in CLOSE
+    return count
+
+
 def split(sub: str, indices: Iterable[str]) -> list[str] | None:
     """A plain subscript as indices (``ij`` → ``i``, ``j`` when both are indices), or None when it is a name."""
     indices = set(indices)
@@ -191,7 +201,8 @@ class _Statement:
                 out.append(_retype(token, "REALS"))
             elif nxt is not None and nxt.type == "LSUB" and self.is_reduction(value):
                 out.append(_retype(token, "REDUCE"))
-            elif nxt is not None and nxt.type == "LSUB" and value == DELTA and not self.known(value):
+            elif nxt is not None and nxt.type == "LSUB" and value == DELTA and not self.known(value) and _items(
+                    tokens, i + 1) == 2:
                 out.append(_retype(token, "DELTA"))
             elif self.known(value):
                 out.append(token)
@@ -214,11 +225,11 @@ class _Statement:
             return None
         base, sub = parts
         head = "NAME"
+        indices = split(sub, self.indices)
         if self.is_reduction(base):
             head = "REDUCE"
-        elif base == DELTA and not self.known(base):
+        elif base == DELTA and not self.known(base) and indices is not None and len(indices) == 2:
             head = "DELTA"
-        indices = split(sub, self.indices)
         if indices is not None:
             items = [[("NAME", index)] for index in indices]
         elif (m := _SCALED.fullmatch(sub)) and m.group(2) in self.indices:
@@ -280,8 +291,9 @@ def resolve(statement: Sequence[Token], variables: frozenset[str], source_line: 
     ``in``/``for`` become keywords; ``R`` after ``in`` is ℝ; a name is a function when the
     notation knows it (or it touches a ``(`` and is no model variable); an alias before ``(``
     is its function (``σ(`` is the sigmoid) unless a variable has its name; ``x_i`` is the entry
-    ``i`` of ``x`` when ``i`` is one of the statement's indices; ``mean_j`` and ``δ_{ij}`` are a
-    reduction over ``j`` and Kronecker's delta unless the model has a variable of that name.
+    ``i`` of ``x`` when ``i`` is one of the statement's indices; ``mean_j`` is a reduction over ``j``
+    and ``δ_{ij}`` (two indices) Kronecker's delta, unless the model has a variable of that name;
+    ``δ_d`` is an entry of a vector ``δ``.
     """
     reading = _Statement(statement, variables, source_line)
     return reading.resolve(), reading.indices

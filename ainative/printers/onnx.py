@@ -349,6 +349,9 @@ class OnnxPrinter:
         if not statement.indices:
             return value
         sizes = [self.integer(r.stop - r.start + 1) for r in statement.indices]
+        if value.lead and value.rank < len(sizes):
+            value = self.unsqueeze(value, list(range(value.lead, value.lead + len(sizes) - value.rank)), value.lead,
+                                   len(sizes))
         shape = self.axes([1] * value.lead + sizes)
         return Tensor(self.node("Expand", [value.name, shape]), value.lead, len(sizes))
 

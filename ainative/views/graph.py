@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
 
-import sympy
-
 from ..frontend.ir import Assignment, ModelIR, Sampling
-from ..frontend.nodes import Element
+from ..frontend.roles import used_names
 
 
 @dataclass(frozen=True)
@@ -27,16 +25,6 @@ class Graph:
     edges: tuple[tuple[str, str], ...]
 
 
-def _uses(expr) -> list[str]:
-    names: dict[str, None] = {}
-    for node in sympy.preorder_traversal(expr):
-        if isinstance(node, Element):
-            names[node.args[0].name] = None
-        elif isinstance(node, sympy.Symbol):
-            names[node.name] = None
-    return list(names)
-
-
 def dependencies(ir: ModelIR) -> Graph:
     """Every variable with its role, and an edge from each name a statement uses to its target."""
     constants = ir.constants
@@ -45,9 +33,8 @@ def dependencies(ir: ModelIR) -> Graph:
     for statement in ir.statements:
         if not isinstance(statement, (Assignment, Sampling)) or statement.target in constants:
             continue
-        index = statement.plate.index if statement.plate else None
-        for used in _uses(statement.expr if isinstance(statement, Assignment) else statement.distribution.values):
-            if used != index and used not in constants and used != statement.target:
+        for used in used_names(statement):
+            if used not in constants and used != statement.target:
                 edges.append((used, statement.target))
         if statement.target not in names:
             names.append(statement.target)

@@ -161,7 +161,6 @@ def test_each_formerly_misread_spelling_has_its_meaning(body, shape, reference):
     ("x ∈ ℝ^5\ny_{i,i} = x_i", ModelSyntaxError, "appears twice on the left side"),
     ("x ∈ ℝ^5\nW ∈ ℝ^{5×5}\ns = Σ_j W x_j", ShapeError, "use its entries"),
     ("x ∈ ℝ^5\ny = x (2)[1]", ModelSyntaxError, "square brackets right after a name index it"),
-    ("x ∈ ℝ^5\ny_i = x_i δ_{i,i,i}", ModelSyntaxError, "δ compares two indices"),
     ("x ∈ ℝ^5\ny = x_1 δ_{i,j}", ShapeError, "i is in a subscript, but it is not an index here"),
 ])
 def test_what_is_not_understood_is_an_error_at_the_character(body, error, words):

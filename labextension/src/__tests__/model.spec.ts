@@ -13,7 +13,6 @@ import {
   parseModelList,
   summarize
 } from '../model';
-import { TOKENS } from '../highlight';
 
 describe('parseModelHeader', () => {
   it('reads the name of a %%model header', () => {
@@ -108,21 +107,5 @@ describe('kernel output', () => {
     expect(summary.length).toBeLessThanOrEqual(NOTIFICATION_LIMIT);
     expect(summary.endsWith('…')).toBe(true);
     expect(details).toBe(long);
-  });
-});
-
-describe('highlighting', () => {
-  it('marks keywords, operators, distributions, functions and comments', () => {
-    const text = '%%model f(x, y)\nβ ~ Normal(0, 1)  # prior\nh = tanh(W x) for j in 1..J';
-    const found = [...text.matchAll(TOKENS)].map(m => [m[0], m.slice(1).findIndex(v => v !== undefined)]);
-    expect(found).toEqual([
-      ['%%model', 1],
-      ['~', 2],
-      ['Normal', 3],
-      ['# prior', 0],
-      ['tanh', 4],
-      ['for', 1],
-      ['in', 1]
-    ]);
   });
 });

@@ -47,12 +47,14 @@ def main() -> None:
               "run `make install` (or `make bench`) to benchmark the tree", file=sys.stderr)
     import bench_export
     import bench_federated
+    import bench_indices
     import bench_jax
     import bench_notebook
     import bench_ppl
     import bench_scaleout
 
-    rows = bench_jax.rows() + bench_notebook.rows() + bench_export.rows() + bench_ppl.rows() + bench_scaleout.rows()
+    rows = bench_jax.rows() + bench_indices.rows() + bench_notebook.rows() + bench_export.rows() + bench_ppl.rows()
+    rows += bench_scaleout.rows()
     rows += bench_federated.rows()
     table = "\n".join([
         f"Measured by `make bench` on {machine()}.",

@@ -398,18 +398,32 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
     lines = _source_lines(text)
     raw = lexer.tokenize(text, latex=header.latex, line_offset=line_offset, names=(*header.inputs, *header.outputs))
     sources = [lines[tokens[0].line - line_offset - 1] for tokens in raw]
-    written = [subscripts.defined_name(tokens) for tokens in raw]
-    everything = frozenset(header.inputs).union(*written)
-    variables = set(header.inputs)
-    for tokens, names, source_line in zip(raw, written, sources):
-        free = subscripts.left_indices(tokens, everything - set(names[:1]), source_line)
-        variables.update(names[:1] and [subscripts.target_base(names[0], free)] + names[1:])
-    variables = frozenset(variables)
+    variables = _variables(header, raw, sources)
     statements = []
     for tokens, source_line in zip(raw, sources):
         resolved, indices = subscripts.resolve(tokens, variables, source_line)
         statements.append(_statement(resolved, variables, indices, tokens[0].line, source_line))
     return Cell(header, tuple(statements), tuple(lines), line_offset)
+
+
+def _variables(header: Header, raw: list[list[Token]], sources: list[str]) -> frozenset[str]:
+    """The cell's variables: inputs, and what each statement defines with its left side's indices taken off.
+
+    Whether ``y_k`` defines ``y`` depends on whether ``z`` in ``softmax_k(z_k)`` is a variable, which
+    another statement decides: read until nothing changes (each round can only settle more names).
+    """
+    written = [subscripts.defined_name(tokens) for tokens in raw]
+    variables = frozenset(header.inputs).union(*written)
+    for _ in range(len(raw) + 1):
+        settled = set(header.inputs)
+        for tokens, names, source_line in zip(raw, written, sources):
+            if names:
+                free = subscripts.left_indices(tokens, variables - {names[0]}, source_line)
+                settled.update([subscripts.target_base(names[0], free), *names[1:]])
+        if settled == variables:
+            break
+        variables = frozenset(settled)
+    return variables
 
 
 def _too_deep(expr: sympy.Basic, spans: dict[sympy.Basic, Span]) -> Span | None:

@@ -26,6 +26,7 @@ class ArrayLibrary:
     """How one library spells what index code needs (fully qualified, so printing records the imports)."""
 
     arange: str
+    as_array: str
     where: str
     broadcast_to: str
     permute: str
@@ -94,6 +95,8 @@ class IndexArrays:
             if not indices:
                 return text
             sizes = ", ".join(self._integer(r.stop - r.start + 1) for r in indices)
+            if expr.is_number:
+                text = f"{self._module_format(self.LIBRARY.as_array)}({text})"
             return f"{self._module_format(self.LIBRARY.broadcast_to)}({text}, ({sizes},))"
         finally:
             self._index_scope.clear()

@@ -20,7 +20,8 @@ from .indices import ArrayLibrary, IndexArrays, dimension_name, dimensions_used,
 from .names import python_name
 
 JAX_ARRAYS = ArrayLibrary(
-    arange="jax.numpy.arange", where="jax.numpy.where", broadcast_to="jax.numpy.broadcast_to",
+    arange="jax.numpy.arange", as_array="jax.numpy.asarray", where="jax.numpy.where",
+    broadcast_to="jax.numpy.broadcast_to",
     permute="jax.numpy.permute_dims", squeeze="jax.numpy.squeeze", einsum="jax.numpy.einsum", axis="axis",
     reductions={"sum": "jax.numpy.sum", "prod": "jax.numpy.prod", "mean": "jax.numpy.mean", "max": "jax.numpy.max",
                 "min": "jax.numpy.min", "logsumexp": "jax.scipy.special.logsumexp"},

@@ -11,7 +11,8 @@ from .indices import ArrayLibrary, IndexArrays, install_over_index
 from .probabilistic import ProbabilisticPrinter, WholePlates
 
 TORCH_ARRAYS = ArrayLibrary(
-    arange="torch.arange", where="torch.where", broadcast_to="torch.broadcast_to", permute="torch.permute",
+    arange="torch.arange", as_array="torch.as_tensor", where="torch.where", broadcast_to="torch.broadcast_to",
+    permute="torch.permute",
     squeeze="torch.squeeze", einsum="torch.einsum", axis="dim",
     reductions={"sum": "torch.sum", "prod": "torch.prod", "mean": "torch.mean", "max": "torch.amax",
                 "min": "torch.amin", "logsumexp": "torch.logsumexp"},

@@ -153,3 +153,32 @@ def test_a_probabilistic_model_with_indices_has_the_closed_form_log_density(back
         conditioned = pyro.poutine.condition(namespace["reg"], {"w": torch.tensor(w), "sigma": torch.tensor(sigma)})
         got = pyro.poutine.trace(conditioned).get_trace(torch.tensor(X), torch.tensor(y)).log_prob_sum()
     assert float(got) == pytest.approx(expected, rel=1e-5)
+
+
+GRID = ("grid(A)", "A ∈ ℝ^{N×M}\nμ ~ Normal(0, 1)\nz_{i,j} ~ Normal(μ + 0.1 i, 1)  for i in 1..N, j in 1..M\n"
+                   "A_{i,j} ~ Normal(z_{i,j}, 0.5)  for i in 1..N, j in 1..M")
+
+
+@pytest.mark.parametrize("backend", ["numpyro", "pyro"])
+def test_a_statement_over_two_indices_samples_in_two_plates(backend):
+    A, z = RNG.normal(size=(3, 4)).astype(np.float32), RNG.normal(size=(3, 4)).astype(np.float32)
+    mu = np.float32(0.3)
+    shift = 0.1 * np.arange(1, 4)[:, None]
+    expected = (scipy.stats.norm.logpdf(mu) + scipy.stats.norm.logpdf(z, mu + shift, 1).sum()
+                + scipy.stats.norm.logpdf(A, z, 0.5).sum())
+    header, body = GRID
+    model = ainative.model(body, header=f"{header} --backend {backend}")
+    assert {k: v.shape for k, v in model.sample_prior(5, N=3, M=4).items()} == {"mu": (5,), "z": (5, 3, 4),
+                                                                                "A": (5, 3, 4)}
+    namespace = {}
+    exec(model.source(), namespace)
+    if backend == "numpyro":
+        from numpyro.infer.util import log_density
+
+        got, _ = log_density(namespace["grid"], (A,), {}, {"mu": mu, "z": z})
+    else:
+        import pyro
+
+        conditioned = pyro.poutine.condition(namespace["grid"], {"mu": torch.tensor(mu), "z": torch.tensor(z)})
+        got = pyro.poutine.trace(conditioned).get_trace(torch.tensor(A)).log_prob_sum()
+    assert float(got) == pytest.approx(expected, rel=1e-5)

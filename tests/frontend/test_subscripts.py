@@ -175,3 +175,20 @@ def test_a_probabilistic_statement_over_indices_samples_in_one_plate_per_index()
            "y_i ~ Normal(Σ_d X_{i,d} w_d, σ)  for i in 1..N"
     statement = last(body, "reg(X, y)")
     assert isinstance(statement, Sampling) and [r.index for r in statement.indices] == ["i"]
+
+
+def test_the_spellings_that_were_misread_before_indices():
+    """Each spelling that once made a new name, a product or a wrong program, and what it is now."""
+    with pytest.raises(ShapeError, match="t - 1 reaches 0"):
+        ainative.model("x ∈ ℝ^T\ny_t = x_{t-1}  for t in 1..T", header="f(x) -> y")  # was a parameter x_t1
+    transposed = ainative.model("W_1 ∈ ℝ^{3×2}\nx ∈ ℝ^3\ny = W_1ᵀ x", header="f(x) -> y")  # was a name W_1ᵀ
+    assert set(transposed.params) == {"W_1"} and transposed.shapes["y"] == (2,)
+    assert ainative.model("x ∈ ℝ^T\ny = Σ x", header="f(x) -> y").shapes["x"] == ("T",)  # was a transpose
+    rows = "X ∈ ℝ^{T×D}\nz ~ Normal(0, 1)\nμ_t = mean(X_t)  for t in 1..T"  # was the mean of all of X in Pyro
+    with pytest.raises(ShapeError, match="works on a plate's row"):
+        ainative.model(rows, header="f(X) --backend pyro")
+    per_row = "X ∈ ℝ^{T×D}\nz ~ Normal(0, 1)\nμ_t = mean_d X_{t,d}"
+    X = np.random.default_rng(3).normal(size=(4, 5)).astype(np.float32)
+    for backend in ("pyro", "numpyro"):
+        draws = ainative.model(per_row, header=f"f(X) --backend {backend}").sample_prior(2, X=X)
+        np.testing.assert_allclose(draws["mu"][0], X.mean(-1), rtol=1e-5)

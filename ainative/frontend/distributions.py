@@ -30,6 +30,8 @@ class Sampled(Enum):
     BROADCAST = "the parameters' shapes broadcast together"
     EVENT = "the first parameter's shape, which carries the event"
     LABEL = "the first parameter's shape without its last axis, which holds the classes"
+    GAUSSIAN = "the location's shape broadcast with the rows of the square matrix (covariance, precision or factor)"
+    CORRELATION = "a dim × dim matrix, dim being the first parameter (a whole number)"
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class Family:
 PARAMETER_SUPPORT = {
     "scale": "positive", "rate": "positive", "concentration": "positive", "concentration1": "positive",
     "concentration0": "positive", "df": "positive", "total_count": "nonnegative_integer",
-    "probs": "unit_interval",
+    "probs": "unit_interval", "dim": "positive_integer",
 }
 
 
@@ -90,12 +92,14 @@ def violates(param: str, value: float) -> str | None:
         return f"{param} must be between 0 and 1"
     if support == "nonnegative_integer" and not (value >= 0 and float(value).is_integer()):
         return f"{param} must be a non-negative integer"
+    if support == "positive_integer" and not (value >= 1 and float(value).is_integer()):
+        return f"{param} must be a positive integer"
     return None
 
 
 def integer_valued(param: str) -> bool:
-    """Whether a parameter counts (``total_count``), so that its literals are written as integers."""
-    return PARAMETER_SUPPORT.get(param) == "nonnegative_integer"
+    """Whether a parameter counts (``total_count``, ``dim``), so that its literals are written as integers."""
+    return PARAMETER_SUPPORT.get(param) in ("nonnegative_integer", "positive_integer")
 
 
 def _loc(args: Arguments) -> sympy.Expr:
@@ -120,6 +124,8 @@ def _expected_count(args: Arguments) -> sympy.Expr:
 
 
 _CHOICE = ("probs", "logits")
+#: a multivariate normal's spread: its covariance, its precision, or the lower Cholesky factor of its covariance
+_SPREAD = ("covariance_matrix", "precision_matrix", "scale_tril")
 
 _TABLE = (
     Family("Normal", ("loc", "scale"), "real", r"\mathcal{N}", location=_loc, spellings=("𝒩", r"\mathcal{N}")),
@@ -141,8 +147,10 @@ _TABLE = (
     Family("Categorical", _CHOICE, "integer_interval", r"\operatorname{Categorical}", one_of=_CHOICE,
            sampled=Sampled.LABEL, labels=True, location=_probabilities(Softmax)),
     Family("Dirichlet", ("concentration",), "simplex", r"\operatorname{Dir}", event_rank=1, sampled=Sampled.EVENT),
-    Family("MultivariateNormal", ("loc", "covariance_matrix"), "real_vector", r"\mathcal{N}", event_rank=1,
-           sampled=Sampled.EVENT),
+    Family("MultivariateNormal", ("loc", *_SPREAD), "real_vector", r"\mathcal{N}", one_of=_SPREAD, event_rank=1,
+           sampled=Sampled.GAUSSIAN),
+    Family("LKJCholesky", ("dim", "concentration"), "corr_cholesky", r"\operatorname{LKJ}",
+           optional=("concentration",), event_rank=2, sampled=Sampled.CORRELATION),
 )
 
 #: family name → Family

@@ -177,3 +177,46 @@ class Maximum(Node):
 
 class Minimum(Node):
     nargs = 2
+
+
+class Cholesky(Node):
+    """``cholesky(A)``: the lower-triangular ``L`` with ``L Lᵀ = A``, for a symmetric positive-definite ``A``."""
+
+    nargs = 1
+
+
+class Inverse(Node):
+    """``inverse(A)``, ``A⁻¹``: the inverse of a square matrix.
+
+    The parser makes one for every written ``⁻¹``; ``shapes.py`` turns it into ``Pow(x, -1)`` when
+    ``x`` is a scalar or a vector (the reciprocal of each entry, as ``x⁻¹`` has always read), so a
+    matrix's ``⁻¹`` is never an entrywise reciprocal.
+    """
+
+    nargs = 1
+
+
+class Det(Node):
+    nargs = 1
+
+
+class LogDet(Node):
+    """``logdet(A)``: ``log |det A|``, from the LU factorisation (``slogdet``), which never overflows."""
+
+    nargs = 1
+
+
+class Diag(Node):
+    """``diag(v)`` is the diagonal matrix of a vector, ``diag(A)`` the diagonal of a square matrix (as NumPy's)."""
+
+    nargs = 1
+
+
+class Trace(Node):
+    nargs = 1
+
+
+class Solve(Node):
+    """``solve(A, b)``: ``x`` with ``A x = b``, without forming ``A⁻¹``."""
+
+    nargs = 2

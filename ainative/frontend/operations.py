@@ -17,7 +17,12 @@ from enum import Enum
 import sympy
 
 from .nodes import (
+    Cholesky,
+    Det,
+    Diag,
+    Inverse,
     Log1p,
+    LogDet,
     LogSumExp,
     Maximum,
     Minimum,
@@ -29,6 +34,8 @@ from .nodes import (
     Sigmoid,
     Softmax,
     Softplus,
+    Solve,
+    Trace,
 )
 
 
@@ -39,6 +46,10 @@ class Kind(Enum):
     LAST_AXIS = "the argument's shape, normalised along its last axis"
     REDUCTION = "a scalar: every entry reduced"
     BROADCAST = "the arguments' shapes broadcast together"
+    SQUARE = "a square matrix's shape (n×n → n×n)"
+    SQUARE_TO_SCALAR = "a scalar, from a square matrix"
+    DIAGONAL = "by the argument's rank: a vector's diagonal matrix, or a square matrix's diagonal"
+    SOLVE = "the right-hand side's shape (a vector or a matrix) solved against a square matrix"
 
 
 @dataclass(frozen=True)
@@ -106,7 +117,9 @@ def _square_root(x: sympy.Expr) -> sympy.Expr:
     return sympy.Pow(x, sympy.S.Half, evaluate=False)
 
 
-ELEMENTWISE, LAST_AXIS, REDUCTION, BROADCAST = Kind
+ELEMENTWISE, LAST_AXIS, REDUCTION, BROADCAST, SQUARE, SQUARE_TO_SCALAR, DIAGONAL, SOLVE = Kind
+#: why an export refuses a linear-algebra function: the standard ONNX opset has no factorisation but LU's determinant
+_NO_ONNX = "{} has no ONNX form: the standard opset has Det, but no Cholesky factorisation, inverse or solve"
 
 OPERATIONS = (
     Operation(sympy.tanh, ELEMENTWISE, "tanh", latex_commands=("tanh",),
@@ -147,6 +160,23 @@ OPERATIONS = (
               jax="jax.numpy.maximum", torch="torch.maximum", latex=r"\max", onnx="Max"),
     Operation(Minimum, BROADCAST, "min", arity=2, latex_commands=("min",),
               jax="jax.numpy.minimum", torch="torch.minimum", latex=r"\min", onnx="Min"),
+    Operation(Cholesky, SQUARE, "cholesky",
+              jax="jax.numpy.linalg.cholesky", torch="torch.linalg.cholesky", latex=r"\operatorname{cholesky}",
+              onnx=Unsupported(_NO_ONNX.format("cholesky"))),
+    Operation(Inverse, SQUARE, "inverse",
+              jax="jax.numpy.linalg.inv", torch="torch.linalg.inv", latex=OWN,
+              onnx=Unsupported(_NO_ONNX.format("inverse (A⁻¹)"))),
+    Operation(Det, SQUARE_TO_SCALAR, "det", latex_commands=("det",),
+              jax="jax.numpy.linalg.det", torch="torch.linalg.det", latex=r"\det", onnx=OWN),
+    Operation(LogDet, SQUARE_TO_SCALAR, "logdet",
+              jax=OWN, torch=OWN, latex=OWN, onnx=OWN),
+    Operation(Trace, SQUARE_TO_SCALAR, "trace", aliases=("tr",),
+              jax=Call("jax.numpy.trace", "{}, 0, -2, -1"), torch="torch.trace", latex=r"\operatorname{tr}", onnx=OWN),
+    Operation(Diag, DIAGONAL, "diag",
+              jax="jax.numpy.diag", torch="torch.diag", latex=r"\operatorname{diag}", onnx=OWN),
+    Operation(Solve, SOLVE, "solve", arity=2,
+              jax="jax.numpy.linalg.solve", torch="torch.linalg.solve", latex=OWN,
+              onnx=Unsupported(_NO_ONNX.format("solve"))),
     Operation(sympy.Pow, BROADCAST, "sqrt", build=_square_root,
               jax=OWN, torch=OWN, latex=OWN, onnx=OWN),
     Operation(sympy.Add, BROADCAST,

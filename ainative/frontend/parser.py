@@ -30,6 +30,7 @@ from .nodes import (
     Index,
     IndexProduct,
     IndexSum,
+    Inverse,
     MatrixProduct,
     OverIndex,
     ReduceSum,
@@ -251,6 +252,9 @@ class _Builder(Transformer_NonRecursive):
         return self.located(ReduceSum(a.expr), token, a)
 
     def pow(self, base, _, exponent):
+        """``x⁻¹`` is an ``Inverse``, which ``shapes.py`` makes a reciprocal unless ``x`` is a matrix."""
+        if exponent.expr == -1:
+            return self.located(Inverse(base.expr), base, exponent)
         return self.located(sympy.Pow(base.expr, exponent.expr, evaluate=False), base, exponent)
 
     def transpose(self, a, token):

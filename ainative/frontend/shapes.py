@@ -4,7 +4,7 @@ Every axis remembers where it was fixed (the declaration or expression that gave
 conflict names both shapes and the lines behind them. Dimensions (``D``, ``H``) are bound by
 constants in the cell, by a literal they meet in an expression, and later by ``init`` keywords
 and data (``bind``). Juxtaposition is resolved here: with a scalar operand it is a product,
-otherwise a matrix product.
+otherwise a matrix product. So is ``x⁻¹``: the inverse of a matrix, else the reciprocal of each entry.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sympy
 from ..errors import DataError, ShapeError, Span
 from .distributions import DISTRIBUTIONS, Sampled
 from .ir import Assignment, Cell, Condition, Declaration, Dim, IndexRange, ModelIR, Roles, Sampling, Shape, Size
-from .nodes import Delta, Element, Entry, Index, IndexSoftmax, MatrixProduct, OverIndex, Transposed
+from .nodes import Delta, Element, Entry, Index, IndexSoftmax, Inverse, MatrixProduct, OverIndex, Transposed
 from .operations import Kind, kind_of
 from .ranges import NotLinear, arithmetic, as_dim, as_expr, extent, nonnegative
 
@@ -55,6 +55,10 @@ def _fill_softmax(expr: sympy.Basic, ranges: Mapping[str, _Range]) -> sympy.Basi
 
     return expr.replace(lambda e: isinstance(e, IndexSoftmax) and e.stop is sympy.nan and e.index.name in ranges,
                         fill)
+
+
+#: kinds whose operations take whole matrices (linear algebra)
+MATRIX_KINDS = (Kind.SQUARE, Kind.SQUARE_TO_SCALAR, Kind.DIAGONAL, Kind.SOLVE)
 
 
 def format_shape(shape) -> str:
@@ -213,13 +217,25 @@ class _Checker:
         rebuilt = self.rebuild(expr, args)
         operands = list(zip(expr.args, shapes))
         kind = kind_of(expr)
-        on_rows = kind in (Kind.LAST_AXIS, Kind.REDUCTION) or (isinstance(expr, MatrixProduct) and all(shapes)) or (
+        if isinstance(expr, Inverse) and len(shapes[0]) < 2:
+            reciprocal = sympy.Pow(args[0], -1, evaluate=False)
+            self.spans.setdefault(reciprocal, self.span(expr))
+            return reciprocal, shapes[0]
+        on_rows = kind in (Kind.LAST_AXIS, Kind.REDUCTION) or (kind in MATRIX_KINDS and any(shapes)) or (
+            isinstance(expr, MatrixProduct) and all(shapes)) or (
             isinstance(expr, Transposed) and len(shapes[0]) > 1)
         if on_rows and self.probabilistic and self.statement.plate is not None and expr.has(Element):
             raise self.error(f"{self.text(expr)} works on a plate's row, which a probabilistic model's plates do not "
                              "take yet: only elementwise operations apply to its entries there", self.span(expr))
         if isinstance(expr, MatrixProduct):
             return self.product(expr, rebuilt, operands)
+        if kind in MATRIX_KINDS:
+            return rebuilt, self.linear_algebra(expr, kind, operands)
+        if isinstance(expr, sympy.Pow) and len(shapes[0]) > 1 and expr.exp.is_negative and expr.exp != -1:
+            raise self.error(f"{self.text(expr)}: a negative power of a matrix other than ⁻¹ is not read (it would be "
+                             "entrywise); write inverse(A) and multiply, or 1/A^k for each entry (a division by "
+                             "a matrix is entrywise, as in NumPy)", self.span(expr),
+                             self.describe(operands[0]))
         if kind is Kind.BROADCAST:
             return rebuilt, self.broadcast(expr, operands)
         if isinstance(expr, Transposed):
@@ -258,6 +274,28 @@ class _Checker:
             return rebuilt, sa[:-1]
         batch = self.broadcast(expr, [(a, sa[:-2]), (b, sb[:-2])])
         return rebuilt, batch + (sa[-2], sb[-1])
+
+    def linear_algebra(self, expr, kind: Kind, operands) -> tuple[Axis, ...]:
+        """The shape of ``cholesky``, ``det``, ``diag``, ``solve``…: operands checked as the table's kind says."""
+        (a, sa), *rest = operands
+        if kind is Kind.DIAGONAL and len(sa) == 1:
+            return (sa[0], sa[0])
+        if len(sa) != 2 or not self.same(sa[0], sa[1], self.span(a)):
+            what = "a vector or a square matrix" if kind is Kind.DIAGONAL else "a square matrix"
+            raise self.error(f"{self.text(expr)} takes {what}, and {self.text(a)} has shape {format_shape(sa)}",
+                             self.span(a), self.describe((a, sa)))
+        if kind is Kind.SQUARE:
+            return sa
+        if kind is Kind.SQUARE_TO_SCALAR:
+            return ()
+        if kind is Kind.DIAGONAL:
+            return sa[:1]
+        ((b, sb),) = rest
+        if len(sb) not in (1, 2) or not self.same(sa[1], sb[0], self.span(b)):
+            raise self.error(f"{self.text(expr)}: the right-hand side must have {sa[1].size} rows (a vector or a "
+                             f"matrix), and {self.text(b)} has shape {format_shape(sb)}", self.span(b),
+                             self.describe((a, sa), (b, sb)))
+        return sb
 
     def element(self, expr):
         base, index = expr.args
@@ -475,7 +513,33 @@ class _Checker:
             return operands[0][1][:-1]
         if sampled is Sampled.EVENT:
             return operands[0][1]
+        if sampled is Sampled.GAUSSIAN:
+            return self.gaussian(dict(zip((k for k, _ in statement.distribution.args), operands)))
+        if sampled is Sampled.CORRELATION:
+            return self.correlation(operands[0][0])
         return self.broadcast(statement.distribution.values[0], operands)
+
+    def gaussian(self, operands) -> tuple[Axis, ...]:
+        """A multivariate normal's value: its location broadcast with the rows of its square matrix."""
+        (matrix, shape), = (operands[k] for k in operands if k != "loc")
+        if len(shape) < 2 or not self.same(shape[-2], shape[-1], self.span(matrix)):
+            raise self.error(f"a multivariate normal's {next(k for k in operands if k != 'loc')} is a square matrix, "
+                             f"and {self.text(matrix)} has shape {format_shape(shape)}", self.span(matrix),
+                             self.describe((matrix, shape)))
+        loc = operands["loc"]
+        return self.broadcast(loc[0], [loc, (matrix, shape[:-1])])
+
+    def correlation(self, dim) -> tuple[Axis, ...]:
+        """``LKJCholesky(dim, …)``: a ``dim × dim`` factor; ``dim`` is a whole number or a dimension's name."""
+        if dim.is_Integer:
+            size = int(dim)
+        elif isinstance(dim, sympy.Symbol) and dim.name in self.roles.dims:
+            size = dim.name
+        else:
+            raise self.error(f"LKJCholesky's dim is a whole number or a dimension, not {self.text(dim)}",
+                             self.span(dim))
+        axis = Axis(size, self.statement.span, self.statement.text)
+        return (axis, axis)
 
     def run(self) -> ModelIR:
         roles = self.roles

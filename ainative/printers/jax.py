@@ -55,6 +55,9 @@ class JaxPrinter(PythonCode, IndexArrays, _SympyJaxPrinter):
     def _print_Transposed(self, expr):
         return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'], strict=True)}.T"
 
+    def _print_LogDet(self, expr):
+        return f"{self._module_format('jax.numpy.linalg.slogdet')}({self._print(expr.args[0])})[1]"
+
 
 install(JaxPrinter, "jax", print_call)
 install_over_index(JaxPrinter)

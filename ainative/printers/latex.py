@@ -58,6 +58,18 @@ class LatexPrinter(_SympyLatexPrinter):
             return rf"{operator}_{{{index}}} {body}"
         return rf"{operator}_{{{index}={self._print(expr.start)}}}^{{{self._print(expr.stop)}}} {body}"
 
+    def _print_Inverse(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Pow'], strict=True)}^{{-1}}"
+
+    def _print_LogDet(self, expr):
+        return rf"\log\left|\det\left({self._print(expr.args[0])}\right)\right|"
+
+    def _print_Solve(self, expr):
+        """``A^{-1} b``, as a paper writes the solution of ``A x = b``."""
+        a, b = expr.args
+        inverse = self.parenthesize(a, PRECEDENCE["Pow"], strict=True)
+        return f"{inverse}^{{-1}} {self.parenthesize(b, PRECEDENCE['Mul'], strict=False)}"
+
     def _print_ReduceSum(self, expr):
         return rf"\sum {self.parenthesize(expr.args[0], PRECEDENCE['Mul'], strict=True)}"
 

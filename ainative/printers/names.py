@@ -17,7 +17,7 @@ from collections.abc import Iterable
 #: every module generated code uses, and the private name it binds it to
 ALIASES = {
     "jax": "_jax", "jax.numpy": "_jnp", "jax.nn": "_jnn", "jax.scipy.special": "_jss",
-    "torch": "_torch", "torch.nn.functional": "_tnf",
+    "jax.numpy.linalg": "_jla", "torch": "_torch", "torch.nn.functional": "_tnf", "torch.linalg": "_tla",
     "pyro": "_pyro", "pyro.distributions": "_dist", "numpyro": "_numpyro", "numpyro.distributions": "_dist",
 }
 

@@ -230,6 +230,38 @@ class OnnxPrinter:
         perm = list(range(arg.lead)) + [arg.lead + i for i in reversed(range(arg.rank))]
         return Tensor(self.node("Transpose", [arg.name], out, perm=perm), arg.lead, arg.rank)
 
+    # linear algebra ----------------------------------------------------------------------
+    def identity(self, tensor: Tensor) -> str:
+        """The identity matrix the size of ``tensor``'s last axis, built from its shape (any batch broadcasts)."""
+        size = self.squeeze(self.node("Shape", [tensor.name], start=-1), [0])
+        steps = self.node("Range", [self.int_constant(0).name, size, self.int_constant(1).name])
+        column = self.node("Unsqueeze", [steps, self.axes([-1])])
+        return self.node("Cast", [self.node("Equal", [column, steps])], to=1)
+
+    def _print_Det(self, expr, out):
+        arg = self.emit(expr.args[0])
+        return Tensor(self.node("Det", [arg.name], out), arg.lead, 0)
+
+    def _print_LogDet(self, expr, out):
+        """``log |det A|`` from ONNX's ``Det`` (the opset has no ``slogdet``)."""
+        arg = self.emit(expr.args[0])
+        magnitude = self.node("Abs", [self.node("Det", [arg.name])])
+        return Tensor(self.node("Log", [magnitude], out), arg.lead, 0)
+
+    def _print_Trace(self, expr, out):
+        arg = self.emit(expr.args[0])
+        diagonal = self.node("Mul", [arg.name, self.identity(arg)])
+        return Tensor(self.reduce("ReduceSum", diagonal, [-2, -1]), arg.lead, 0)
+
+    def _print_Diag(self, expr, out):
+        """A vector's diagonal matrix (the vector times the identity), or a matrix's diagonal (reduced rows of it)."""
+        arg = self.emit(expr.args[0])
+        if arg.rank == 1:
+            column = self.node("Unsqueeze", [arg.name, self.axes([-1])])
+            return Tensor(self.node("Mul", [column, self.identity(arg)], out), arg.lead, 2)
+        diagonal = self.node("Mul", [arg.name, self.identity(arg)])
+        return Tensor(self.reduce("ReduceSum", diagonal, [-1]), arg.lead, 1)
+
     def _print_MatrixProduct(self, expr, out):
         a, b = (self.emit(x) for x in expr.args)
         lead = max(a.lead, b.lead)

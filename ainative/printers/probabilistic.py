@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sympy.printing.codeprinter import CodePrinter
 
 from ..errors import ShapeError
-from ..frontend.distributions import DISTRIBUTIONS, integer_valued
+from ..frontend.distributions import DISTRIBUTIONS, Sampled, integer_valued
 from ..frontend.ir import Assignment, ModelIR, Sampling, Shape
 from .common import module_source
 from .indices import dimension_name, dimensions_used
@@ -60,12 +60,20 @@ class ProbabilisticPrinter:
     def shape_list(self, shape: Shape) -> str:
         return "[" + ", ".join(python_name(d) if isinstance(d, str) else str(d) for d in shape) + "]"
 
-    def distribution(self, statement: Sampling, printer, event: Shape) -> str:
+    def distribution(self, statement: Sampling, printer, event: Shape, value: Shape = ()) -> str:
+        """The constructor call, arguments in the family's order (positional while they can be: NumPyro and Pyro
+        name some differently); a multivariate normal's location is broadcast to its event (``value``'s last axis),
+        because PyTorch's takes no scalar."""
         family = DISTRIBUTIONS[statement.distribution.family]
         args, positional = [], True
-        for i, (key, value) in enumerate(statement.distribution.args):
-            positional = positional and i < len(family.params) and family.params[i] == key
-            text = str(int(value)) if value.is_Integer and integer_valued(key) else printer.doprint(value)
+        ordered = sorted(statement.distribution.args, key=lambda arg: family.params.index(arg[0]))
+        for i, (key, expr) in enumerate(ordered):
+            positional = positional and family.params[i] == key
+            text = str(int(expr)) if expr.is_Integer and integer_valued(key) else printer.doprint(expr)
+            if family.sampled is Sampled.GAUSSIAN and key == "loc" and value:
+                location = f"{printer._module_format(self.as_tensor)}({text})"
+                broadcast = printer._module_format(printer.LIBRARY.broadcast_to)
+                text = f"{broadcast}({location}, {self.shape_list(value[-1:])})"
             args.append(text if positional else f"{key}={text}")
         call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
         if event:
@@ -107,15 +115,16 @@ class ProbabilisticPrinter:
             stop = statement.plate.stop
             plate = (statement.plate.index, python_name(stop) if isinstance(stop, str) else str(stop))
             event = shape[1:]
-        elif observed and shape:
+        elif observed and len(shape) > family.event_rank:
             size = shape[0]
             plate = (str(size), python_name(size) if isinstance(size, str) else str(size))
             event = shape[1:]
         else:
             event = shape
+        value = event
         if family.event_rank:
             event = event[: len(event) - family.event_rank]
-        call = self.distribution(statement, printer, event)
+        call = self.distribution(statement, printer, event, value)
         line = f'{name} = {self.library_name(printer, "sample")}("{statement.target}", {call}{obs})'
         if plate is None:
             return [line]
@@ -131,10 +140,11 @@ class ProbabilisticPrinter:
             if not isinstance(statement, Sampling) or statement.indexed:
                 continue
             shape = ir.shape_of[statement.target]
+            family = DISTRIBUTIONS[statement.distribution.family]
             if statement.plate is not None:
                 stop = statement.plate.stop
                 found.setdefault(statement.plate.index, python_name(stop) if isinstance(stop, str) else str(stop))
-            elif statement.target in ir.roles.inputs and shape:
+            elif statement.target in ir.roles.inputs and len(shape) > family.event_rank:
                 found.setdefault(str(shape[0]), python_name(shape[0]) if isinstance(shape[0], str) else str(shape[0]))
         return found
 

@@ -39,6 +39,9 @@ class TorchPrinter(WholePlates, PythonCode, IndexArrays, PythonCodePrinter):
             return f"{self._module_format('torch.sqrt')}({self._tensor(base)})"
         return super()._print_Pow(expr, rational)
 
+    def _print_LogDet(self, expr):
+        return f"{self._module_format('torch.linalg.slogdet')}({self._tensor(expr.args[0])})[1]"
+
     def _tensor(self, arg) -> str:
         text = self._print(arg)
         return f"{self._module_format('torch.as_tensor')}({text})" if arg.is_number else text

@@ -12,7 +12,7 @@ from ainative.printers.jax import JaxPrinter
 from ainative.printers.names import import_lines
 
 FAMILIES = ("Normal HalfNormal Cauchy HalfCauchy StudentT LogNormal Exponential Gamma InverseGamma Beta "
-                 "Uniform Bernoulli Binomial Poisson Categorical Dirichlet MultivariateNormal").split()
+                 "Uniform Bernoulli Binomial Poisson Categorical Dirichlet MultivariateNormal LKJCholesky").split()
 
 
 def test_every_spec_family_is_known():
@@ -45,7 +45,7 @@ def test_every_family_prints_for_pyro_and_numpyro(family):
     args = {"Normal": "0, 1", "HalfNormal": "1", "Cauchy": "0, 1", "HalfCauchy": "1", "StudentT": "3, 0, 1",
             "LogNormal": "0, 1", "Exponential": "1", "Gamma": "2, 1", "InverseGamma": "2, 1", "Beta": "1, 2",
             "Uniform": "0, 1", "Bernoulli": "0.3", "Binomial": "10, 0.3", "Poisson": "3", "Categorical": "p",
-            "Dirichlet": "a", "MultivariateNormal": "m, S"}[family]
+            "Dirichlet": "a", "MultivariateNormal": "m, S", "LKJCholesky": "3, 2"}[family]
     text = f"p ∈ ℝ^K; a ∈ ℝ^K; m ∈ ℝ^K; S ∈ ℝ^{{K×K}}\nz ~ {family}({args})"
     m = ainative.model(text, header="f(p, a, m, S)")
     assert f"_dist.{family}(" in m.source("pyro") and f"_dist.{family}(" in m.source("numpyro")
@@ -150,3 +150,41 @@ def test_a_family_without_a_location_says_so(family):
     arguments = tuple((key, sympy.Symbol(key)) for key in DISTRIBUTIONS[family].params)
     with pytest.raises(ExportError, match=f"a served {family} has no location in the exported graph yet"):
         location(Distribution(family, arguments))
+
+
+@pytest.mark.parametrize("spread", ["S", "covariance_matrix=S", "precision_matrix=S", "scale_tril=S"])
+@pytest.mark.parametrize("backend", ["pyro", "numpyro"])
+def test_a_multivariate_normal_takes_one_of_its_covariance_precision_or_factor(spread, backend):
+    m = ainative.model(f"S ∈ ℝ^{{K×K}}; y ∈ ℝ^K\ny ~ MultivariateNormal(0, {spread})",
+                       header=f"f(S, y) --backend {backend}")
+    assert m.shapes["y"] == ("K",)
+    key = spread.split("=")[0] if "=" in spread else "covariance_matrix"
+    S = np.array([[2.0, 0.5], [0.5, 1.0]])
+    cov = {"covariance_matrix": S, "precision_matrix": np.linalg.inv(S), "scale_tril": S @ S.T}[key]
+    count = 4000 if backend == "numpyro" else 1000  # Pyro draws one at a time
+    draws = m.sample_prior(count, S=np.tril(S) if key == "scale_tril" else S)["y"]
+    assert draws.shape == (count, 2)
+    want = np.tril(S) @ np.tril(S).T if key == "scale_tril" else cov
+    np.testing.assert_allclose(np.cov(draws.T), want, atol=0.15 if backend == "numpyro" else 0.3)
+
+
+@pytest.mark.parametrize("text", ["y ~ MultivariateNormal(0)", "y ~ MultivariateNormal(0, S, scale_tril=S)"])
+def test_a_multivariate_normal_needs_exactly_one_spread(text):
+    with pytest.raises(ainative.ModelError, match=re.escape(DISTRIBUTIONS["MultivariateNormal"].requirement())):
+        ainative.model(text, header="f(S, y)")
+
+
+@pytest.mark.parametrize("backend", ["pyro", "numpyro"])
+def test_lkj_cholesky_is_a_correlation_factor_with_the_closed_form_spread(backend):
+    m = ainative.model("L ~ LKJCholesky(2, 3)", header=f"f() --backend {backend}")
+    assert m.shapes["L"] == (2, 2) and "LKJCholesky(2, 3.0)" in m.source()
+    L = m.sample_prior(4000 if backend == "numpyro" else 1000)["L"]
+    np.testing.assert_allclose(np.einsum("nij,nkj->nik", L, L)[:, [0, 1], [0, 1]], 1.0, atol=1e-5)
+    # the correlation r = L₂₁ of an LKJ(η) 2×2 matrix has (r + 1)/2 ~ Beta(η, η): mean 0, variance 1/(2η + 1)
+    r = L[:, 1, 0]
+    assert abs(r.mean()) < 0.04 and r.var() == pytest.approx(1 / 7, rel=0.15)
+
+
+def test_lkj_dim_is_a_positive_integer():
+    with pytest.raises(ainative.ModelError, match=r"dim must be a positive integer, not 2\.5"):
+        ainative.model("L ~ LKJCholesky(2.5)", header="f()")

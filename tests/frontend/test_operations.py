@@ -1,6 +1,7 @@
 """The operation table: every node is spelled (or refused) by every printer, and its values are NumPy's."""
 
 import inspect
+import re
 
 import numpy as np
 import onnxruntime
@@ -41,8 +42,12 @@ REFERENCE = {
     nodes.Softmax: lambda x: np.exp(x) / np.exp(x).sum(), nodes.LogSumExp: lambda x: np.log(np.exp(x).sum()),
     nodes.ReduceSum: np.sum, nodes.ReduceMean: np.mean, nodes.ReduceMax: np.max, nodes.ReduceMin: np.min,
     nodes.Maximum: np.maximum, nodes.Minimum: np.minimum, sympy.Pow: np.sqrt, sympy.Add: np.add,
-    sympy.Mul: np.multiply,
+    sympy.Mul: np.multiply, nodes.Cholesky: np.linalg.cholesky, nodes.Inverse: np.linalg.inv,
+    nodes.Det: np.linalg.det, nodes.LogDet: lambda a: np.linalg.slogdet(a)[1], nodes.Trace: np.trace,
+    nodes.Diag: np.diag, nodes.Solve: np.linalg.solve,
 }
+#: the kinds whose operations take a square matrix (``x``, symmetric positive-definite) and a vector (``y``)
+MATRIX_KINDS = {Kind.SQUARE, Kind.SQUARE_TO_SCALAR, Kind.DIAGONAL, Kind.SOLVE}
 
 
 def sample(operation: Operation) -> sympy.Expr:
@@ -52,7 +57,11 @@ def sample(operation: Operation) -> sympy.Expr:
 
 
 def arrays(operation: Operation) -> dict[str, np.ndarray]:
-    """Random ``x`` and ``y`` of both signs, or positive where the operation's reference needs it."""
+    """Random ``x`` and ``y`` of both signs, or positive where the operation's reference needs it; for linear
+    algebra a symmetric positive-definite 3×3 ``x`` (well conditioned, so float32 agrees) and a 3-vector ``y``."""
+    if operation.kind in MATRIX_KINDS:
+        factor = RNG.normal(size=(3, 3))
+        return {"x": (factor @ factor.T + 3 * np.eye(3)).astype(np.float32), "y": RNG.normal(size=3).astype(np.float32)}
     low = 0.2 if operation.node in POSITIVE else -2.0
     return {name: RNG.uniform(low, 2.0, 5).astype(np.float32) for name in ("x", "y")}
 
@@ -112,17 +121,38 @@ def test_torch_values_are_numpys(operation):
 def test_onnx_values_are_numpys_for_every_example_of_a_batch(operation):
     expr = sample(operation)
     used = sorted(s.name for s in expr.free_symbols)
-    printer = OnnxPrinter()
-    printer.symbols = {name: Tensor(name, 1, 1) for name in used}
-    result = printer.emit(expr, out="out")
-    per_example = (5,) if result.rank else ()
-    graph = printer.model("operation", [value_info(n, (5,), True) for n in used],
-                          [value_info("out", per_example, True)], 8)
-    session = onnxruntime.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
     batch = [arrays(operation) for _ in range(3)]
-    (got,) = session.run(None, {n: np.stack([values[n] for values in batch]) for n in used})
     want = np.stack([expected(operation, values) for values in batch])
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    printer = OnnxPrinter()
+    printer.symbols = {name: Tensor(name, 1, batch[0][name].ndim) for name in used}
+    if isinstance(operation.onnx, Unsupported):
+        with pytest.raises(ExportError, match=re.escape(operation.onnx.reason)):
+            printer.emit(expr, out="out")
+        return
+    printer.emit(expr, out="out")
+    graph = printer.model("operation", [value_info(n, batch[0][n].shape, True) for n in used],
+                          [value_info("out", want.shape[1:], True)], 8)
+    session = onnxruntime.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {n: np.stack([values[n] for values in batch]) for n in used})
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(4,), (4, 4)], ids=["vector", "matrix"])
+def test_diag_is_decided_by_the_operands_rank_in_every_printer(shape):
+    x = RNG.normal(size=shape).astype(np.float32)
+    want = np.diag(x)
+    for printer in (JaxPrinter(), VectorisedJaxPrinter()):
+        np.testing.assert_allclose(np.asarray(run_printed(printer, nodes.Diag(X), {"x": x})), want)
+    np.testing.assert_allclose(run_printed(TorchPrinter(), nodes.Diag(X), {"x": torch.from_numpy(x)}).numpy(), want)
+    m = ainative.model(f"x ∈ ℝ^{{{'×'.join(map(str, shape))}}}\ny = diag(x)", header="f(x) -> y")
+    assert m.shapes["y"] == ((4, 4) if len(shape) == 1 else (4,))
+    printer = OnnxPrinter()
+    printer.symbols = {"x": Tensor("x", 1, len(shape))}
+    printer.emit(nodes.Diag(X), out="out")
+    graph = printer.model("diag", [value_info("x", shape, True)], [value_info("out", want.shape, True)], 8)
+    session = onnxruntime.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"x": np.stack([x, 2 * x])})
+    np.testing.assert_allclose(got, np.stack([want, 2 * want]))
 
 
 @ROWS
@@ -156,19 +186,25 @@ def test_the_parser_lexer_and_shapes_read_the_table():
     assert shapes.kind_of is operations.kind_of
 
 
+#: each kind's result for an operand of shape (3, 4), or, for linear algebra, (3, 3) (and ``solve``'s b, (3, 2))
+RESULTS = {Kind.REDUCTION: (), Kind.SQUARE: (3, 3), Kind.SQUARE_TO_SCALAR: (), Kind.DIAGONAL: (3,), Kind.SOLVE: (3, 2)}
+
+
 @ROWS
 def test_each_name_parses_to_its_node_with_its_shape_rule(operation):
     if operation.name is None:
         return
-    args = ", ".join(["x"] * operation.arity)
-    m = ainative.model(f"x ∈ ℝ^{{3×4}}\ny = {operation.name}({args})", header="f(x) -> y")
+    args = ", ".join(["x", "b"][: operation.arity] if operation.kind is Kind.SOLVE else ["x"] * operation.arity)
+    shape = "3×3" if operation.kind in MATRIX_KINDS else "3×4"
+    m = ainative.model(f"x ∈ ℝ^{{{shape}}}\nb ∈ ℝ^{{3×2}}\ny = {operation.name}({args})", header="f(x, b) -> y")
     assert m.ir.statements[-1].expr.func is operation.node
-    assert m.shapes["y"] == {Kind.REDUCTION: ()}.get(operation.kind, (3, 4))
+    assert m.shapes["y"] == RESULTS.get(operation.kind, (3, 4))
 
 
 @pytest.mark.parametrize(("command", "name"), LATEX_NAMES.items())
 def test_each_latex_command_is_its_function(command, name):
-    m = ainative.model(rf"y = \{command}(x)", header="f(x) -> y --latex")
+    declared = r"x \in \mathbb{R}^{3 \times 3} \\ " if FUNCTIONS[name][1].kind in MATRIX_KINDS else ""
+    m = ainative.model(rf"{declared}y = \{command}(x)", header="f(x) -> y --latex")
     assert m.ir.statements[-1].expr.func is FUNCTIONS[name][1].node
 
 

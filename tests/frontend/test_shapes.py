@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,68 @@ def test_binding_from_data_keywords_and_conflicts():
 
 def test_format_shape():
     assert [format_shape(s) for s in [(), ("D",), ("H", 3)]] == ["scalar", "(D,)", "(H, 3)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "operand", "shape"),
+    [
+        ("A ∈ ℝ^{N×M}\ny = cholesky(A)", "A", "(N, M)"),
+        ("A ∈ ℝ^{N×M}\ny = inverse(A)", "A", "(N, M)"),
+        ("A ∈ ℝ^{N×M}\ny = A⁻¹", "A", "(N, M)"),
+        ("v ∈ ℝ^N\ny = det(v)", "v", "(N,)"),
+        ("A ∈ ℝ^{2×3}\ny = logdet(A)", "A", "(2, 3)"),
+        ("A ∈ ℝ^{2×3}\ny = tr(A)", "A", "(2, 3)"),
+        ("A ∈ ℝ^{2×3}\ny = diag(A)", "A", "(2, 3)"),
+        ("T ∈ ℝ^{2×2×2}\ny = diag(T)", "T", "(2, 2, 2)"),
+        ("A ∈ ℝ^{N×M}; b ∈ ℝ^N\ny = solve(A, b)", "A", "(N, M)"),
+        ("A ∈ ℝ^{3×3}; b ∈ ℝ^4\ny = solve(A, b)", "b", "(4,)"),
+        ("A ∈ ℝ^{N×N}; S ∈ ℝ^{N×N×N}\ny = solve(A, S)", "S", "(N, N, N)"),
+    ],
+)
+def test_linear_algebra_refuses_an_operand_of_the_wrong_shape_at_its_character(text, operand, shape):
+    with pytest.raises(ShapeError) as info:
+        ainative.model(text, header="f(A, b)" if "b ∈" in text else "f()")
+    span = info.value.span
+    line = text.split("\n")[-1]
+    assert span.line == 2 and f"{operand} has shape {shape}" in str(info.value)
+    assert line[span.column - 1 : span.end_column - 1] == operand
+
+
+def test_linear_algebra_shapes():
+    m = ainative.model("A ∈ ℝ^{N×N}; B ∈ ℝ^{N×K}; v ∈ ℝ^N\nL = cholesky(A)\nI = A⁻¹\nd = det(A) + logdet(A) + tr(A)\n"
+                       "a = diag(A)\nD = diag(v)\nx = solve(A, v)\nX = solve(A, B)",
+                       header="f(A, B, v) -> L, I, d, a, D, x, X")
+    assert [m.shapes[n] for n in ("L", "I", "d", "a", "D", "x", "X")] == [
+        ("N", "N"), ("N", "N"), (), ("N",), ("N", "N"), ("N",), ("N", "K")]
+
+
+def test_minus_one_power_is_the_inverse_of_a_matrix_and_the_reciprocal_of_anything_else():
+    A = np.array([[4.0, 1.0], [1.0, 3.0]], np.float32)
+    v, s = np.array([2.0, -4.0], np.float32), np.float32(5.0)
+    for spelling in ("A⁻¹", "A^{-1}", "A^(-1)", "A**-1", "inverse(A)"):
+        m = ainative.model(f"A ∈ ℝ^{{2×2}}; v ∈ ℝ^2\nB = {spelling}\nr = s⁻¹ + v^(-1)", header="f(A, v, s) -> B, r")
+        out = m({}, A=A, v=v, s=s)
+        np.testing.assert_allclose(out["B"], np.linalg.inv(A), rtol=1e-5)
+        np.testing.assert_allclose(out["r"], 1 / s + 1 / v, rtol=1e-6)
+    # a division by a matrix stays entrywise, as NumPy's
+    m = ainative.model("A ∈ ℝ^{2×2}\nB = 1 / A", header="f(A) -> B")
+    np.testing.assert_allclose(m({}, A=A), 1 / A, rtol=1e-6)
+
+
+def test_a_negative_power_of_a_matrix_other_than_minus_one_is_an_error():
+    with pytest.raises(ShapeError, match="negative power of a matrix"):
+        ainative.model("A ∈ ℝ^{2×2}\nB = A^{-2}", header="f(A) -> B")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("S ∈ ℝ^{N×M}; y ∈ ℝ^N\ny ~ MultivariateNormal(0, scale_tril=S)",
+         "a multivariate normal's scale_tril is a square matrix, and S has shape (N, M)"),
+        ("m ∈ ℝ^3; S ∈ ℝ^{4×4}; y ∈ ℝ^3\ny ~ MultivariateNormal(m, S)", "shapes (3,) and (4,) do not match"),
+        ("c ~ Gamma(2, 1)\nL ~ LKJCholesky(c, 2)", "LKJCholesky's dim is a whole number or a dimension, not c"),
+    ],
+)
+def test_a_multivariate_family_checks_its_matrix(text, words):
+    with pytest.raises(ShapeError, match=re.escape(words)):
+        ainative.model(text, header="f(m, S, y)" if "S ∈" in text else "f()")

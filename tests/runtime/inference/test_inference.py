@@ -236,3 +236,15 @@ def test_a_numpyro_posterior_is_summarised_without_torch():
     out = subprocess.run([sys.executable, "-c", SUMMARY_WITHOUT_TORCH], cwd=root, capture_output=True, text=True,
                          check=True).stdout.strip().splitlines()[-1]
     assert out == "['5%', '50%', '95%', 'mean', 'n_eff', 'r_hat', 'sd'] False False"
+
+
+def test_gaussian_process_regression_recovers_the_noise_scale_with_nuts():
+    rng = np.random.default_rng(1)
+    x = np.linspace(-3, 3, 30)
+    y = np.sin(x) + 0.2 * rng.normal(size=30)
+    m = ainative.model("x ∈ ℝ^N\ny ∈ ℝ^N\nα ~ HalfNormal(1)\nℓ ~ HalfNormal(1)\nσ ~ HalfNormal(1)\n"
+                       "K_{ij} = α² exp(-(x_i - x_j)² / (2ℓ²)) + σ² δ_{ij}\nL = cholesky(K)\n"
+                       "y ~ MultivariateNormal(0, scale_tril=L)", header="gp(x, y) --backend numpyro")
+    posterior = m.fit({"x": x, "y": y}, method="nuts", num_warmup=300, num_samples=300, seed=0, progress=False)
+    row = posterior.summary().loc["sigma"]
+    assert row["mean"] == pytest.approx(0.2, abs=0.05) and row["r_hat"] < 1.1

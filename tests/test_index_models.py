@@ -125,3 +125,46 @@ def test_conv1d_is_pytorchs_and_exports(kernel, tmp_path):
     np.testing.assert_allclose(np.asarray(model(params, x=x)), expected, rtol=1e-4, atol=1e-5)
     report = model.export_onnx(tmp_path / "conv.onnx", params, T=20)
     assert report.max_abs_error < 1e-4
+
+
+RADON = """county ∈ {1..J}^N
+x, y ∈ ℝ^N
+μ_α ~ Normal(0, 5)
+τ_α ~ HalfNormal(2)
+α_j ~ Normal(μ_α, τ_α)  for j in 1..J
+μ_β ~ Normal(0, 5)
+τ_β ~ HalfNormal(2)
+β_j ~ Normal(μ_β, τ_β)  for j in 1..J
+σ ~ HalfNormal(1)
+y_i ~ Normal(α_{county_i} + β_{county_i} x_i, σ)  for i in 1..N"""
+
+RADON_INTERCEPT = """county ∈ {1..J}^N
+x, y ∈ ℝ^N
+μ_α ~ Normal(0, 5)
+τ_α ~ HalfNormal(2)
+α_j ~ Normal(μ_α, τ_α)  for j in 1..J
+β ~ Normal(0, 2)
+σ ~ HalfNormal(1)
+y_i ~ Normal(α_{county_i} + β x_i, σ)  for i in 1..N"""
+
+
+def _radon_data(slopes: bool):
+    """Radon-style data with known parameters: 6 counties of unequal size, a floor indicator ``x``."""
+    rng = np.random.default_rng(5)
+    alpha, beta = rng.normal(1.0, 0.6, size=6), rng.normal(-0.7, 0.3, size=6) if slopes else np.full(6, -0.7)
+    county = rng.choice(np.arange(1, 7), size=400, p=[0.3, 0.25, 0.2, 0.12, 0.08, 0.05])
+    x = rng.integers(0, 2, size=400).astype(np.float32)
+    y = (alpha[county - 1] + beta[county - 1] * x + rng.normal(0, 0.3, size=400)).astype(np.float32)
+    return {"county": county, "x": x, "y": y}, alpha, beta
+
+
+@pytest.mark.parametrize("backend", ["numpyro", "pyro"])
+@pytest.mark.parametrize("slopes", [False, True], ids=["varying intercept", "varying intercept and slope"])
+def test_a_radon_style_hierarchical_regression_recovers_its_parameters(backend, slopes):
+    data, alpha, beta = _radon_data(slopes)
+    model = ainative.model(RADON if slopes else RADON_INTERCEPT, header=f"radon(county, x, y) --backend {backend}")
+    posterior = model.fit(data, num_warmup=300, num_samples=300, seed=1, progress=False, J=6)
+    means = posterior.mean()
+    np.testing.assert_allclose(means["alpha"], alpha, atol=0.15)
+    np.testing.assert_allclose(means["beta"], beta if slopes else beta[0], atol=0.15)
+    assert abs(means["sigma"] - 0.3) < 0.05

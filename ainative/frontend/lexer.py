@@ -56,12 +56,16 @@ LATEX_TOKENS = {
     "intercal": "TRANSPOSE", "ldots": "DOTS", "dots": "DOTS", "cdots": "DOTS", "R": "REALS",
     "mid": "BAR", "div": "SLASH", "ast": "STAR", "leftarrow": "EQ", "coloneqq": "EQ",
 }
+#: the spaces a declaration names after ``∈``: ``\mathbb{R}``, ``ℕ`` (0, 1, 2, …) and ``ℤ``
+SPACES = {"R": "REALS", "N": "NATS", "Z": "INTS"}
+#: ASCII words for the spaces, read as spaces only right after ``in``
+SPACE_WORDS = {"R": "REALS", "nat": "NATS", "int": "INTS"}
 SYMBOLS = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "*": "STAR", "⊙": "STAR", "∘": "STAR", "/": "SLASH",
     "÷": "SLASH", "@": "AT", "·": "AT", "⋅": "AT", "(": "LPAR", "[": "LPAR", ")": "RPAR", "]": "RPAR",
     "{": "LBRACE", "}": "RBRACE", ",": "COMMA", "=": "EQ", "≔": "EQ", "~": "SIM", "∼": "SIM",
-    "∈": "IN", "ℝ": "REALS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "√": "SQRT", "'": "TRANSPOSE",
-    "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
+    "∈": "IN", "ℝ": "REALS", "ℕ": "NATS", "ℤ": "INTS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "√": "SQRT",
+    "'": "TRANSPOSE", "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
 }
 OPEN, CLOSE = {"LPAR", "LBRACE"}, {"RPAR", "RBRACE"}
 #: tokens a ``[`` after which would read as indexing: a name, a closed bracket, a transpose
@@ -70,8 +74,8 @@ FRIENDLY = {
     "NAME": "a name", "NUMBER": "a number", "FUNC": "a function", "PLUS": "'+'", "MINUS": "'-'",
     "STAR": "'*'", "SLASH": "'/'", "AT": "'@'", "POW": "'^'", "TRANSPOSE": "a transpose",
     "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','", "EQ": "'='",
-    "SIM": "'~'", "IN": "'∈'", "REALS": "'ℝ'", "TIMES": "'×'", "FOR": "'for'", "DOTS": "'..'",
-    "SUM": "'Σ'", "FRAC": "'\\frac'", "SQRT": "'√'", "SUBIDX": "a plate index", "BAR": "'|'",
+    "SIM": "'~'", "IN": "'∈'", "REALS": "'ℝ'", "NATS": "'ℕ'", "INTS": "'ℤ'", "TIMES": "'×'", "FOR": "'for'",
+    "DOTS": "'..'", "SUM": "'Σ'", "FRAC": "'\\frac'", "SQRT": "'√'", "SUBIDX": "a plate index", "BAR": "'|'",
     "$END": "the end of the statement",
 }
 
@@ -245,13 +249,14 @@ class _Scanner:
                             "write it with an exponent (1.5e30)", start, end)
 
     def after_reals(self) -> bool:
-        """Whether the statement so far ends with ``ℝ`` (or ASCII ``in R``): then ``^T`` is a dimension T."""
-        tokens = self.statements[-1]
-        if not tokens:
-            return False
-        if tokens[-1].type == "REALS":
-            return True
-        return len(tokens) > 1 and tokens[-1].value == "R" and (tokens[-2].type == "IN" or tokens[-2].value == "in")
+        """Whether the statement so far is a declaration's names and ``∈`` (``x ∈ ℝ``, ``c in {1..T}``): a
+        declaration transposes nothing, so there ``^T`` is a dimension T."""
+        for token in self.statements[-1]:
+            if token.type == "IN" or (token.type == "NAME" and token.value == "in"):
+                return True
+            if token.type not in ("NAME", "COMMA"):
+                return False
+        return False
 
     def take(self, kind: str, value: str, end: int) -> None:
         self.emit(kind, value, self.pos, end)
@@ -328,6 +333,8 @@ class _Scanner:
         return m.group(1), m.end()
 
     def command(self, text: str, pos: int) -> None:
+        if text[pos + 1 : pos + 2] in ("{", "}"):
+            return self.take(SYMBOLS[text[pos + 1]], text[pos + 1], pos + 2)
         m = _COMMAND.match(text, pos)
         if not m:
             raise self.fail("a LaTeX command needs letters after its backslash", pos, pos + 2)
@@ -344,9 +351,10 @@ class _Scanner:
             return self.name(LATEX_VARIANTS.get(cmd, cmd), pos, word_end)
         if cmd == "mathbb":
             arg, end = self.braced(after)
-            if arg not in ("R",):
-                raise self.fail(f"only \\mathbb{{R}} is a space here, not \\mathbb{{{arg}}}", pos, end)
-            return self.take("REALS", "R", end)
+            if arg not in SPACES:
+                raise self.fail(f"a space here is \\mathbb{{R}}, \\mathbb{{N}} or \\mathbb{{Z}}, not \\mathbb{{{arg}}}",
+                                pos, end)
+            return self.take(SPACES[arg], arg, end)
         if cmd == "mathcal":
             arg, end = self.braced(after)
             return self.name(SPELLINGS.get(rf"\mathcal{{{arg}}}", arg), pos, end)
@@ -431,8 +439,8 @@ def _split_index(token: Token, index: str) -> Iterable[Token]:
 def resolve(statement: Sequence[Token], variables: frozenset[str]) -> list[Token]:
     """Give context-dependent tokens their final type.
 
-    ``in``/``for`` become keywords; ``R`` after ``in`` is ℝ; a name is a function when the
-    notation knows it (or it touches a ``(`` and is no model variable); an alias before ``(``
+    ``in``/``for`` become keywords; ``R``, ``nat`` and ``int`` after ``in`` are ℝ, ℕ and ℤ; a name is a
+    function when the notation knows it (or it touches a ``(`` and is no model variable); an alias before ``(``
     is its function (``σ(`` is the sigmoid) unless a variable has its name; ``η_j`` inside a
     plate over ``j`` is ``η`` indexed by ``j``.
     """
@@ -448,8 +456,8 @@ def resolve(statement: Sequence[Token], variables: frozenset[str]) -> list[Token
         before_paren = nxt is not None and nxt.type == "LPAR"
         if value in ("in", "for"):
             out.append(_retype(token, value.upper()))
-        elif value == "R" and out and out[-1].type == "IN":
-            out.append(_retype(token, "REALS"))
+        elif value in SPACE_WORDS and out and out[-1].type == "IN":
+            out.append(_retype(token, SPACE_WORDS[value]))
         elif value in variables:
             out.append(token)
         elif index and value.endswith("_" + index) and len(value) > len(index) + 1:

@@ -21,7 +21,7 @@ from lark.lexer import Lexer
 from ..errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownNameError
 from . import lexer
 from .distributions import DISTRIBUTIONS, violates
-from .ir import Assignment, Cell, Declaration, Distribution, Header, Plate, Sampling
+from .ir import REALS, Assignment, Cell, Declaration, Distribution, Domain, Header, Plate, Sampling
 from .nodes import Element, MatrixProduct, ReduceSum, Transposed
 from .operations import CONSTANTS, FUNCTIONS
 
@@ -213,8 +213,30 @@ class _Builder(Transformer_NonRecursive):
 
     def declaration(self, *items):
         names = tuple(t.value for t in items if isinstance(t, Token) and t.type == "NAME")
-        shape = items[-1] if not isinstance(items[-1], Token) else ()
-        return ("declaration", names, shape if isinstance(shape, tuple) else (shape,))
+        domain = next(i for i in items if isinstance(i, Domain))
+        shape = items[-1] if not isinstance(items[-1], (Token, Domain)) else ()
+        return ("declaration", names, shape if isinstance(shape, tuple) else (shape,), domain)
+
+    def limit(self, *tokens):
+        """A range bound: a dimension's name or a whole number (``-1`` too), with its first and last token."""
+        token = tokens[-1]
+        if token.type == "NAME":
+            return (token.value, token, token)
+        if not token.value.isdigit():
+            raise self.fail(ModelSyntaxError, f"a range bound is a name or a whole number, not {token.value}",
+                            token.column, token.end_column)
+        value = int(token.value)
+        return (-value if len(tokens) == 2 else value, tokens[0], token)
+
+    def domain(self, first, *rest):
+        """``ℝ``, ``ℕ`` (from 0), ``ℤ``, or the integers ``{low..high}``; a range of two numbers must not be empty."""
+        if first.type != "LBRACE":
+            return {"REALS": REALS, "NATS": Domain(True, 0, None), "INTS": Domain(True, None, None)}[first.type]
+        (low, start, _), (high, _, end) = (item for item in rest if isinstance(item, tuple))
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            raise self.fail(ModelSyntaxError, f"{{{low}..{high}}} is empty: its first bound is above its last",
+                            start.column, end.end_column)
+        return Domain(True, low, high)
 
     def bound(self, token):
         if token.type == "NAME":
@@ -290,6 +312,8 @@ _EXPRESSION_STARTS = {"NAME", "NUMBER", "FUNC", "LPAR", "LBRACE", "MINUS", "SUM"
 
 
 def _expected(expected: set[str]) -> str:
+    if expected and expected <= {"NAME", "NUMBER", "MINUS"}:
+        return "a name or a number"
     if _EXPRESSION_STARTS & expected:
         return "an expression"
     words = sorted(lexer.FRIENDLY.get(e, e) for e in expected)
@@ -305,11 +329,21 @@ def _statement_error(error: UnexpectedInput, tokens: list[Token], source_line: s
     else:
         where = Span(line, token.column, token.end_column)
         text = source_line[token.column - 1 : token.end_column - 1]
-        if token.type in ("RPAR", "RBRACE"):
+        if token.type in ("RPAR", "RBRACE") and _depth(tokens, token) == 0:
             return ModelSyntaxError(f"unmatched {text!r}", where, source_line)
         what = f"unexpected {text!r}"
     expected = _expected(set(getattr(error, "expected", ()) or ()))
     return ModelSyntaxError(f"{what}; expected {expected}", where, source_line)
+
+
+def _depth(tokens: list[Token], token: Token) -> int:
+    """How many brackets are open before ``token``: a closing one where none is open is unmatched."""
+    depth = 0
+    for t in tokens:
+        if t.start_pos >= token.start_pos:
+            break
+        depth += (t.type in lexer.OPEN) - (t.type in lexer.CLOSE)
+    return max(depth, 0)
 
 
 def _source_lines(text: str) -> list[str]:
@@ -382,8 +416,8 @@ def _statement(tokens: list[Token], variables: frozenset[str], line: int, source
     text = source_line[span.column - 1 : span.end_column - 1]
     spans = tuple(builder.spans.items())
     if kind == "declaration":
-        names, shape = rest
-        return Declaration(names, shape, span, text)
+        names, shape, domain = rest
+        return Declaration(names, shape, span, text, domain)
     (name_token, index_token), body, plate = rest
     target = name_token.value
     if plate is not None and index_token is None:

@@ -49,7 +49,7 @@ def assign_roles(cell: Cell) -> Roles:
     constants: dict[str, sympy.Expr] = {}
     for statement in cell.statements:
         if isinstance(statement, Declaration):
-            dims.update((d, None) for d in statement.shape if isinstance(d, str))
+            dims.update((d, None) for d in (*statement.shape, *statement.domain.dims) if isinstance(d, str))
             continue
         if statement.plate is not None and isinstance(statement.plate.stop, str):
             dims[statement.plate.stop] = None
@@ -96,6 +96,7 @@ def assign_roles(cell: Cell) -> Roles:
                              statement.span, cell.line_text(statement.span.line))
         if name in inputs:
             raise ShapeError(f"{name} is both an input and a dimension", None)
+    _check_integers(cell, defined, params)
     outputs = header.outputs or _last_target(cell)
     for name in outputs:
         if name not in defined and name not in params and name not in inputs:
@@ -115,6 +116,29 @@ def assign_roles(cell: Cell) -> Roles:
         constants=tuple(constants.items()),
         dims=tuple(dims),
     )
+
+
+def _check_integers(cell: Cell, defined: dict[str, object], params: dict[str, None]) -> None:
+    """Only data is declared integer: a trainable or latent integer would be silently rounded, so it is refused;
+    and a name has one domain."""
+    domains: dict[str, Declaration] = {}
+    for statement in cell.statements:
+        if not isinstance(statement, Declaration):
+            continue
+        line = cell.line_text(statement.span.line)
+        for name in statement.names:
+            first = domains.setdefault(name, statement)
+            if first.domain != statement.domain:
+                raise ModelSyntaxError(f"{name} is declared in {first.domain.written()} on line {first.span.line} "
+                                       f"and in {statement.domain.written()} here", statement.span, line)
+            if not statement.domain.integer or name in cell.header.inputs:
+                continue
+            if name in defined:
+                what = f"is defined on line {defined[name].span.line}"
+            else:
+                what = "is a parameter" if name in params else f"is not an input of {cell.header.name}"
+            raise ModelSyntaxError(f"only data can be declared integer; {name} {what} (declare it in ℝ, or make it "
+                                   "an input)", statement.span, line)
 
 
 def _last_target(cell: Cell) -> tuple[str, ...]:

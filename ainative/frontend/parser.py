@@ -312,7 +312,7 @@ _EXPRESSION_STARTS = {"NAME", "NUMBER", "FUNC", "LPAR", "LBRACE", "MINUS", "SUM"
 
 
 def _expected(expected: set[str]) -> str:
-    if expected and expected <= {"NAME", "NUMBER", "MINUS"}:
+    if {"NAME", "NUMBER"} <= expected <= {"NAME", "NUMBER", "MINUS", "COMMA"}:
         return "a name or a number"
     if _EXPRESSION_STARTS & expected:
         return "an expression"

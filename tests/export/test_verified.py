@@ -262,3 +262,22 @@ def test_a_graph_onnx_cannot_type_is_an_export_error(tmp_path):
     with pytest.raises(ainative.ExportError, match=r"does not pass onnx\.checker"):
         model.export_onnx(tmp_path / "m.onnx", {}, T=2, D=3)
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_an_integer_input_is_an_int64_graph_input_cast_to_float(tmp_path):
+    model = ainative.model("county ∈ {1..J};  x ∈ ℝ^D;  w ∈ ℝ^D;  a ∈ ℝ^J\ny = county * (wᵀx) + Σ a",
+                           header="counties(county, x) -> y")
+    params = {"w": np.array([0.5, -1.25, 2.0], np.float32), "a": np.arange(8, dtype=np.float32) / 4}
+    report = model.export_onnx(tmp_path / "counties.onnx", params)
+    assert report.max_abs_error < 1e-5
+    proto = onnx.load(tmp_path / "counties.onnx")
+    onnx.checker.check_model(proto, full_check=True)
+    types = {i.name: i.type.tensor_type.elem_type for i in proto.graph.input}
+    assert types == {"county": onnx.TensorProto.INT64, "x": onnx.TensorProto.FLOAT}
+    assert [n.input for n in proto.graph.node if n.op_type == "Cast"] == [["county"]]
+    limits = {p.key: p.value for p in proto.metadata_props}
+    assert limits == {"integer:county": '{"low": 1, "high": 8, "domain": "county ∈ {1..J} with J = 8"}'}
+    county, x = np.array([1, 4, 8], np.int64), np.array([[1, 2, 3], [0.5, 0.5, 0], [-1, 0, 1]], np.float32)
+    expected = county * (x.astype(np.float64) @ params["w"]) + params["a"].sum()
+    np.testing.assert_allclose(run(tmp_path / "counties.onnx", county=county, x=x)["y"], expected, rtol=1e-6)
+

@@ -12,6 +12,7 @@ import difflib
 import sympy
 
 from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
+from .distributions import DISTRIBUTIONS
 from .ir import Assignment, Cell, Declaration, Roles, Sampling
 from .nodes import Element
 
@@ -131,6 +132,8 @@ def _check_integers(cell: Cell, defined: dict[str, object], params: dict[str, No
             if first.domain != statement.domain:
                 raise ModelSyntaxError(f"{name} is declared in {first.domain.written()} on line {first.span.line} "
                                        f"and in {statement.domain.written()} here", statement.span, line)
+            if name in cell.header.inputs:
+                _check_observation(cell, name, statement)
             if not statement.domain.integer or name in cell.header.inputs:
                 continue
             if name in defined:
@@ -139,6 +142,25 @@ def _check_integers(cell: Cell, defined: dict[str, object], params: dict[str, No
                 what = "is a parameter" if name in params else f"is not an input of {cell.header.name}"
             raise ModelSyntaxError(f"only data can be declared integer; {name} {what} (declare it in ℝ, or make it "
                                    "an input)", statement.span, line)
+
+
+def _check_observation(cell: Cell, name: str, declaration: Declaration) -> None:
+    """Integer data that a family observes lies inside the family's values: labels count from 0 (a range from 1
+    would be read one class off), counts are not negative, a Bernoulli's values are 0 and 1."""
+    domain = declaration.domain
+    family = next((DISTRIBUTIONS[s.distribution.family] for s in cell.statements
+                   if isinstance(s, Sampling) and s.target == name), None)
+    if family is None or not domain.integer:
+        return
+    low = domain.low if isinstance(domain.low, int) else None if domain.low is None else 1
+    high = domain.high if isinstance(domain.high, int) else None
+    wanted = {"integer_interval": ("counts from 0", low == 0),
+              "nonnegative_integer": ("is never negative", low is not None and low >= 0),
+              "boolean": ("is 0 or 1", low is not None and low >= 0 and high is not None and high <= 1)}
+    if family.support in wanted and not wanted[family.support][1]:
+        raise ModelSyntaxError(f"{name} ~ {family.name}, whose value {wanted[family.support][0]}, but {name} is "
+                               f"declared in {domain.written()}", declaration.span,
+                               cell.line_text(declaration.span.line))
 
 
 def _last_target(cell: Cell) -> tuple[str, ...]:

@@ -281,3 +281,21 @@ def test_an_integer_input_is_an_int64_graph_input_cast_to_float(tmp_path):
     expected = county * (x.astype(np.float64) @ params["w"]) + params["a"].sum()
     np.testing.assert_allclose(run(tmp_path / "counties.onnx", county=county, x=x)["y"], expected, rtol=1e-6)
 
+
+
+def test_a_posterior_predictive_takes_an_integer_covariate_as_int64(tmp_path):
+    rng = np.random.default_rng(0)
+    k = rng.integers(0, 6, size=60)
+    y = 0.5 + 1.5 * k + 0.3 * rng.normal(size=60)
+    text = ("K = 5\nk ∈ {0..K}^N;  y ∈ ℝ^N\nα ~ Normal(0, 10)\nβ ~ Normal(0, 1)\nσ ~ HalfNormal(1)\n"
+            "y ~ Normal(α + β k, σ)")
+    model = ainative.model(text, header="dose(k, y) --backend numpyro")
+    posterior = model.fit({"k": k, "y": y}, num_warmup=200, num_samples=300, progress=False)
+    report = model.export_onnx(tmp_path / "dose.onnx", posterior, draws=100)
+    assert report.max_abs_error < 1e-4 and report.random_max_abs_error < 1e-4
+    proto = onnx.load(tmp_path / "dose.onnx")
+    assert [(i.name, i.type.tensor_type.elem_type) for i in proto.graph.input] == [("k", onnx.TensorProto.INT64)]
+    new = np.array([0, 3, 5], np.int64)
+    mean = posterior.mean()
+    np.testing.assert_allclose(run(tmp_path / "dose.onnx", k=new)["y"], mean["alpha"] + mean["beta"] * new,
+                               rtol=1e-5, atol=1e-5)

@@ -32,6 +32,17 @@ class Plate:
 
 
 @dataclass(frozen=True)
+class Declaration:
+    """``W ∈ ℝ^{H×D}`` or ``county ∈ {1..J}^N``: the shape (and domain) of one or more names."""
+
+    names: tuple[str, ...]
+    shape: Shape
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
+    domain: Domain = field(default_factory=lambda: REALS)
+
+
+@dataclass(frozen=True)
 class Domain:
     """Where a declared variable's entries lie: ℝ, or integers from ``low`` to ``high`` (``None``: unbounded).
 
@@ -58,17 +69,6 @@ class Domain:
 
 
 REALS = Domain()
-
-
-@dataclass(frozen=True)
-class Declaration:
-    """``W ∈ ℝ^{H×D}`` or ``county ∈ {1..J}^N``: the shape (and domain) of one or more names."""
-
-    names: tuple[str, ...]
-    shape: Shape
-    span: Span = field(compare=False)
-    text: str = field(compare=False)
-    domain: Domain = REALS
 
 
 @dataclass(frozen=True)

@@ -58,14 +58,15 @@ LATEX_TOKENS = {
 }
 #: the spaces a declaration names after ``∈``: ``\mathbb{R}``, ``ℕ`` (0, 1, 2, …) and ``ℤ``
 SPACES = {"R": "REALS", "N": "NATS", "Z": "INTS"}
-#: ASCII words for the spaces, read as spaces only right after ``in``
-SPACE_WORDS = {"R": "REALS", "nat": "NATS", "int": "INTS"}
+#: ASCII words for ℕ and ℤ, read as spaces only right after ``in`` (``R`` is read so in ``resolve``)
+SPACE_WORDS = {"nat": "NATS", "int": "INTS"}
 SYMBOLS = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "*": "STAR", "⊙": "STAR", "∘": "STAR", "/": "SLASH",
     "÷": "SLASH", "@": "AT", "·": "AT", "⋅": "AT", "(": "LPAR", "[": "LPAR", ")": "RPAR", "]": "RPAR",
     "{": "LBRACE", "}": "RBRACE", ",": "COMMA", "=": "EQ", "≔": "EQ", "~": "SIM", "∼": "SIM",
-    "∈": "IN", "ℝ": "REALS", "ℕ": "NATS", "ℤ": "INTS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "√": "SQRT",
-    "'": "TRANSPOSE", "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
+    "∈": "IN", "ℝ": "REALS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "√": "SQRT", "'": "TRANSPOSE",
+    "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
+    "ℕ": "NATS", "ℤ": "INTS",
 }
 OPEN, CLOSE = {"LPAR", "LBRACE"}, {"RPAR", "RBRACE"}
 #: tokens a ``[`` after which would read as indexing: a name, a closed bracket, a transpose
@@ -74,9 +75,10 @@ FRIENDLY = {
     "NAME": "a name", "NUMBER": "a number", "FUNC": "a function", "PLUS": "'+'", "MINUS": "'-'",
     "STAR": "'*'", "SLASH": "'/'", "AT": "'@'", "POW": "'^'", "TRANSPOSE": "a transpose",
     "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','", "EQ": "'='",
-    "SIM": "'~'", "IN": "'∈'", "REALS": "'ℝ'", "NATS": "'ℕ'", "INTS": "'ℤ'", "TIMES": "'×'", "FOR": "'for'",
-    "DOTS": "'..'", "SUM": "'Σ'", "FRAC": "'\\frac'", "SQRT": "'√'", "SUBIDX": "a plate index", "BAR": "'|'",
+    "SIM": "'~'", "IN": "'∈'", "REALS": "'ℝ'", "TIMES": "'×'", "FOR": "'for'", "DOTS": "'..'",
+    "SUM": "'Σ'", "FRAC": "'\\frac'", "SQRT": "'√'", "SUBIDX": "a plate index", "BAR": "'|'",
     "$END": "the end of the statement",
+    "NATS": "'ℕ'", "INTS": "'ℤ'",
 }
 
 _SUB_CHARS = "".join(SUBSCRIPTS)
@@ -92,6 +94,7 @@ _POW = re.compile(r"\*\*")
 _ASSIGN = re.compile(r":=|<-")
 _COMMAND = re.compile(r"\\([A-Za-z]+)[^\S\n]*")
 _BRACED = re.compile(r"\{\s*([^{}]*?)\s*\}")
+_SPACE_WORD = re.compile(r"(?:nat|int)(?!\w)")
 _NOT_NAME = _SUB_CHARS + "".join(SUPERSCRIPTS) + "⁻ℝΣᵀ"
 _CORE_WORD = re.compile(rf"[^\W\d_{_NOT_NAME}][^\W_{_NOT_NAME}]*")
 _CORE_LETTER = re.compile(rf"[^\W\d_{_NOT_NAME}]")
@@ -218,6 +221,9 @@ class _Scanner:
             m = pattern.match(text, pos)
             if m:
                 return self.take(kind, m.group(), m.end())
+        m = _SPACE_WORD.match(text, pos) if self.after_in() else None
+        if m:
+            return self.take(SPACE_WORDS[m.group()], m.group(), m.end())
         if text[pos] == "\\":
             return self.command(text, pos)
         if text[pos] == "'" and self.latex:
@@ -257,6 +263,11 @@ class _Scanner:
             if token.type not in ("NAME", "COMMA"):
                 return False
         return False
+
+    def after_in(self) -> bool:
+        """Whether the statement so far ends with ``∈`` or ``in``: there ``nat`` and ``int`` are ℕ and ℤ."""
+        tokens = self.statements[-1]
+        return bool(tokens) and (tokens[-1].type == "IN" or tokens[-1].value == "in")
 
     def take(self, kind: str, value: str, end: int) -> None:
         self.emit(kind, value, self.pos, end)
@@ -439,8 +450,8 @@ def _split_index(token: Token, index: str) -> Iterable[Token]:
 def resolve(statement: Sequence[Token], variables: frozenset[str]) -> list[Token]:
     """Give context-dependent tokens their final type.
 
-    ``in``/``for`` become keywords; ``R``, ``nat`` and ``int`` after ``in`` are ℝ, ℕ and ℤ; a name is a
-    function when the notation knows it (or it touches a ``(`` and is no model variable); an alias before ``(``
+    ``in``/``for`` become keywords; ``R`` after ``in`` is ℝ; a name is a function when the
+    notation knows it (or it touches a ``(`` and is no model variable); an alias before ``(``
     is its function (``σ(`` is the sigmoid) unless a variable has its name; ``η_j`` inside a
     plate over ``j`` is ``η`` indexed by ``j``.
     """
@@ -456,8 +467,8 @@ def resolve(statement: Sequence[Token], variables: frozenset[str]) -> list[Token
         before_paren = nxt is not None and nxt.type == "LPAR"
         if value in ("in", "for"):
             out.append(_retype(token, value.upper()))
-        elif value in SPACE_WORDS and out and out[-1].type == "IN":
-            out.append(_retype(token, SPACE_WORDS[value]))
+        elif value == "R" and out and out[-1].type == "IN":
+            out.append(_retype(token, "REALS"))
         elif value in variables:
             out.append(token)
         elif index and value.endswith("_" + index) and len(value) > len(index) + 1:

@@ -7,7 +7,7 @@ from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..frontend.distributions import DISTRIBUTIONS
-from ..frontend.ir import Assignment, Declaration, Domain, ModelIR, Plate, Sampling
+from ..frontend.ir import Assignment, Declaration, ModelIR, Plate, Sampling
 from ..frontend.operations import Kind
 from .common import install
 
@@ -64,8 +64,9 @@ def _target(printer: LatexPrinter, statement) -> str:
     return f"{target}_{{{index}}}" if "_" not in target else f"{{{target}}}_{{{index}}}"
 
 
-def _space(printer: LatexPrinter, domain: Domain) -> str:
+def _space(printer: LatexPrinter, declaration: Declaration) -> str:
     """``\\mathbb{R}``, ``\\mathbb{N}``, ``\\mathbb{Z}`` or ``\\{1, \\dots, J\\}``: as the cell may write it."""
+    domain = declaration.domain
     if not domain.integer:
         return r"\mathbb{R}"
     if domain.high is None:
@@ -81,7 +82,7 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
         names = ", ".join(_name(printer, n) for n in statement.names)
         dims = [_name(printer, d) if isinstance(d, str) else str(d) for d in statement.shape]
         times = r" \times "
-        space = _space(printer, statement.domain) + ("^{" + times.join(dims) + "}" if dims else "")
+        space = _space(printer, statement) + ("^{" + times.join(dims) + "}" if dims else "")
         return rf"{names} &\in {space}"
     if isinstance(statement, Assignment):
         return rf"{_target(printer, statement)} &= {printer._print(statement.expr)}{_plate(printer, statement.plate)}"

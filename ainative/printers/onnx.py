@@ -61,12 +61,12 @@ class OnnxPrinter:
         self.symbols: dict[str, Tensor] = {}
         self.scope = ""
         self.current = ""
-        self.count = 0
-        self.memo: dict[tuple[str, sympy.Basic], Tensor] = {}
         #: integer inputs as the graph takes them (int64), by name: what a lookup (``Gather``) indexes with
         self.integers: dict[str, Tensor] = {}
         #: the model's metadata: each integer input's range, read by the served endpoint to check requests
         self.metadata: dict[str, str] = {}
+        self.count = 0
+        self.memo: dict[tuple[str, sympy.Basic], Tensor] = {}
 
     # graph pieces ------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -293,11 +293,21 @@ _LOWERINGS = {Kind.ELEMENTWISE: OnnxPrinter.unary, Kind.REDUCTION: OnnxPrinter.r
 install(OnnxPrinter, "onnx", lambda operator, kind: _LOWERINGS[kind], ExportError)
 
 
-def value_info(name: str, shape: tuple, batched: bool, integer: bool = False):
+def value_info(name: str, shape: tuple, batched: bool):
     from onnx import TensorProto, helper
 
     dims = ([BATCH] if batched else []) + list(shape)
-    return helper.make_tensor_value_info(name, TensorProto.INT64 if integer else TensorProto.FLOAT, dims)
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, dims)
+
+
+def input_info(ir: ModelIR, name: str, shape: tuple, batched: bool):
+    """A graph input: float32, or int64 where the cell declares it integer."""
+    from onnx import TensorProto
+
+    info = value_info(name, shape, batched)
+    if name in ir.integers:
+        info.type.tensor_type.elem_type = TensorProto.INT64
+    return info
 
 
 def print_onnx(
@@ -334,7 +344,7 @@ def print_onnx(
             out = f"{name}_out" if name in ir.roles.inputs else name
             tensor = Tensor(printer.node("Identity", [tensor.name], out), tensor.lead, tensor.rank)
         outputs.append(value_info(tensor.name, shapes.get(name, ()), tensor.lead > 0))
-    inputs = [value_info(name, shapes[name], True, name in ir.integers) for name in ir.roles.inputs]
+    inputs = [input_info(ir, name, shapes[name], True) for name in ir.roles.inputs]
     return printer.model(ir.header.name, inputs, outputs, ir_version)
 
 
@@ -419,6 +429,5 @@ def print_onnx_predictive(
         outputs.append(value_info(out, per_example_target, spread.lead > 0))
     mean_path.nodes += draw_path.nodes
     mean_path.initializers.update(draw_path.initializers)
-    graph_inputs = [value_info(n, per_example[n], ir.shape_of[n][:1] == (data_axis,), n in ir.integers)
-                    for n in inputs]
+    graph_inputs = [input_info(ir, n, per_example[n], ir.shape_of[n][:1] == (data_axis,)) for n in inputs]
     return mean_path.model(ir.header.name, graph_inputs, outputs, ir_version)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 
 from ..frontend.distributions import DISTRIBUTIONS
-from ..frontend.lexer import GREEK, LATEX_TOKENS, SPACES, SYMBOLS
+from ..frontend.lexer import GREEK, LATEX_TOKENS, SYMBOLS
 from ..frontend.operations import ALIASES, FUNCTIONS
 from ..frontend.spec import OPTIONS, header_schema
 
 #: the notation's own operators, highlighted in a cell (of ASCII only ``~`` and ``@``: ``*`` or ``'`` are everywhere)
-OPERATOR_TOKENS = ("SIM", "IN", "REALS", "NATS", "INTS", "TIMES", "TRANSPOSE", "AT", "STAR")
+OPERATOR_TOKENS = ("SIM", "IN", "REALS", "TIMES", "TRANSPOSE", "AT", "STAR")
 
 
 def _unicode(name: str) -> list[str]:
@@ -30,9 +30,11 @@ def notation() -> dict:
                         *(symbol for symbol, token in SYMBOLS.items() if token == "SUM")})
     distributions = sorted({*DISTRIBUTIONS, *(s for f in DISTRIBUTIONS.values() for s in f.spellings
                                               if not s.startswith("\\"))})
-    symbols = (s for s, token in SYMBOLS.items() if token in OPERATOR_TOKENS and (not s.isascii() or s in "~@"))
+    spaces = ("NATS", "INTS")  # ℕ and ℤ, after ∈ as ℝ is
+    symbols = (s for s, token in SYMBOLS.items()
+               if token in (*OPERATOR_TOKENS, *spaces) and (not s.isascii() or s in "~@"))
     latex = (f"\\{command}" for command, token in LATEX_TOKENS.items() if token in ("SIM", "IN"))
-    operators = sorted({*symbols, *latex, *(rf"\mathbb{{{letter}}}" for letter in SPACES)})
+    operators = sorted({*symbols, *latex, *(rf"\mathbb{{{letter}}}" for letter in "RNZ")})
     return {
         "header": header_schema(),
         "keywords": ["%%model", *(f"--{option.name}" for option in OPTIONS), "for", "in", "->", "→"],

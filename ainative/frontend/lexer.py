@@ -60,6 +60,7 @@ LATEX_TOKENS = {
 SPACES = {"R": "REALS", "N": "NATS", "Z": "INTS"}
 #: ASCII words for ℕ and ℤ, read as spaces only right after ``in`` (``R`` is read so in ``resolve``)
 SPACE_WORDS = {"nat": "NATS", "int": "INTS"}
+_SPACE_WORD = re.compile(r"(?:nat|int)(?!\w)")
 SYMBOLS = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "*": "STAR", "⊙": "STAR", "∘": "STAR", "/": "SLASH",
     "÷": "SLASH", "@": "AT", "·": "AT", "⋅": "AT", "(": "LPAR", "[": "LPAR", ")": "RPAR", "]": "RPAR",
@@ -94,7 +95,6 @@ _POW = re.compile(r"\*\*")
 _ASSIGN = re.compile(r":=|<-")
 _COMMAND = re.compile(r"\\([A-Za-z]+)[^\S\n]*")
 _BRACED = re.compile(r"\{\s*([^{}]*?)\s*\}")
-_SPACE_WORD = re.compile(r"(?:nat|int)(?!\w)")
 _NOT_NAME = _SUB_CHARS + "".join(SUPERSCRIPTS) + "⁻ℝΣᵀ"
 _CORE_WORD = re.compile(rf"[^\W\d_{_NOT_NAME}][^\W_{_NOT_NAME}]*")
 _CORE_LETTER = re.compile(rf"[^\W\d_{_NOT_NAME}]")

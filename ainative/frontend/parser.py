@@ -215,7 +215,8 @@ class _Builder(Transformer_NonRecursive):
         names = tuple(t.value for t in items if isinstance(t, Token) and t.type == "NAME")
         domain = next(i for i in items if isinstance(i, Domain))
         shape = items[-1] if not isinstance(items[-1], (Token, Domain)) else ()
-        return ("declaration", names, shape if isinstance(shape, tuple) else (shape,), domain)
+        shape = shape if isinstance(shape, tuple) else (shape,)
+        return ("declaration", names, shape) if domain == REALS else ("integers", names, shape, domain)
 
     def limit(self, *tokens):
         """A range bound: a dimension's name or a whole number (``-1`` too), with its first and last token."""
@@ -415,9 +416,12 @@ def _statement(tokens: list[Token], variables: frozenset[str], line: int, source
     span = Span(line, tokens[0].column, tokens[-1].end_column)
     text = source_line[span.column - 1 : span.end_column - 1]
     spans = tuple(builder.spans.items())
-    if kind == "declaration":
+    if kind == "integers":
         names, shape, domain = rest
         return Declaration(names, shape, span, text, domain)
+    if kind == "declaration":
+        names, shape = rest
+        return Declaration(names, shape, span, text)
     (name_token, index_token), body, plate = rest
     target = name_token.value
     if plate is not None and index_token is None:

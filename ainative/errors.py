@@ -93,6 +93,26 @@ class DataError(ModelError):
     code = "data"
 
 
+def outside_integers(what: str, name: str, values, low: int, high: int, domain: str) -> DataError | None:
+    """The first entry of ``values`` (a NumPy array) that is no whole number from ``low`` to ``high``, as the
+    ``DataError`` both the runtime and a served model give (``domain``: how the cell declared it), else None.
+
+    It lives here, beside the error, because the served endpoint imports nothing else of ainative.
+    """
+    import numpy as np
+
+    bad = (values < low) | (values > high)
+    if not (np.issubdtype(values.dtype, np.integer) or values.dtype == np.bool_):
+        bad |= values != np.round(values)
+    if not bad.any():
+        return None
+    index = np.unravel_index(int(np.argmax(bad)), values.shape) if values.ndim else ()
+    value = values[index].item()
+    shown = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    where = f"[{', '.join(str(int(i)) for i in index)}]" if index else ""
+    return DataError(f"{what} {name}{where} is {shown}, but {domain}")
+
+
 class ExportError(ModelError):
     """A model that cannot be exported, or an export that does not match the model it came from."""
 

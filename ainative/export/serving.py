@@ -80,7 +80,8 @@ def require_plain_name(value: str, what: str) -> None:
 
 def tensor_metadata(session_tensors) -> list[dict]:
     """V2 metadata of onnxruntime's inputs or outputs: a named batch axis becomes -1."""
-    return [{"name": t.name, "datatype": "FP32", "shape": [d if isinstance(d, int) else -1 for d in t.shape]}
+    return [{"name": t.name, "datatype": "INT64" if t.type == "tensor(int64)" else "FP32",
+             "shape": [d if isinstance(d, int) else -1 for d in t.shape]}
             for t in session_tensors]
 
 
@@ -89,7 +90,7 @@ def _triton_tensor(entry: dict, batched: bool) -> str:
     reshape = ""
     if not dims:
         dims, reshape = [1], " reshape: { shape: [ ] }"
-    return (f'  {{ name: "{entry["name"]}" data_type: TYPE_FP32 dims: [ {", ".join(map(str, dims))} ]'
+    return (f'  {{ name: "{entry["name"]}" data_type: TYPE_{entry["datatype"]} dims: [ {", ".join(map(str, dims))} ]'
             f"{reshape} }}")
 
 

@@ -181,21 +181,42 @@ def _check_and_serialize(proto) -> bytes:
 
 
 def _bound_shapes(ir: ModelIR, arrays: Mapping[str, Any], dims: Mapping[str, Any], what: str):
+    """Every variable's concrete shape, and each integer input's range (lowest, highest, as declared)."""
+    from ..runtime.data import domain_limits
+
     bound = bind(ir, {n: tuple(np.shape(a)) for n, a in arrays.items()}, keywords(ir, dims), what=what)
-    return {name: concrete(shape, bound, name) for name, shape in ir.shapes}
+    limits = {name: domain_limits(name, domain, bound) for name, domain in ir.integers.items()}
+    return {name: concrete(shape, bound, name) for name, shape in ir.shapes}, limits
 
 
-def _verify_deterministic(ir: ModelIR, forward: Forward, params: Mapping[str, Any], shapes, label: str, *,
+def sample_inputs(rng: np.random.Generator, shapes: Mapping[str, tuple[int, ...]],
+                  limits: Mapping[str, tuple[int, int, str]], names, batch: tuple[int, ...] = ()) -> dict:
+    """Random inputs for a comparison: float32 in [0.1, 1), and integer inputs as int64 inside their range (at
+    most 10 values from its lowest: ℕ gives 0 to 10), so both sides see data the model accepts."""
+    out = {}
+    for name in names:
+        size = (*batch, *shapes[name])
+        if name in limits:
+            low, high, _ = limits[name]
+            low = max(low, -5) if high > 5 else low
+            out[name] = rng.integers(low, min(high, low + 10), size=size, endpoint=True, dtype=np.int64)
+        else:
+            out[name] = rng.uniform(0.1, 1.0, size=size).astype(np.float32)
+    return out
+
+
+def _verify_deterministic(ir: ModelIR, forward: Forward, params: Mapping[str, Any], bounds, label: str, *,
                           opset: int, ir_version: int, atol: float, rtol: float, seed: int) -> tuple[bytes, Agreement]:
     """The graph with ``params`` baked in, and how closely it reproduces ``forward`` on random inputs."""
     from ..printers.onnx import print_onnx
 
-    data = _check_and_serialize(print_onnx(ir, params, shapes, opset=opset, ir_version=ir_version))
+    shapes, limits = bounds
+    data = _check_and_serialize(print_onnx(ir, params, shapes, limits=limits, opset=opset, ir_version=ir_version))
     session = _session(data)
     rng = np.random.default_rng(seed)
     agreement = Agreement()
     for batch in BATCHES:
-        inputs = {n: rng.uniform(0.1, 1.0, size=(batch, *shapes[n])).astype(np.float32) for n in ir.roles.inputs}
+        inputs = sample_inputs(rng, shapes, limits, ir.roles.inputs, (batch,))
         out = forward(params, **inputs)
         expected = out if isinstance(out, dict) else {ir.roles.outputs[0]: out}
         got = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
@@ -216,11 +237,11 @@ def export_deterministic(ir: ModelIR, forward: Forward, path: str | os.PathLike,
     refuse_to_overwrite(path, overwrite)
     read_parameters(ir, params)
     names = ir.roles.params
-    shapes = _bound_shapes(ir, {p: params[p] for p in names}, dims, "parameter")
+    bounds = _bound_shapes(ir, {p: params[p] for p in names}, dims, "parameter")
     options = dict(opset=opset, ir_version=ir_version, atol=atol, rtol=rtol, seed=seed)
-    data, yours = _verify_deterministic(ir, forward, params, shapes, "your parameters", **options)
+    data, yours = _verify_deterministic(ir, forward, params, bounds, "your parameters", **options)
     random = random_like({p: params[p] for p in names}, seed)
-    _, theirs = _verify_deterministic(ir, forward, random, shapes, f"random parameters (seed {seed})", **options)
+    _, theirs = _verify_deterministic(ir, forward, random, bounds, f"random parameters (seed {seed})", **options)
     return _write(path, data, opset, ir_version, ir.roles.inputs, seed, yours, theirs)
 
 
@@ -271,16 +292,16 @@ def _verify_posterior(ir: ModelIR, target: str, reference: tuple[Any, tuple[str,
     function, inputs = reference
     one_draw = {k: v[0] for k, v in draws.items()}
     data_axis = ir.shape_of[target][0]
-    shapes = _bound_shapes(ir, one_draw, {**dims, data_axis: BATCHES[-1]}, "latent")
-    proto = print_onnx_predictive(ir, target, means, draws, shapes, quantiles=quantiles, opset=opset,
+    shapes, limits = _bound_shapes(ir, one_draw, {**dims, data_axis: BATCHES[-1]}, "latent")
+    proto = print_onnx_predictive(ir, target, means, draws, shapes, quantiles=quantiles, limits=limits, opset=opset,
                                   ir_version=ir_version)
     data = _check_and_serialize(proto)
     session = _session(data)
     rng = np.random.default_rng(seed)
     agreement = Agreement()
     for batch in BATCHES:
-        shapes = _bound_shapes(ir, one_draw, {**dims, data_axis: batch}, "latent")
-        full = {n: rng.uniform(0.1, 1.0, size=shapes[n]).astype(np.float32) for n in inputs}
+        shapes, _ = _bound_shapes(ir, one_draw, {**dims, data_axis: batch}, "latent")
+        full = sample_inputs(rng, shapes, limits, inputs)
         arguments = [full[n] for n in inputs]
         per_draw = jax.vmap(lambda p, a=arguments: function(p, *a))(draws)
         expected = {target: np.asarray(function(means, *arguments))}

@@ -37,12 +37,14 @@ class Partitions:
 
 
 def checked(ir: ModelIR, params: Mapping[str, Any], data: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
-    """``data`` as float32 arrays with one leading axis of examples, or a DataError naming ``what``."""
+    """``data`` as float32 arrays (int32 where declared integer) with one leading axis of examples, or a DataError
+    naming ``what``."""
     if not isinstance(data, Mapping):
         raise DataError(f"{what} should be a dict of arrays by input name ({', '.join(ir.roles.inputs)})")
     try:
-        arrays = read_inputs(ir, (), data)
-        bind(ir, arrays, read_parameters(ir, params))
+        bound = read_parameters(ir, params)
+        arrays = read_inputs(ir, (), data, bound)
+        bind(ir, arrays, bound)
         batch, batched = batch_shape(ir, arrays)
     except DataError as error:
         raise DataError(f"{what}: {error}") from None

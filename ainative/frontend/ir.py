@@ -67,12 +67,42 @@ class IndexRange:
 
 @dataclass(frozen=True)
 class Declaration:
-    """``W ∈ ℝ^{H×D}``: the shape of one or more names."""
+    """``W ∈ ℝ^{H×D}`` or ``county ∈ {1..J}^N``: the shape (and domain) of one or more names."""
 
     names: tuple[str, ...]
     shape: Shape
     span: Span = field(compare=False)
     text: str = field(compare=False)
+    domain: Domain = field(default_factory=lambda: REALS)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where a declared variable's entries lie: ℝ, or integers from ``low`` to ``high`` (``None``: unbounded).
+
+    ``ℕ`` is ``Domain(True, 0, None)``, ``ℤ`` is ``Domain(True, None, None)``, ``{1..J}`` is
+    ``Domain(True, 1, "J")``: a bound that is a name is a dimension, bound as shape dimensions are.
+    """
+
+    integer: bool = False
+    low: Dim | None = None
+    high: Dim | None = None
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        """The dimensions among the bounds."""
+        return tuple(b for b in (self.low, self.high) if isinstance(b, str))
+
+    def written(self) -> str:
+        """The domain in the notation's Unicode spelling: ``ℝ``, ``ℕ``, ``ℤ`` or ``{1..J}``."""
+        if not self.integer:
+            return "ℝ"
+        if self.high is None:
+            return "ℕ" if self.low == 0 else "ℤ"
+        return f"{{{self.low}..{self.high}}}"
+
+
+REALS = Domain()
 
 
 @dataclass(frozen=True)
@@ -210,3 +240,15 @@ class ModelIR:
     @property
     def constants(self) -> dict[str, sympy.Expr]:
         return dict(self.roles.constants)
+
+    def domain_of(self, name: str) -> Domain:
+        """Where a variable's entries lie, as its declaration says (ℝ when undeclared or declared real)."""
+        for statement in self.statements:
+            if isinstance(statement, Declaration) and name in statement.names and statement.domain.integer:
+                return statement.domain
+        return REALS
+
+    @property
+    def integers(self) -> dict[str, Domain]:
+        """The inputs declared integer, with their domains: what the runtime checks and passes on as ints."""
+        return {name: self.domain_of(name) for name in self.roles.inputs if self.domain_of(name).integer}

@@ -56,12 +56,18 @@ LATEX_TOKENS = {
     "intercal": "TRANSPOSE", "ldots": "DOTS", "dots": "DOTS", "cdots": "DOTS", "R": "REALS",
     "mid": "BAR", "div": "SLASH", "ast": "STAR", "leftarrow": "EQ", "coloneqq": "EQ",
 }
+#: the spaces a declaration names after ``∈``: ``\mathbb{R}``, ``ℕ`` (0, 1, 2, …) and ``ℤ``
+SPACES = {"R": "REALS", "N": "NATS", "Z": "INTS"}
+#: ASCII words for ℕ and ℤ, read as spaces only right after ``in`` (``R`` is read so in ``resolve``)
+SPACE_WORDS = {"nat": "NATS", "int": "INTS"}
+_SPACE_WORD = re.compile(r"(?:nat|int)(?!\w)")
 SYMBOLS = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "*": "STAR", "⊙": "STAR", "∘": "STAR", "/": "SLASH",
     "÷": "SLASH", "@": "AT", "·": "AT", "⋅": "AT", "(": "LPAR", "[": "LPAR", ")": "RPAR", "]": "RPAR",
     "{": "LBRACE", "}": "RBRACE", ",": "COMMA", "=": "EQ", "≔": "EQ", "~": "SIM", "∼": "SIM",
     "∈": "IN", "ℝ": "REALS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "∏": "PROD", "√": "SQRT", "'": "TRANSPOSE",
     "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
+    "ℕ": "NATS", "ℤ": "INTS",
 }
 OPEN, CLOSE = {"LPAR", "LBRACE", "LSUB"}, {"RPAR", "RBRACE", "RSUB"}
 #: tokens a ``[`` after which would read as indexing something that is not a name: a closed bracket, a transpose
@@ -76,6 +82,7 @@ FRIENDLY = {
     "SUM": "'Σ'", "PROD": "'∏'", "FRAC": "'\\frac'", "SQRT": "'√'", "BAR": "'|'",
     "LSUB": "a subscript", "RSUB": "the end of a subscript", "REDUCE": "a reduction", "DELTA": "'δ'",
     "$END": "the end of the statement",
+    "NATS": "'ℕ'", "INTS": "'ℤ'",
 }
 
 _SUB_CHARS = "".join(SUBSCRIPTS)
@@ -227,6 +234,9 @@ class _Scanner:
             m = pattern.match(text, pos)
             if m:
                 return self.take(kind, m.group(), m.end())
+        m = _SPACE_WORD.match(text, pos) if self.after_in() else None
+        if m:
+            return self.take(SPACE_WORDS[m.group()], m.group(), m.end())
         if text[pos] == "\\":
             return self.command(text, pos)
         if text[pos] == "'" and self.latex:
@@ -295,13 +305,19 @@ class _Scanner:
         self.emit("RSUB", "", m.end(), m.end())
 
     def after_reals(self) -> bool:
-        """Whether the statement so far ends with ``ℝ`` (or ASCII ``in R``): then ``^T`` is a dimension T."""
+        """Whether the statement so far is a declaration's names and ``∈`` (``x ∈ ℝ``, ``c in {1..T}``): a
+        declaration transposes nothing, so there ``^T`` is a dimension T."""
+        for token in self.statements[-1]:
+            if token.type == "IN" or (token.type == "NAME" and token.value == "in"):
+                return True
+            if token.type not in ("NAME", "COMMA"):
+                return False
+        return False
+
+    def after_in(self) -> bool:
+        """Whether the statement so far ends with ``∈`` or ``in``: there ``nat`` and ``int`` are ℕ and ℤ."""
         tokens = self.statements[-1]
-        if not tokens:
-            return False
-        if tokens[-1].type == "REALS":
-            return True
-        return len(tokens) > 1 and tokens[-1].value == "R" and (tokens[-2].type == "IN" or tokens[-2].value == "in")
+        return bool(tokens) and (tokens[-1].type == "IN" or tokens[-1].value == "in")
 
     def take(self, kind: str, value: str, end: int) -> None:
         self.emit(kind, value, self.pos, end)
@@ -373,6 +389,8 @@ class _Scanner:
         return m.group(1), m.end()
 
     def command(self, text: str, pos: int) -> None:
+        if text[pos + 1 : pos + 2] in ("{", "}"):
+            return self.take(SYMBOLS[text[pos + 1]], text[pos + 1], pos + 2)
         m = _COMMAND.match(text, pos)
         if not m:
             raise self.fail("a LaTeX command needs letters after its backslash", pos, pos + 2)
@@ -389,9 +407,10 @@ class _Scanner:
             return self.name(LATEX_VARIANTS.get(cmd, cmd), pos, word_end)
         if cmd == "mathbb":
             arg, end = self.braced(after)
-            if arg not in ("R",):
-                raise self.fail(f"only \\mathbb{{R}} is a space here, not \\mathbb{{{arg}}}", pos, end)
-            return self.take("REALS", "R", end)
+            if arg not in SPACES:
+                raise self.fail(f"a space here is \\mathbb{{R}}, \\mathbb{{N}} or \\mathbb{{Z}}, not \\mathbb{{{arg}}}",
+                                pos, end)
+            return self.take(SPACES[arg], arg, end)
         if cmd == "mathcal":
             arg, end = self.braced(after)
             return self.name(SPELLINGS.get(rf"\mathcal{{{arg}}}", arg), pos, end)

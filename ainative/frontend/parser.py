@@ -21,7 +21,7 @@ from lark.lexer import Lexer
 from ..errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownNameError
 from . import lexer, subscripts
 from .distributions import DISTRIBUTIONS, violates
-from .ir import Assignment, Cell, Declaration, Distribution, Header, IndexRange, Plate, Sampling
+from .ir import REALS, Assignment, Cell, Declaration, Distribution, Domain, Header, IndexRange, Plate, Sampling
 from .nodes import (
     OVER_INDEX,
     Delta,
@@ -280,8 +280,31 @@ class _Builder(Transformer_NonRecursive):
 
     def declaration(self, *items):
         names = tuple(t.value for t in items if isinstance(t, Token) and t.type == "NAME")
-        shape = items[-1] if not isinstance(items[-1], Token) else ()
-        return ("declaration", names, shape if isinstance(shape, tuple) else (shape,))
+        domain = next(i for i in items if isinstance(i, Domain))
+        shape = items[-1] if not isinstance(items[-1], (Token, Domain)) else ()
+        shape = shape if isinstance(shape, tuple) else (shape,)
+        return ("declaration", names, shape) if domain == REALS else ("integers", names, shape, domain)
+
+    def limit(self, *tokens):
+        """A range bound: a dimension's name or a whole number (``-1`` too), with its first and last token."""
+        token = tokens[-1]
+        if token.type == "NAME":
+            return (token.value, token, token)
+        if not token.value.isdigit():
+            raise self.fail(ModelSyntaxError, f"a range bound is a name or a whole number, not {token.value}",
+                            token.column, token.end_column)
+        value = int(token.value)
+        return (-value if len(tokens) == 2 else value, tokens[0], token)
+
+    def domain(self, first, *rest):
+        """``ℝ``, ``ℕ`` (from 0), ``ℤ``, or the integers ``{low..high}``; a range of two numbers must not be empty."""
+        if first.type != "LBRACE":
+            return {"REALS": REALS, "NATS": Domain(True, 0, None), "INTS": Domain(True, None, None)}[first.type]
+        (low, start, _), (high, _, end) = (item for item in rest if isinstance(item, tuple))
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            raise self.fail(ModelSyntaxError, f"{{{low}..{high}}} is empty: its first bound is above its last",
+                            start.column, end.end_column)
+        return Domain(True, low, high)
 
     def bound(self, *items):
         """``(value, first token, last token)``: an int or a name when written as one, else a SymPy expression."""
@@ -369,6 +392,8 @@ _EXPRESSION_STARTS = {"NAME", "NUMBER", "FUNC", "LPAR", "LBRACE", "MINUS", "SUM"
 
 
 def _expected(expected: set[str]) -> str:
+    if {"NAME", "NUMBER"} <= expected <= {"NAME", "NUMBER", "MINUS", "COMMA"}:
+        return "a name or a number"
     if _EXPRESSION_STARTS & expected:
         return "an expression"
     words = sorted(lexer.FRIENDLY.get(e, e) for e in expected)
@@ -384,11 +409,21 @@ def _statement_error(error: UnexpectedInput, tokens: list[Token], source_line: s
     else:
         where = Span(line, token.column, token.end_column)
         text = source_line[token.column - 1 : token.end_column - 1]
-        if token.type in ("RPAR", "RBRACE"):
+        if token.type in ("RPAR", "RBRACE") and _depth(tokens, token) == 0:
             return ModelSyntaxError(f"unmatched {text!r}", where, source_line)
         what = f"unexpected {text!r}"
     expected = _expected(set(getattr(error, "expected", ()) or ()))
     return ModelSyntaxError(f"{what}; expected {expected}", where, source_line)
+
+
+def _depth(tokens: list[Token], token: Token) -> int:
+    """How many brackets are open before ``token``: a closing one where none is open is unmatched."""
+    depth = 0
+    for t in tokens:
+        if t.start_pos >= token.start_pos:
+            break
+        depth += (t.type in lexer.OPEN) - (t.type in lexer.CLOSE)
+    return max(depth, 0)
 
 
 def _source_lines(text: str) -> list[str]:
@@ -460,6 +495,9 @@ def _statement(tokens: list[Token], variables: frozenset[str], indices: set[str]
     span = Span(line, tokens[0].column, tokens[-1].end_column)
     text = source_line[span.column - 1 : span.end_column - 1]
     spans = tuple(builder.spans.items())
+    if kind == "integers":
+        names, shape, domain = rest
+        return Declaration(names, shape, span, text, domain)
     if kind == "declaration":
         names, shape = rest
         return Declaration(names, shape, span, text)

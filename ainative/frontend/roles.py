@@ -12,6 +12,7 @@ import difflib
 import sympy
 
 from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
+from .distributions import DISTRIBUTIONS
 from .ir import Assignment, Cell, Declaration, Roles, Sampling
 from .nodes import Element, Entry, Index, OverIndex
 
@@ -80,7 +81,7 @@ def assign_roles(cell: Cell) -> Roles:
     constants: dict[str, sympy.Expr] = {}
     for statement in cell.statements:
         if isinstance(statement, Declaration):
-            dims.update((d, None) for d in statement.shape if isinstance(d, str))
+            dims.update((d, None) for d in (*statement.shape, *statement.domain.dims) if isinstance(d, str))
             continue
         if statement.plate is not None and isinstance(statement.plate.stop, str):
             dims[statement.plate.stop] = None
@@ -131,6 +132,7 @@ def assign_roles(cell: Cell) -> Roles:
                              statement.span, cell.line_text(statement.span.line))
         if name in inputs:
             raise ShapeError(f"{name} is both an input and a dimension", None)
+    _check_integers(cell, defined, params)
     outputs = header.outputs or _last_target(cell)
     for name in outputs:
         if name not in defined and name not in params and name not in inputs:
@@ -150,6 +152,50 @@ def assign_roles(cell: Cell) -> Roles:
         constants=tuple(constants.items()),
         dims=tuple(dims),
     )
+
+
+def _check_integers(cell: Cell, defined: dict[str, object], params: dict[str, None]) -> None:
+    """Only data is declared integer: a trainable or latent integer would be silently rounded, so it is refused;
+    and a name has one domain."""
+    domains: dict[str, Declaration] = {}
+    for statement in cell.statements:
+        if not isinstance(statement, Declaration):
+            continue
+        line = cell.line_text(statement.span.line)
+        for name in statement.names:
+            first = domains.setdefault(name, statement)
+            if first.domain != statement.domain:
+                raise ModelSyntaxError(f"{name} is declared in {first.domain.written()} on line {first.span.line} "
+                                       f"and in {statement.domain.written()} here", statement.span, line)
+            if name in cell.header.inputs:
+                _check_observation(cell, name, statement)
+            if not statement.domain.integer or name in cell.header.inputs:
+                continue
+            if name in defined:
+                what = f"is defined on line {defined[name].span.line}"
+            else:
+                what = "is a parameter" if name in params else f"is not an input of {cell.header.name}"
+            raise ModelSyntaxError(f"only data can be declared integer; {name} {what} (declare it in ℝ, or make it "
+                                   "an input)", statement.span, line)
+
+
+def _check_observation(cell: Cell, name: str, declaration: Declaration) -> None:
+    """Integer data that a family observes lies inside the family's values: labels count from 0 (a range from 1
+    would be read one class off), counts are not negative, a Bernoulli's values are 0 and 1."""
+    domain = declaration.domain
+    family = next((DISTRIBUTIONS[s.distribution.family] for s in cell.statements
+                   if isinstance(s, Sampling) and s.target == name), None)
+    if family is None or not domain.integer:
+        return
+    low = domain.low if isinstance(domain.low, int) else None if domain.low is None else 1
+    high = domain.high if isinstance(domain.high, int) else None
+    wanted = {"integer_interval": ("counts from 0", low == 0),
+              "nonnegative_integer": ("is never negative", low is not None and low >= 0),
+              "boolean": ("is 0 or 1", low is not None and low >= 0 and high is not None and high <= 1)}
+    if family.support in wanted and not wanted[family.support][1]:
+        raise ModelSyntaxError(f"{name} ~ {family.name}, whose value {wanted[family.support][0]}, but {name} is "
+                               f"declared in {domain.written()}", declaration.span,
+                               cell.line_text(declaration.span.line))
 
 
 def _last_target(cell: Cell) -> tuple[str, ...]:

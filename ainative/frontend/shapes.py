@@ -94,6 +94,9 @@ class _Checker:
                                          f"{format_shape(self.declared[name][0])} on line {first.span.line} "
                                          f"and {format_shape(axes)}", statement.span)
                     self.declared[name] = (axes, statement)
+                    domain = statement.domain
+                    if domain.integer and domain.low is not None and domain.high is not None:
+                        self.domains[name] = (as_expr(domain.low), as_expr(domain.high))
         constants = dict(roles.constants)
         for name in roles.dims:
             if name in constants:

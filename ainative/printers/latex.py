@@ -112,6 +112,17 @@ def _target(printer: LatexPrinter, statement) -> str:
     return f"{target}_{{{index}}}" if "_" not in target else f"{{{target}}}_{{{index}}}"
 
 
+def _space(printer: LatexPrinter, declaration: Declaration) -> str:
+    """``\\mathbb{R}``, ``\\mathbb{N}``, ``\\mathbb{Z}`` or ``\\{1, \\dots, J\\}``: as the cell may write it."""
+    domain = declaration.domain
+    if not domain.integer:
+        return r"\mathbb{R}"
+    if domain.high is None:
+        return r"\mathbb{N}" if domain.low == 0 else r"\mathbb{Z}"
+    low, high = (_name(printer, b) if isinstance(b, str) else str(b) for b in (domain.low, domain.high))
+    return rf"\{{{low}, \dots, {high}\}}"
+
+
 def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
     """One statement as an aligned row: ``left &= right``."""
     printer = printer or LatexPrinter()
@@ -119,7 +130,7 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
         names = ", ".join(_name(printer, n) for n in statement.names)
         dims = [_name(printer, d) if isinstance(d, str) else str(d) for d in statement.shape]
         times = r" \times "
-        space = r"\mathbb{R}" + ("^{" + times.join(dims) + "}" if dims else "")
+        space = _space(printer, statement) + ("^{" + times.join(dims) + "}" if dims else "")
         return rf"{names} &\in {space}"
     if isinstance(statement, Assignment):
         return (rf"{_target(printer, statement)} &= {printer._print(statement.expr)}"

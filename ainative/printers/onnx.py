@@ -24,6 +24,8 @@ from ..frontend.operations import OPERATIONS, Kind
 from .common import install
 
 BATCH = "batch"
+#: the prefix of the model metadata key that gives an integer input's range: ``integer:county``
+INTEGER_KEY = "integer:"
 
 
 def _operators(kind: Kind) -> dict[type, str]:
@@ -60,6 +62,10 @@ class OnnxPrinter:
         self.symbols: dict[str, Tensor] = {}
         self.scope = ""
         self.current = ""
+        #: integer inputs as the graph takes them (int64), by name: what a lookup (``Gather``) indexes with
+        self.integers: dict[str, Tensor] = {}
+        #: the model's metadata: each integer input's range, read by the served endpoint to check requests
+        self.metadata: dict[str, str] = {}
         self.count = 0
         self.memo: dict[tuple[str, sympy.Basic], Tensor] = {}
         #: each dimension's value, for statements written with indices
@@ -79,6 +85,17 @@ class OnnxPrinter:
         out = out or self.fresh(op)
         self.nodes.append(self.helper.make_node(op, inputs, [out], name=f"{op}:{out}", **attributes))
         return out
+
+    def integer_input(self, name: str, lead: int, rank: int, limits: tuple[int, int, str]) -> None:
+        """An int64 graph input: kept raw in ``integers``, cast to float once for arithmetic (as JAX promotes it),
+        its range (lowest, highest, how the cell declared it) written into the metadata."""
+        import json
+
+        self.integers[name] = Tensor(name, lead, rank)
+        self.symbols[name] = Tensor(self.node("Cast", [name], f"{self.scope}{name}/float", to=1), lead, rank)
+        low, high, domain = limits
+        self.metadata[INTEGER_KEY + name] = json.dumps({"low": low, "high": high, "domain": domain},
+                                                       ensure_ascii=False)
 
     def initializer(self, name: str, value: np.ndarray) -> str:
         self.initializers[name] = np.asarray(value)
@@ -419,6 +436,7 @@ class OnnxPrinter:
         graph = self.helper.make_graph(self.nodes, name, inputs, outputs, initializers)
         model = self.helper.make_model(graph, opset_imports=[self.helper.make_opsetid("", self.opset)],
                                        producer_name="ainative", ir_version=ir_version)
+        self.helper.set_model_props(model, self.metadata)
         return model
 
 
@@ -451,22 +469,39 @@ def value_info(name: str, shape: tuple, batched: bool):
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, dims)
 
 
+def input_info(ir: ModelIR, name: str, shape: tuple, batched: bool):
+    """A graph input: float32, or int64 where the cell declares it integer."""
+    from onnx import TensorProto
+
+    info = value_info(name, shape, batched)
+    if name in ir.integers:
+        info.type.tensor_type.elem_type = TensorProto.INT64
+    return info
+
+
 def print_onnx(
     ir: ModelIR,
     params: Mapping[str, np.ndarray],
     shapes: Mapping[str, tuple[int, ...]],
     *,
+    limits: Mapping[str, tuple[int, int, str]] | None = None,
     opset: int = 17,
     ir_version: int = 8,
 ):
-    """A deterministic model as an ONNX graph: inputs and outputs with a leading ``batch`` axis."""
+    """A deterministic model as an ONNX graph: inputs and outputs with a leading ``batch`` axis.
+
+    ``limits`` gives each integer input's range (lowest, highest, as declared), which the graph's metadata keeps.
+    """
     printer = OnnxPrinter(opset)
     printer.sizes, printer.dims = shapes, dimension_values(ir, shapes)
     for name in ir.roles.params:
         printer.initializer(name, np.asarray(params[name], np.float32))
         printer.symbols[name] = Tensor(name, 0, len(shapes[name]))
     for name in ir.roles.inputs:
-        printer.symbols[name] = Tensor(name, 1, len(shapes[name]))
+        if name in ir.integers:
+            printer.integer_input(name, 1, len(shapes[name]), (limits or {})[name])
+        else:
+            printer.symbols[name] = Tensor(name, 1, len(shapes[name]))
     printer.statements(ir)
     outputs = []
     for name in ir.roles.outputs:
@@ -479,7 +514,7 @@ def print_onnx(
             out = f"{name}_out" if name in ir.roles.inputs else name
             tensor = Tensor(printer.node("Identity", [tensor.name], out), tensor.lead, tensor.rank)
         outputs.append(value_info(tensor.name, shapes.get(name, ()), tensor.lead > 0))
-    inputs = [value_info(name, shapes[name], True) for name in ir.roles.inputs]
+    inputs = [input_info(ir, name, shapes[name], True) for name in ir.roles.inputs]
     return printer.model(ir.header.name, inputs, outputs, ir_version)
 
 
@@ -510,13 +545,14 @@ def print_onnx_predictive(
     shapes: Mapping[str, tuple[int, ...]],
     *,
     quantiles: tuple[float, ...] = (0.05, 0.95),
+    limits: Mapping[str, tuple[int, int, str]] | None = None,
     opset: int = 17,
     ir_version: int = 8,
 ):
     """The posterior predictive of an observed variable: its location at the posterior mean, and
     quantiles of the location over posterior draws baked in as initializers.
 
-    The data axis of the observed variable is the graph's batch axis.
+    The data axis of the observed variable is the graph's batch axis; ``limits`` are the integer inputs' ranges.
     """
     from ..frontend.ir import Declaration, Sampling
 
@@ -539,7 +575,10 @@ def print_onnx_predictive(
     for printer in (mean_path, draw_path):
         for name in inputs:
             lead = 1 if ir.shape_of[name][:1] == (data_axis,) else 0
-            printer.symbols[name] = Tensor(name, lead, len(per_example[name]))
+            if name in ir.integers:
+                printer.integer_input(name, lead, len(per_example[name]), (limits or {})[name])
+            else:
+                printer.symbols[name] = Tensor(name, lead, len(per_example[name]))
     for name in ir.roles.latents:
         mean_path.symbols[name] = Tensor(mean_path.initializer(name, means[name].astype(np.float32)), 0,
                                          len(shapes[name]))
@@ -563,5 +602,5 @@ def print_onnx_predictive(
         outputs.append(value_info(out, per_example_target, spread.lead > 0))
     mean_path.nodes += draw_path.nodes
     mean_path.initializers.update(draw_path.initializers)
-    graph_inputs = [value_info(n, per_example[n], ir.shape_of[n][:1] == (data_axis,)) for n in inputs]
+    graph_inputs = [input_info(ir, n, per_example[n], ir.shape_of[n][:1] == (data_axis,)) for n in inputs]
     return mean_path.model(ir.header.name, graph_inputs, outputs, ir_version)

@@ -14,9 +14,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import DataError, ModelError, ShapeError
-from ..frontend.ir import ModelIR
+from ..errors import DataError, ModelError, ShapeError, outside_integers
+from ..frontend.ir import Domain, ModelIR
 from ..frontend.shapes import Binding, bind, format_shape, keywords
+
+#: what an integer input holds once read: ``int32``, which JAX promotes to float32 in arithmetic with floats
+INT32 = np.iinfo(np.int32)
 
 
 def as_array(name: str, value: object, what: str) -> np.ndarray:
@@ -35,6 +38,56 @@ def as_array(name: str, value: object, what: str) -> np.ndarray:
         raise DataError(f"{what} {name} has values beyond float32's range (largest magnitude "
                         f"{np.abs(array).max():.3g}, float32 stops at 3.4e38), so they would become inf")
     return cast
+
+
+def _numbers(name: str, value: object, what: str) -> np.ndarray:
+    """``value`` as an array of numbers, uncast: an integer input is checked (``integer_inputs``) before its cast."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:
+        raise DataError(f"{what} {name} could not be read as an array: {error}") from None
+    _check_dtype(name, array.dtype, what)
+    if array.size == 0:
+        raise DataError(f"{what} {name} is empty (shape {array.shape})")
+    return array
+
+
+def domain_limits(name: str, domain: Domain, bound: Mapping[str, Binding]) -> tuple[int, int, str]:
+    """An integer domain's lowest and highest value (int32's where it has none) and how to say it in an error:
+    ``county ∈ {1..J} with J = 8``. A bound that is an unbound dimension is a ``ShapeError``."""
+    values = []
+    for limit, default in ((domain.low, INT32.min), (domain.high, INT32.max)):
+        if isinstance(limit, str) and limit not in bound:
+            raise ShapeError(f"dimension {limit} (a bound of {name} ∈ {domain.written()}) is not bound: pass "
+                             f"{limit}=... or data that fixes it")
+        values.append(default if limit is None else bound[limit].value if isinstance(limit, str) else limit)
+    low, high = values
+    if domain.high is None:
+        text = f"{name} ∈ {domain.written()}, whole numbers from {low} to {high} (int32)"
+    else:
+        named = ", ".join(f"{d} = {bound[d].value}" for d in domain.dims)
+        text = f"{name} ∈ {domain.written()}" + (f" with {named}" if named else "")
+    if low > high:
+        raise ShapeError(f"{text}: the range is empty")
+    return max(low, INT32.min), min(high, INT32.max), text
+
+
+def integer_inputs(ir: ModelIR, arrays: Mapping[str, np.ndarray | None],
+                   bound: Mapping[str, Binding]) -> dict[str, np.ndarray | None]:
+    """The inputs declared integer checked (whole numbers inside their range) and cast to int32; the rest as given.
+
+    A value outside the range is refused, never clamped: a county 9 of 8 would index past the end.
+    """
+    out = dict(arrays)
+    for name, domain in ir.integers.items():
+        if out.get(name) is None:
+            continue
+        low, high, text = domain_limits(name, domain, bound)
+        error = outside_integers("input", name, out[name], low, high, text)
+        if error is not None:
+            raise error
+        out[name] = out[name].astype(np.int32)
+    return out
 
 
 def _check_dtype(name: str, dtype: np.dtype, what: str) -> None:
@@ -114,8 +167,12 @@ def positive_number(name: str, value: object) -> float:
     return float(value)
 
 
-def read_inputs(ir: ModelIR, args: Sequence, given: Mapping[str, object]) -> dict[str, np.ndarray]:
-    """The model's inputs from positional and keyword arguments, as float32 arrays."""
+def read_inputs(ir: ModelIR, args: Sequence, given: Mapping[str, object],
+                bound: Mapping[str, Binding] | None = None) -> dict[str, np.ndarray]:
+    """The model's inputs from positional and keyword arguments, as float32 arrays (int32 where declared integer).
+
+    ``bound`` (the dimensions the parameters fix) gives a range such as ``{1..J}`` its ``J``.
+    """
     names = ir.roles.inputs
     if len(args) > len(names):
         raise DataError(f"{ir.header.name} takes {len(names)} input(s) ({', '.join(names)}), got {len(args)}")
@@ -131,7 +188,9 @@ def read_inputs(ir: ModelIR, args: Sequence, given: Mapping[str, object]) -> dic
     if missing:
         wanted = ", ".join(f"{n} {format_shape(shapes[n])}" for n in missing)
         raise DataError(f"missing input(s): {wanted}")
-    return {name: as_array(name, values[name], "input") for name in names}
+    integers = ir.integers
+    arrays = {name: (_numbers if name in integers else as_array)(name, values[name], "input") for name in names}
+    return integer_inputs(ir, arrays, bind(ir, arrays, bound)) if integers else arrays
 
 
 def read_parameters(ir: ModelIR, params: Mapping[str, object]) -> dict[str, Binding]:
@@ -203,7 +262,8 @@ def read_data(
     arrays: dict[str, np.ndarray | None] = {}
     for name in names:
         value = given.get(name)
-        arrays[name] = None if value is None else as_array(name, value, "input")
+        read = _numbers if name in ir.integers else as_array
+        arrays[name] = None if value is None else read(name, value, "input")
         if arrays[name] is not None and arrays[name].ndim != len(shapes[name]):
             raise DataError(
                 f"input {name} has shape {arrays[name].shape}, but the model expects {format_shape(shapes[name])}; "
@@ -213,4 +273,4 @@ def read_data(
     for dim in ir.roles.dims:
         if dim not in bound:
             raise ShapeError(f"dimension {dim} is not bound: pass {dim}=... or data that fixes it")
-    return arrays, bound
+    return integer_inputs(ir, arrays, bound), bound

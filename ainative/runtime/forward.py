@@ -20,7 +20,7 @@ def forward(ir: ModelIR, function: Callable, params: Mapping[str, Any], args: Se
             inputs: Mapping[str, Any]):
     """The outputs for these inputs: one array for one output, else a dict by name."""
     bound = read_parameters(ir, params)
-    arrays = read_inputs(ir, args, inputs)
+    arrays = read_inputs(ir, args, inputs, bound)
     shapes.bind(ir, arrays, bound)
     batch, batched = batch_shape(ir, arrays)
     return _run(function, ir.roles.inputs, batch, batched, params, arrays)

@@ -111,7 +111,7 @@ def fit(
     if not isinstance(data, Mapping):
         raise DataError(f"data should be a dict of arrays by input name ({', '.join(inputs)})")
     bound = read_parameters(ir, params)
-    arrays = read_inputs(ir, (), data)
+    arrays = read_inputs(ir, (), data, bound)
     bind(ir, arrays, bound)
     batch, batched = batch_shape(ir, arrays)
     if len(batch) != 1:

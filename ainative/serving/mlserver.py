@@ -34,7 +34,7 @@ class OnnxModel(MLModel, RawReader):
         options.intra_op_num_threads = int(extra.get("intra_op_threads", 1))
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(uri, options, providers=["CPUExecutionProvider"])
-        self._inputs = signatures(self._session.get_inputs())
+        self._inputs = signatures(self._session.get_inputs(), self._session.get_modelmeta().custom_metadata_map)
         self._outputs = [o.name for o in self._session.get_outputs()]
         self._allow_non_finite = extra.get("allow_non_finite", False) is True
         return True

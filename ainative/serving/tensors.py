@@ -7,18 +7,24 @@ onnxruntime or NumPy. Kept free of MLServer so that it reads the same from HTTP 
 
 from __future__ import annotations
 
+import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..errors import outside_integers
 
 #: V2 numeric datatypes and the NumPy type of their raw (little-endian) contents
 DTYPES = {"FP16": np.dtype("<f2"), "FP32": np.dtype("<f4"), "FP64": np.dtype("<f8"),
           "INT8": np.dtype("i1"), "INT16": np.dtype("<i2"), "INT32": np.dtype("<i4"), "INT64": np.dtype("<i8"),
           "UINT8": np.dtype("u1"), "UINT16": np.dtype("<u2"), "UINT32": np.dtype("<u4"), "UINT64": np.dtype("<u8")}
 
+
+#: the model metadata key (before the input's name) that the ONNX printer gives an integer input's range
+INTEGER_KEY = "integer:"
 
 DATATYPES = {dtype: datatype for datatype, dtype in DTYPES.items()} | {np.dtype(bool): "BOOL"}
 
@@ -34,19 +40,35 @@ class TensorError(ValueError):
 
 @dataclass(frozen=True)
 class Signature:
-    """A graph input: its name and shape (``None`` for an axis of any length)."""
+    """A graph input: its name and shape (``None`` for an axis of any length); for an integer (int64) input, its
+    range as the graph's metadata gives it (lowest, highest, how the cell declared it)."""
 
     name: str
     shape: tuple[int | None, ...]
+    integer: tuple[int, int, str] | None = None
+
+    def cast(self, values: np.ndarray, allow_non_finite: bool) -> np.ndarray:
+        """The values as the graph takes them: int64 whole numbers inside the range, or float32."""
+        if self.integer is None:
+            return _finite(self.name, values.astype(np.float32, copy=False), allow_non_finite)
+        error = outside_integers("input", self.name, values, *self.integer)
+        if error is not None:
+            raise TensorError(error.message)
+        return values.astype(np.int64, copy=False)
 
     def wanted(self) -> list[int]:
         return [-1 if d is None else d for d in self.shape]
 
 
-def signatures(session_inputs) -> dict[str, Signature]:
-    """The inputs of an onnxruntime session; a named (symbolic) axis takes any length."""
-    return {i.name: Signature(i.name, tuple(d if isinstance(d, int) else None for d in i.shape))
-            for i in session_inputs}
+def signatures(session_inputs, metadata: Mapping[str, str] | None = None) -> dict[str, Signature]:
+    """The inputs of an onnxruntime session; a named (symbolic) axis takes any length. ``metadata`` (the model's
+    custom metadata) gives each integer input's range."""
+    out = {}
+    for i in session_inputs:
+        limits = json.loads((metadata or {}).get(INTEGER_KEY + i.name, "null"))
+        integer = None if limits is None else (limits["low"], limits["high"], limits["domain"])
+        out[i.name] = Signature(i.name, tuple(d if isinstance(d, int) else None for d in i.shape), integer)
+    return out
 
 
 def check_names(given: Sequence[str], inputs: dict[str, Signature]) -> None:
@@ -99,7 +121,8 @@ def _numbers(name: str, data) -> np.ndarray:
 
 def from_values(signature: Signature, datatype: str, shape: Sequence[int], data, allow_non_finite: bool = False
                 ) -> np.ndarray:
-    """A float32 array from JSON values: numbers only (no strings, no nulls), in the datatype's range."""
+    """A float32 array (int64 for an integer input) from JSON values: numbers only (no strings, no nulls), in the
+    datatype's range."""
     dtype = check_datatype(signature.name, datatype)
     shape = check_shape(signature, shape)
     values = _numbers(signature.name, data)
@@ -112,19 +135,19 @@ def from_values(signature: Signature, datatype: str, shape: Sequence[int], data,
         if np.issubdtype(values.dtype, np.floating) or out_of_range:
             raise TensorError(f"input {signature.name} holds values that are not {datatype} integers "
                               f"({info.min} to {info.max})")
-    return _finite(signature.name, values.astype(np.float32, copy=False).reshape(shape), allow_non_finite)
+    return signature.cast(values.reshape(shape), allow_non_finite)
 
 
 def from_bytes(signature: Signature, datatype: str, shape: Sequence[int], raw: bytes,
                allow_non_finite: bool = False) -> np.ndarray:
-    """A float32 array over raw little-endian contents, without a copy when they are FP32 already."""
+    """A float32 array over raw little-endian contents, without a copy when they are FP32 already (int64 for an
+    integer input)."""
     dtype = check_datatype(signature.name, datatype)
     shape = check_shape(signature, shape)
     if len(raw) != _size(shape) * dtype.itemsize:
         raise TensorError(f"input {signature.name} has {len(raw)} bytes of raw contents; {datatype} of shape "
                           f"{list(shape)} needs {_size(shape) * dtype.itemsize}")
-    values = np.frombuffer(raw, dtype).reshape(shape)
-    return _finite(signature.name, values.astype(np.float32, copy=False), allow_non_finite)
+    return signature.cast(np.frombuffer(raw, dtype).reshape(shape), allow_non_finite)
 
 
 class RawReader(ABC):

@@ -47,9 +47,11 @@ def notation() -> dict:
                          *(spelling for word in OVER_INDEX for spelling in _spelled(word))})
     distributions = sorted({*DISTRIBUTIONS, *(s for f in DISTRIBUTIONS.values() for s in f.spellings
                                               if not s.startswith("\\"))})
-    symbols = (s for s, token in SYMBOLS.items() if token in OPERATOR_TOKENS and (not s.isascii() or s in "~@"))
+    spaces = ("NATS", "INTS")  # ℕ and ℤ, after ∈ as ℝ is
+    symbols = (s for s, token in SYMBOLS.items()
+               if token in (*OPERATOR_TOKENS, *spaces) and (not s.isascii() or s in "~@"))
     latex = (f"\\{command}" for command, token in LATEX_TOKENS.items() if token in ("SIM", "IN"))
-    operators = sorted({*symbols, *latex, r"\mathbb{R}"})
+    operators = sorted({*symbols, *latex, *(rf"\mathbb{{{letter}}}" for letter in "RNZ")})
     return {
         "header": header_schema(),
         "keywords": ["%%model", *(f"--{option.name}" for option in OPTIONS), "for", "in", "->", "→"],

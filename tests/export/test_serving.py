@@ -103,3 +103,17 @@ def test_unknown_format(tmp_path):
     model = ainative.model(MLP, header="mlp(x) -> y")
     with pytest.raises(ainative.ExportError, match="unknown serving format"):
         model.export_serving(tmp_path, model.init(0, D=2, H=2, K=2), formats=("torchserve",))
+
+
+COUNTIES = "county ∈ {1..J};  x ∈ ℝ^D;  w ∈ ℝ^D;  a ∈ ℝ^J\ny = county * (wᵀx) + Σ a"
+
+
+def test_an_integer_input_is_int64_in_the_metadata_and_the_triton_config(tmp_path):
+    model = ainative.model(COUNTIES, header="counties(county, x) -> y")
+    model.export_serving(tmp_path, {"w": np.ones(2, np.float32), "a": np.zeros(8, np.float32)})
+    metadata = json.loads((tmp_path / "counties" / "metadata.json").read_text())
+    jsonschema.validate(metadata, _metadata_schema())
+    assert metadata["inputs"] == [{"name": "county", "datatype": "INT64", "shape": [-1]},
+                                  {"name": "x", "datatype": "FP32", "shape": [-1, 2]}]
+    config = text_format.Parse((tmp_path / "counties" / "config.pbtxt").read_text(), model_config_pb2.ModelConfig())
+    assert [i.data_type for i in config.input] == [model_config_pb2.TYPE_INT64, model_config_pb2.TYPE_FP32]

@@ -262,3 +262,40 @@ def test_a_graph_onnx_cannot_type_is_an_export_error(tmp_path):
     with pytest.raises(ainative.ExportError, match=r"does not pass onnx\.checker"):
         model.export_onnx(tmp_path / "m.onnx", {}, T=2, D=3)
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_an_integer_input_is_an_int64_graph_input_cast_to_float(tmp_path):
+    model = ainative.model("county ∈ {1..J};  x ∈ ℝ^D;  w ∈ ℝ^D;  a ∈ ℝ^J\ny = county * (wᵀx) + Σ a",
+                           header="counties(county, x) -> y")
+    params = {"w": np.array([0.5, -1.25, 2.0], np.float32), "a": np.arange(8, dtype=np.float32) / 4}
+    report = model.export_onnx(tmp_path / "counties.onnx", params)
+    assert report.max_abs_error < 1e-5
+    proto = onnx.load(tmp_path / "counties.onnx")
+    onnx.checker.check_model(proto, full_check=True)
+    types = {i.name: i.type.tensor_type.elem_type for i in proto.graph.input}
+    assert types == {"county": onnx.TensorProto.INT64, "x": onnx.TensorProto.FLOAT}
+    assert [n.input for n in proto.graph.node if n.op_type == "Cast"] == [["county"]]
+    limits = {p.key: p.value for p in proto.metadata_props}
+    assert limits == {"integer:county": '{"low": 1, "high": 8, "domain": "county ∈ {1..J} with J = 8"}'}
+    county, x = np.array([1, 4, 8], np.int64), np.array([[1, 2, 3], [0.5, 0.5, 0], [-1, 0, 1]], np.float32)
+    expected = county * (x.astype(np.float64) @ params["w"]) + params["a"].sum()
+    np.testing.assert_allclose(run(tmp_path / "counties.onnx", county=county, x=x)["y"], expected, rtol=1e-6)
+
+
+
+def test_a_posterior_predictive_takes_an_integer_covariate_as_int64(tmp_path):
+    rng = np.random.default_rng(0)
+    k = rng.integers(0, 6, size=60)
+    y = 0.5 + 1.5 * k + 0.3 * rng.normal(size=60)
+    text = ("K = 5\nk ∈ {0..K}^N;  y ∈ ℝ^N\nα ~ Normal(0, 10)\nβ ~ Normal(0, 1)\nσ ~ HalfNormal(1)\n"
+            "y ~ Normal(α + β k, σ)")
+    model = ainative.model(text, header="dose(k, y) --backend numpyro")
+    posterior = model.fit({"k": k, "y": y}, num_warmup=200, num_samples=300, progress=False)
+    report = model.export_onnx(tmp_path / "dose.onnx", posterior, draws=100)
+    assert report.max_abs_error < 1e-4 and report.random_max_abs_error < 1e-4
+    proto = onnx.load(tmp_path / "dose.onnx")
+    assert [(i.name, i.type.tensor_type.elem_type) for i in proto.graph.input] == [("k", onnx.TensorProto.INT64)]
+    new = np.array([0, 3, 5], np.int64)
+    mean = posterior.mean()
+    np.testing.assert_allclose(run(tmp_path / "dose.onnx", k=new)["y"], mean["alpha"] + mean["beta"] * new,
+                               rtol=1e-5, atol=1e-5)

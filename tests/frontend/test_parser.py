@@ -223,3 +223,54 @@ def test_a_superscript_after_a_subscript_is_not_part_of_the_name(text, same_as):
 def test_a_dimension_named_t_is_not_a_transpose(text):
     declaration = parse(text, parse_header("f(x) -> x" + (" --latex" if "\\" in text else "")).header).statements[0]
     assert declaration.shape == ("T",)
+
+
+COUNTY = "county ∈ {1..J}^N;  k ∈ ℕ^N;  z ∈ ℤ;  x ∈ ℝ^N\ny = x * county + k + z"
+COUNTY_ASCII = "county in {1..J}^N;  k in nat^N;  z in int;  x in R^N\ny = x * county + k + z"
+COUNTY_LATEX = (r"\text{county} \in \{1, \dots, J\}^N;  k \in \mathbb{N}^N;  z \in \mathbb{Z};  x \in \mathbb{R}^N"
+                "\n" r"y = x * \text{county} + k + z")
+COUNTY_LATEX_DOTS = COUNTY_LATEX.replace(r"\{1, \dots, J\}", r"\{1..J\}")
+
+
+@pytest.mark.parametrize(("text", "latex"), [(COUNTY_ASCII, False), (COUNTY_LATEX, True), (COUNTY_LATEX_DOTS, True)],
+                         ids=["ascii", "latex", "latex-dots"])
+def test_three_spellings_of_integer_declarations_give_one_ir(text, latex):
+    header = "counties(county, k, z, x) -> y"
+    assert ir_of(text, header, latex=latex) == ir_of(COUNTY, header)
+
+
+def test_integer_domains_in_the_ir():
+    from ainative.frontend.ir import Domain
+
+    ir = ainative.model(COUNTY, header="counties(county, k, z, x) -> y").ir
+    assert ir.domain_of("county") == Domain(True, 1, "J")
+    assert ir.domain_of("k") == Domain(True, 0, None) and ir.domain_of("z") == Domain(True, None, None)
+    assert ir.domain_of("x") == Domain() == ir.domain_of("y")
+    assert list(ir.integers) == ["county", "k", "z"]
+    # a range's name bound is a dimension; int stays a name away from ∈
+    assert set(ir.roles.dims) == {"N", "J"}
+    assert ainative.model("q ∈ {0..3}\ny = int * q", header="m(q, int) -> y").ir.domain_of("q") == Domain(True, 0, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "column"),
+    [
+        ("c ∈ {1..}^N\ny = 2 * c", "unexpected '}'; expected a name or a number", 9),
+        ("c ∈ {3..1}^N\ny = 2 * c", "{3..1} is empty: its first bound is above its last", 6),
+        ("c ∈ {1.5..4}\ny = 2 * c", "a range bound is a name or a whole number, not 1.5", 6),
+        ("c ∈ ℕ;  w ∈ ℤ\ny = w * c", "only data can be declared integer; w is a parameter", 9),
+        ("c ∈ ℕ;  h ∈ {0..2}\nh = 2 * c\ny = h", "only data can be declared integer; h is defined on line 2", 9),
+        ("c ∈ ℝ;  c ∈ ℕ\ny = 2 * c", "c is declared in ℝ on line 1 and in ℕ here", 9),
+        ("c ∈ \\mathbb{Q}\ny = 2 * c", "a space here is \\mathbb{R}, \\mathbb{N} or \\mathbb{Z}", 5),
+    ],
+)
+def test_malformed_integer_declarations_are_errors_at_the_character(text, words, column):
+    with pytest.raises(ModelSyntaxError) as info:
+        ainative.model(text, header="m(c) -> y")
+    assert words in info.value.message and info.value.column == column
+
+
+def test_a_latent_cannot_be_declared_integer():
+    text = "y ∈ ℝ^N;  n ∈ ℕ\nn ~ Poisson(3)\ny ~ Normal(n, 1)"
+    with pytest.raises(ModelSyntaxError, match="only data can be declared integer; n is defined on line 2"):
+        ainative.model(text, header="m(y)")

@@ -52,3 +52,28 @@ def test_role_errors(text, header, error, words):
     with pytest.raises(error) as info:
         ainative.model(text, header=header)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("y ∈ {1..K}^N;  a ∈ ℝ^K\np ~ Dirichlet(a)\ny ~ Categorical(p)",
+         "y ~ Categorical, whose value counts from 0, but y is declared in {1..K}"),
+        ("y ∈ ℤ^N\nλ ~ Gamma(2, 1)\ny ~ Poisson(λ)",
+         "y ~ Poisson, whose value is never negative, but y is declared in ℤ"),
+        ("y ∈ {0..2}^N\nθ ~ Beta(1, 1)\ny ~ Bernoulli(θ)",
+         "y ~ Bernoulli, whose value is 0 or 1, but y is declared in {0..2}"),
+    ],
+    ids=["labels", "counts", "flips"],
+)
+def test_integer_data_outside_its_familys_values_is_refused(text, words):
+    with pytest.raises(ModelSyntaxError) as info:
+        ainative.model(text, header="m(y, a)" if "Dirichlet" in text else "m(y)")
+    assert info.value.message == words and info.value.line == 1
+
+
+def test_integer_data_inside_its_familys_values_is_accepted():
+    for text in ("y ∈ {0..K}^N;  a ∈ ℝ^K\np ~ Dirichlet(a)\ny ~ Categorical(p)",
+                 "y ∈ ℕ^N\nλ ~ Gamma(2, 1)\ny ~ Poisson(λ)", "y ∈ {0..1}^N\nθ ~ Beta(1, 1)\ny ~ Bernoulli(θ)",
+                 "y ∈ ℤ^N\nμ ~ Normal(0, 1)\ny ~ Normal(μ, 1)"):
+        ainative.model(text, header="m(y, a)" if "Dirichlet" in text else "m(y)")

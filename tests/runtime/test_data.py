@@ -118,3 +118,72 @@ def test_parameters_may_be_traced_for_gradients(mlp, params):
 
     grads = jax.grad(lambda p: mlp(p, x=np.ones(3))[0])(params)
     assert set(grads) == set(params) and np.isfinite(grads["W_1"]).all()
+
+
+COUNTIES = """county ∈ {1..J};  x ∈ ℝ^D;  w ∈ ℝ^D;  a ∈ ℝ^J
+y = county * (wᵀx) + Σ a"""
+
+
+@pytest.fixture(scope="module")
+def counties():
+    return ainative.model(COUNTIES, header="counties(county, x) -> y")
+
+
+def test_an_integer_input_takes_part_in_float_arithmetic_as_numpy_computes_it(counties):
+    w, a = np.array([0.5, -1.25], np.float32), np.arange(8, dtype=np.float32) / 4
+    county = np.array([1, 3, 8])
+    x = np.array([[1.0, 2.0], [0.5, 0.25], [-2.0, 1.0]], np.float32)
+    y = counties({"w": w, "a": a}, county=county, x=x)
+    expected = county * (x.astype(np.float64) @ w.astype(np.float64)) + a.astype(np.float64).sum()
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(np.asarray(y), expected, rtol=1e-6)
+    # floats that are whole numbers are integers too
+    np.testing.assert_allclose(np.asarray(counties({"w": w, "a": a}, county=county.astype(float), x=x)), expected,
+                               rtol=1e-6)
+
+
+def test_an_integer_input_arrives_as_int32():
+    from ainative.runtime.data import read_inputs
+
+    model = ainative.model("k ∈ ℕ^N;  x ∈ ℝ^N\ny = k * x", header="scaled(k, x) -> y")
+    arrays = read_inputs(model.ir, (np.array([0, 2, 7], np.int64), np.ones(3)), {})
+    assert arrays["k"].dtype == np.int32 and arrays["k"].tolist() == [0, 2, 7]
+    assert arrays["x"].dtype == np.float32
+    assert model.ir.integers == {"k": model.ir.domain_of("k")} and model.ir.domain_of("x").integer is False
+
+
+@pytest.mark.parametrize(
+    ("county", "words"),
+    [
+        ([1, 0, 3], "input county[1] is 0, but county ∈ {1..J} with J = 8"),
+        ([1, 3, 2.5], "input county[2] is 2.5, but county ∈ {1..J} with J = 8"),
+        ([9, 1, 1], "input county[0] is 9, but county ∈ {1..J} with J = 8"),
+        ([1, np.nan, 1], "input county[1] is nan, but county ∈ {1..J} with J = 8"),
+    ],
+)
+def test_integer_data_outside_its_range_is_a_data_error_at_its_position(counties, county, words):
+    params = {"w": np.ones(2, np.float32), "a": np.zeros(8, np.float32)}
+    with pytest.raises(DataError) as info:
+        counties(params, county=np.array(county), x=np.ones((3, 2)))
+    assert str(info.value) == words
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "inputs", "words"),
+    [
+        ("J = 4\nc ∈ {1..J}\ny = 2 * c", "four(c) -> y", {"c": np.array([[4, 5]])},
+         "input c[0, 1] is 5, but c ∈ {1..J} with J = 4"),
+        ("c ∈ {1..J};  z ∈ ℝ^J\ny = c * Σ z", "shaped(c, z) -> y", {"c": np.array([3, 4]), "z": np.ones((2, 3))},
+         "input c[1] is 4, but c ∈ {1..J} with J = 3"),
+        ("k ∈ ℕ\ny = 2 * k", "natural(k) -> y", {"k": np.array([0, -1])},
+         "input k[1] is -1, but k ∈ ℕ, whole numbers from 0 to 2147483647 (int32)"),
+        ("k ∈ ℤ\ny = 2 * k", "whole(k) -> y", {"k": np.array([-3, 2**31])},
+         "input k[1] is 2147483648, but k ∈ ℤ, whole numbers from -2147483648 to 2147483647 (int32)"),
+    ],
+    ids=["constant", "another-input", "naturals", "integers"],
+)
+def test_a_range_bound_comes_from_a_constant_or_another_input(body, header, inputs, words):
+    model = ainative.model(body, header=header)
+    with pytest.raises(DataError) as info:
+        model({}, **inputs)
+    assert str(info.value) == words

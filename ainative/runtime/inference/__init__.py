@@ -23,6 +23,8 @@ from ..data import positive_number, read_data, whole_number
 from .posterior import Posterior
 
 METHODS = ("nuts", "svi")
+#: the supports of the families whose values are whole numbers
+INTEGER_SUPPORTS = ("nonnegative_integer", "integer_interval")
 
 #: the largest seed both libraries take (Pyro seeds NumPy's legacy generator, which stops at 2³² − 1)
 MAX_SEED = 2**32 - 1
@@ -54,13 +56,21 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
     place = backend.device(device)
     arrays, bound = read_data(ir, data, dims, need_observed=observe, draws=draws)
     shapes = {name: concrete(shape, bound, name) for name, shape in ir.shapes}
-    integer = {s.target for s in ir.statements
-               if isinstance(s, Sampling) and DISTRIBUTIONS[s.distribution.family].labels}
+    integer = integer_observations(ir)
     args = [backend.to_native(None if (name in ir.roles.observed and not observe) else arrays[name],
                               integer=name in integer, place=place)
             for name in ir.roles.inputs]
     kwargs = {dim: bound[dim].value for dim in keyword_dimensions(ir)}
     return backend, args, kwargs, shapes
+
+
+def integer_observations(ir: ModelIR) -> set[str]:
+    """The observed inputs the library gets as integer tensors: class labels always, and the data declared
+    integer (``y ∈ ℕ^N``) that an integer-valued family (``Poisson``, ``Binomial``) observes; everything else
+    is float32, which a real or Bernoulli family and a matrix product of covariates need."""
+    families = {s.target: DISTRIBUTIONS[s.distribution.family] for s in ir.statements if isinstance(s, Sampling)}
+    return {name for name, family in families.items()
+            if family.labels or (name in ir.integers and family.support in INTEGER_SUPPORTS)}
 
 
 def _conform(values: dict, shapes: dict, leading: int) -> dict:

@@ -36,7 +36,7 @@ def to_native(array: np.ndarray | None, integer: bool = False, place=None):
 
     if array is None:
         return None
-    value = jnp.asarray(array.astype(np.int32) if integer else array)
+    value = jnp.asarray(array.astype(np.int32) if integer else array.astype(np.float32, copy=False))
     return jax.device_put(value, place) if place is not None else value
 
 

@@ -40,7 +40,8 @@ def to_native(array: np.ndarray | None, integer: bool = False, place=None):
 
     if array is None:
         return None
-    return torch.as_tensor(array.astype(np.int64) if integer else array, device=place)
+    return torch.as_tensor(array.astype(np.int64) if integer else array.astype(np.float32, copy=False),
+                           device=place)
 
 
 def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, progress):

@@ -248,3 +248,38 @@ def test_gaussian_process_regression_recovers_the_noise_scale_with_nuts():
     posterior = m.fit({"x": x, "y": y}, method="nuts", num_warmup=300, num_samples=300, seed=0, progress=False)
     row = posterior.summary().loc["sigma"]
     assert row["mean"] == pytest.approx(0.2, abs=0.05) and row["r_hat"] < 1.1
+
+
+COUNTS = """K = 3
+y ∈ ℕ^N;  k ∈ {1..K}^N
+λ ~ Gamma(2, 1)
+y ~ Poisson(λ * k)"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_integer_data_observed_by_poisson_matches_the_gamma_closed_form(backend):
+    from ainative.runtime.inference import integer_observations
+
+    m = ainative.model(COUNTS, header=f"exposures(k, y) --backend {backend}")
+    assert integer_observations(m.ir) == {"y"}
+    k = np.array([1, 2, 3, 1, 2, 3, 3, 1, 2, 2])
+    y = np.array([2, 3, 7, 1, 5, 6, 8, 3, 4, 3])
+    posterior = m.fit({"k": k, "y": y}, num_warmup=300, num_samples=1500, progress=False)
+    # Gamma(2, 1) prior, Poisson(λ k) counts: the posterior is Gamma(2 + Σy, 1 + Σk)
+    a, b = 2 + y.sum(), 1 + k.sum()
+    draws = posterior.samples["lambda"]
+    se = np.sqrt(a) / b / np.sqrt(posterior.summary().loc["lambda", "n_eff"])
+    assert abs(draws.mean() - a / b) < 4 * se
+    assert draws.std() == pytest.approx(np.sqrt(a) / b, rel=0.1)
+    with pytest.raises(ainative.DataError, match=r"input k\[3\] is 4, but k ∈ \{1..K\} with K = 3"):
+        m.fit({"k": np.array([1, 2, 3, 4]), "y": y[:4]}, num_warmup=1, num_samples=1, progress=False)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_label_declared_integer_is_a_categorical_observation(backend):
+    text = "y ∈ {0..2}^N; a ∈ ℝ^K\np ~ Dirichlet(a)\ny ~ Categorical(p)"
+    m = ainative.model(text, header=f"dice(a, y) --backend {backend}")
+    counts = np.array([5, 1, 14])
+    labels = np.repeat(np.arange(3), counts).astype(np.float64)
+    posterior = m.fit({"a": np.ones(3), "y": labels}, num_warmup=200, num_samples=600, progress=False)
+    np.testing.assert_allclose(posterior.samples["p"].mean(0), (1 + counts) / (3 + counts.sum()), atol=0.05)

@@ -164,7 +164,8 @@ def test_a_radon_style_hierarchical_regression_recovers_its_parameters(backend, 
     data, alpha, beta = _radon_data(slopes)
     model = ainative.model(RADON if slopes else RADON_INTERCEPT, header=f"radon(county, x, y) --backend {backend}")
     posterior = model.fit(data, num_warmup=300, num_samples=300, seed=1, progress=False, J=6)
-    means = posterior.mean()
-    np.testing.assert_allclose(means["alpha"], alpha, atol=0.15)
-    np.testing.assert_allclose(means["beta"], beta if slopes else beta[0], atol=0.15)
-    assert abs(means["sigma"] - 0.3) < 0.05
+    draws = posterior.samples
+    for name, truth in (("alpha", alpha), ("beta", beta if slopes else beta[0])):
+        # every county's parameter within three posterior standard deviations of the value that made the data
+        assert np.all(np.abs(draws[name].mean(0) - truth) < 3 * draws[name].std(0) + 0.02), name
+    assert abs(draws["sigma"].mean() - 0.3) < 0.05

@@ -252,3 +252,10 @@ class ModelIR:
     def integers(self) -> dict[str, Domain]:
         """The inputs declared integer, with their domains: what the runtime checks and passes on as ints."""
         return {name: self.domain_of(name) for name in self.roles.inputs if self.domain_of(name).integer}
+
+    @property
+    def subscripts(self) -> frozenset[str]:
+        """The data whose values are subscripts (``county`` in ``α_{county_i}``): whole numbers in every library."""
+        return frozenset(entry.args[0].name for statement in self.statements if not isinstance(statement, Declaration)
+                         for expr in statement.exprs for node in sympy.preorder_traversal(expr)
+                         if isinstance(node, Entry) for sub in node.args[1:] for entry in sub.atoms(Entry))

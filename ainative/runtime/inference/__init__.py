@@ -56,7 +56,7 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
     place = backend.device(device)
     arrays, bound = read_data(ir, data, dims, need_observed=observe, draws=draws)
     shapes = {name: concrete(shape, bound, name) for name, shape in ir.shapes}
-    integer = integer_observations(ir)
+    integer = integer_observations(ir) | ir.subscripts
     args = [backend.to_native(None if (name in ir.roles.observed and not observe) else arrays[name],
                               integer=name in integer, place=place)
             for name in ir.roles.inputs]

@@ -32,6 +32,8 @@ class ArrayLibrary:
     permute: str
     squeeze: str
     einsum: str
+    maximum: str
+    minimum: str
     axis: str
     #: the word of each operation over an index (``sum``, ``max``…) → its reduction
     reductions: dict[str, str]
@@ -145,25 +147,38 @@ class IndexArrays:
         a distinct index in scope times a whole number plus a constant; None otherwise.
 
         A subscript ``s·t + k`` whose ``k`` takes ``s`` values (a pooling window) reads contiguous blocks:
-        a slice reshaped into one axis for ``t`` and one for ``k``.
+        a slice reshaped into one axis for ``t`` and one for ``k``. One subscript may be an entry of data
+        (``E_{tokens_l, d}``): its axis is gathered whole (``E[tokens - 1, :]``), as a row lookup.
         """
         base, *subscripts = expr.args
         shape = self._shapes.get(base.name)
         if shape is None or len(shape) != len(subscripts):
             return None
-        slices, letters, sizes = [], [], []
+        slices, letters, sizes, gathered, blocked = [], [], [], 0, False
         for sub, dim in zip(subscripts, shape):
-            axis = self._axis(sub, dim)
+            axis = self._gathered(sub) if isinstance(sub, Entry) else self._axis(sub, dim)
             if axis is None or set(axis[1]) & set(letters):
                 return None
+            gathered += isinstance(sub, Entry)
+            blocked = blocked or (not isinstance(sub, Entry) and len(axis[1]) == 2)
             slices.append(axis[0])
             letters += axis[1]
             sizes += axis[2]
+        if gathered > 1 or (gathered and blocked):
+            return None
         array = python_name(base.name)
         text = array if all(c == ":" for c in slices) else f"{array}[{', '.join(slices)}]"
-        if len(sizes) != len(slices):
+        if blocked:
             text = f"{text}.reshape(({', '.join(sizes)},))"
         return text, letters
+
+    def _gathered(self, sub: Entry) -> tuple[str, list[str], list[str]] | None:
+        """An axis subscripted by an entry of data, itself a slice: the data as the axis's index array."""
+        inner = self._sliced(sub)
+        if inner is None:
+            return None
+        text, letters = inner
+        return f"{text} - 1", letters, []
 
     def _axis(self, sub: sympy.Expr, dim) -> tuple[str, list[str], list[str]] | None:
         """One axis of ``_sliced``: its slice, the indices it becomes, and their sizes."""
@@ -261,11 +276,27 @@ class IndexArrays:
         a, b = (self._integer(x) for x in expr.args)
         return f"{self._module_format(self.LIBRARY.where)}({a} == {b}, 1.0, 0.0)"
 
+    def _window(self, expr: OverIndex) -> str | None:
+        """``max_{k=1..2} f`` as ``maximum(f[k=1], f[k=2])``: a few values, so no axis for ``k`` (what pooling
+        needs: its gradient is one select, where a reduction over a reshaped axis takes twice as long)."""
+        values = _window_of(expr)
+        if values is None:
+            return None
+        function = self._module_format(self.LIBRARY.maximum if expr.word == "max" else self.LIBRARY.minimum)
+        terms = [self._print(expr.body.xreplace({expr.index: sympy.Integer(v)})) for v in values]
+        text = terms[0]
+        for term in terms[1:]:
+            text = f"{function}({text}, {term})"
+        return text
+
     def _over_index(self, expr: OverIndex, function: str) -> str:
         if isinstance(expr, IndexSum) and self._shapes:
             summed = self._einsum(expr)
             if summed is not None:
                 return self._spread(*summed)
+        window = self._window(expr)
+        if window is not None:
+            return window
         name = expr.index.name
         ranges = self._index_ranges
         softmax = isinstance(expr, IndexSoftmax)
@@ -282,6 +313,18 @@ class IndexArrays:
                 self._index_scope.pop()
                 del ranges[name]
         return f"{self._module_format(function)}({body}, {self.LIBRARY.axis}={axis})"
+
+
+#: the most values of a max or min over an index that print unrolled (a pooling window)
+WINDOW = 4
+
+
+def _window_of(expr: OverIndex) -> range | None:
+    """The values of a max or min's index when they are a few whole numbers (``max_{k=1..2}``)."""
+    if expr.word not in ("max", "min") or not (expr.start.is_Integer and expr.stop.is_Integer):
+        return None
+    values = range(int(expr.start), int(expr.stop) + 1)
+    return values if 1 <= len(values) <= WINDOW else None
 
 
 def install_over_index(printer: type) -> None:

@@ -22,7 +22,8 @@ from .names import python_name
 JAX_ARRAYS = ArrayLibrary(
     arange="jax.numpy.arange", as_array="jax.numpy.asarray", where="jax.numpy.where",
     broadcast_to="jax.numpy.broadcast_to",
-    permute="jax.numpy.permute_dims", squeeze="jax.numpy.squeeze", einsum="jax.numpy.einsum", axis="axis",
+    permute="jax.numpy.permute_dims", squeeze="jax.numpy.squeeze", einsum="jax.numpy.einsum",
+    maximum="jax.numpy.maximum", minimum="jax.numpy.minimum", axis="axis",
     reductions={"sum": "jax.numpy.sum", "prod": "jax.numpy.prod", "mean": "jax.numpy.mean", "max": "jax.numpy.max",
                 "min": "jax.numpy.min", "logsumexp": "jax.scipy.special.logsumexp"},
     softmax="jax.nn.softmax")

@@ -13,7 +13,7 @@ from .probabilistic import ProbabilisticPrinter, WholePlates
 TORCH_ARRAYS = ArrayLibrary(
     arange="torch.arange", as_array="torch.as_tensor", where="torch.where", broadcast_to="torch.broadcast_to",
     permute="torch.permute",
-    squeeze="torch.squeeze", einsum="torch.einsum", axis="dim",
+    squeeze="torch.squeeze", einsum="torch.einsum", maximum="torch.maximum", minimum="torch.minimum", axis="dim",
     reductions={"sum": "torch.sum", "prod": "torch.prod", "mean": "torch.mean", "max": "torch.amax",
                 "min": "torch.amin", "logsumexp": "torch.logsumexp"},
     softmax="torch.softmax")

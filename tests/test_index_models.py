@@ -169,3 +169,38 @@ def test_a_radon_style_hierarchical_regression_recovers_its_parameters(backend, 
         # every county's parameter within three posterior standard deviations of the value that made the data
         assert np.all(np.abs(draws[name].mean(0) - truth) < 3 * draws[name].std(0) + 0.02), name
     assert abs(draws["sigma"].mean() - 0.3) < 0.05
+
+
+BAG_OF_WORDS = """tokens ∈ {1..V}^Q
+t ∈ ℝ^K
+E ∈ ℝ^{V×D}
+U ∈ ℝ^{K×D}
+f_d = mean_l E_{tokens_l,d}
+z_k = c_k + Σ_d U_{k,d} f_d
+y_k = softmax_k(z_k)
+L = logsumexp_k z_k - Σ_k t_k z_k"""
+
+
+def _documents(count: int, vocabulary: int = 30, length: int = 12):
+    """Token ids from 1 to ``vocabulary``; a document is positive when it holds more of words 1–5 than of 6–10."""
+    tokens = RNG.integers(1, vocabulary + 1, size=(count, length))
+    positive = (tokens <= 5).sum(1) > ((tokens > 5) & (tokens <= 10)).sum(1)
+    return tokens, np.eye(2, dtype=np.float32)[positive.astype(int)]
+
+
+def test_a_bag_of_words_classifier_learns_from_token_ids_and_exports(tmp_path):
+    model = ainative.model(BAG_OF_WORDS, header="bag(tokens, t) -> y, L")
+    tokens, t = _documents(600)
+    result = model.fit(model.init(0, V=30, D=8, K=2), {"tokens": tokens, "t": t}, loss="L", steps=400,
+                       optimizer=optax.adam(0.05), progress=False)
+    test_tokens, test_t = _documents(300)
+    predicted = np.asarray(model(result.params, tokens=test_tokens, t=test_t)["y"]).argmax(-1)
+    assert (predicted == test_t.argmax(-1)).mean() > 0.85
+    E, U, c = (np.asarray(result.params[n]) for n in ("E", "U", "c"))
+    logits = E[test_tokens[:3] - 1].mean(1) @ U.T + c
+    np.testing.assert_allclose(np.asarray(model(result.params, tokens=test_tokens[:3], t=test_t[:3])["y"]),
+                               np.exp(logits) / np.exp(logits).sum(-1, keepdims=True), rtol=1e-5)
+    with pytest.raises(ainative.DataError, match="tokens"):
+        model(result.params, tokens=np.full((1, 12), 31), t=test_t[:1])
+    report = model.export_onnx(tmp_path / "bag.onnx", result.params, Q=12)
+    assert report.max_abs_error < 1e-4

@@ -54,6 +54,17 @@ class Entry(Node):
     """
 
 
+class Identity(Node):
+    """``I``: the identity matrix of the size its context needs (``K + σ² I``).
+
+    Written without arguments; the shape checker gives it its size, a dimension (``Identity(N)``). It is
+    a matrix, never a number, so ``c = 2 I`` is no constant.
+    """
+
+    nargs = (0, 1)
+    is_number = False
+
+
 class Delta(Node):
     """``δ_{ij}``: 1 where two index expressions are equal, 0 elsewhere."""
 

@@ -20,6 +20,7 @@ from .nodes import (
     Cholesky,
     Det,
     Diag,
+    Identity,
     Inverse,
     Log1p,
     LogDet,
@@ -201,7 +202,7 @@ LATEX_NAMES = {command: op.name for op in OPERATIONS for command in op.latex_com
 #: another name of a function, meant before ``(`` unless a model variable has it (``sigma(`` → ``sigmoid(``)
 ALIASES = {alias: op.name for op in OPERATIONS for alias in op.aliases}
 #: names that are constants unless the model defines them
-CONSTANTS = {"pi": sympy.pi}
+CONSTANTS = {"pi": sympy.pi, "I": Identity()}
 
 _BY_NODE = {operation.node: operation for operation in OPERATIONS}
 

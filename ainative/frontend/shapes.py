@@ -18,7 +18,7 @@ import sympy
 from ..errors import DataError, ShapeError, Span
 from .distributions import DISTRIBUTIONS, Sampled
 from .ir import Assignment, Cell, Condition, Declaration, Dim, IndexRange, ModelIR, Roles, Sampling, Shape, Size
-from .nodes import Delta, Element, Entry, Index, IndexSoftmax, Inverse, MatrixProduct, OverIndex, Transposed
+from .nodes import Delta, Element, Entry, Identity, Index, IndexSoftmax, Inverse, MatrixProduct, OverIndex, Transposed
 from .operations import Kind, kind_of
 from .ranges import NotLinear, arithmetic, as_dim, as_expr, extent, nonnegative
 
@@ -45,6 +45,10 @@ class _Range:
     @property
     def known(self) -> bool:
         return self.stop is not None
+
+
+#: ``I`` as written, before the shape checker gives it a size
+UNSIZED = Identity()
 
 
 def _fill_softmax(expr: sympy.Basic, ranges: Mapping[str, _Range]) -> sympy.Basic:
@@ -200,6 +204,8 @@ class _Checker:
             return expr, ()
         if isinstance(expr, sympy.Symbol):
             return expr, self.symbol(expr)
+        if isinstance(expr, Identity):
+            return self.identity(expr)
         if not expr.args:
             return expr, ()
         if isinstance(expr, Element):
@@ -212,6 +218,8 @@ class _Checker:
             return expr, ()
         if isinstance(expr, OverIndex):
             return self.over_index(expr)
+        if kind_of(expr) is Kind.BROADCAST and expr.has(UNSIZED):
+            expr = self.size_identity(expr)
         args, shapes = [], []
         for arg in expr.args:
             new, shape = self.infer(arg)
@@ -314,6 +322,25 @@ class _Checker:
                 f"{base.name} has {shape[0].size} entries along its first axis, but the plate runs over "
                 f"{plate.stop}", self.span(expr), self.describe((base, shape)))
         return expr, shape[1:]
+
+    # the identity ----------------------------------------------------------------------
+    def identity(self, expr: Identity):
+        if not expr.args:
+            raise self.error("I is the identity matrix, and its size comes from a square matrix it is added to "
+                             "(K + σ² I): here nothing gives it one", self.span(expr))
+        size = as_dim(expr.args[0])
+        return expr, (Axis(size), Axis(size))
+
+    def size_identity(self, expr):
+        """``K + σ² I``: the identity takes the size of the square matrix among the other terms."""
+        others = [self.infer(arg) for arg in expr.args if not arg.has(UNSIZED)]
+        shape = self.broadcast(expr, [(arg, shape) for arg, shape in others]) if others else ()
+        if len(shape) != 2 or not self.same(shape[0], shape[1], self.span(expr)):
+            raise self.error(f"I is the identity matrix, and here the other terms have shape {format_shape(shape)}: "
+                             "it is sized by a square matrix beside it", self.span(expr),
+                             self.describe(*[(e, s) for e, s in others]))
+        sized = Identity(as_expr(shape[0].size))
+        return expr.xreplace({UNSIZED: sized})
 
     # indices -----------------------------------------------------------------------------
     def symbol(self, expr: sympy.Symbol) -> tuple[Axis, ...]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..frontend.ir import Declaration, IndexRange, ModelIR, Shape
-from ..frontend.nodes import OVER_INDEX, Entry, Index, IndexSoftmax, IndexSum, MatrixProduct, OverIndex
+from ..frontend.nodes import OVER_INDEX, Entry, Identity, Index, IndexSoftmax, IndexSum, MatrixProduct, OverIndex
 from ..frontend.ranges import as_expr
 from .names import python_name
 
@@ -26,6 +26,7 @@ class ArrayLibrary:
     """How one library spells what index code needs (fully qualified, so printing records the imports)."""
 
     arange: str
+    eye: str
     as_array: str
     where: str
     broadcast_to: str
@@ -46,10 +47,14 @@ def dimension_name(name: str) -> str:
 
 
 def dimensions_used(ir: ModelIR) -> list[str]:
-    """The dimensions index code needs as integers, in the order of the model's dimensions."""
+    """The dimensions index code (and the identity's size) needs as integers, in the order of the model's dimensions."""
     used: set[str] = set()
     for statement in ir.statements:
-        if isinstance(statement, Declaration) or not statement.indexed:
+        if isinstance(statement, Declaration):
+            continue
+        for expr in statement.exprs:
+            used |= {s.name for identity in expr.atoms(Identity) for s in identity.free_symbols}
+        if not statement.indexed:
             continue
         for r in statement.indices:
             used |= {s.name for s in r.stop.free_symbols | r.start.free_symbols}
@@ -131,6 +136,9 @@ class IndexArrays:
         return f"{arange}.reshape(({shape}))"
 
     # nodes --------------------------------------------------------------------------------
+    def _print_Identity(self, expr):
+        return f"{self._module_format(self.LIBRARY.eye)}({self._integer(expr.args[0])})"
+
     def _print_Index(self, expr):
         return self._grid(expr.name)
 

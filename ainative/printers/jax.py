@@ -20,7 +20,7 @@ from .indices import ArrayLibrary, IndexArrays, dimension_name, dimensions_used,
 from .names import python_name
 
 JAX_ARRAYS = ArrayLibrary(
-    arange="jax.numpy.arange", as_array="jax.numpy.asarray", where="jax.numpy.where",
+    arange="jax.numpy.arange", eye="jax.numpy.eye", as_array="jax.numpy.asarray", where="jax.numpy.where",
     broadcast_to="jax.numpy.broadcast_to",
     permute="jax.numpy.permute_dims", squeeze="jax.numpy.squeeze", einsum="jax.numpy.einsum",
     maximum="jax.numpy.maximum", minimum="jax.numpy.minimum", axis="axis",

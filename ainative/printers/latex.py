@@ -47,6 +47,9 @@ class LatexPrinter(_SympyLatexPrinter):
     def _print_Entry(self, expr):
         return self._subscripted(self._print(expr.args[0]), expr.args[1:])
 
+    def _print_Identity(self, expr):
+        return "I"
+
     def _print_Delta(self, expr):
         return self._subscripted(r"\delta", expr.args)
 

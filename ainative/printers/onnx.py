@@ -358,6 +358,10 @@ class OnnxPrinter:
     def _print_Entry(self, expr, out):
         return self.entry(expr)
 
+    def _print_Identity(self, expr, out):
+        size = self.integer(expr.args[0])
+        return Tensor(self.initializer(f"identity_{size}", np.eye(size, dtype=np.float32)), 0, 2)
+
     def _print_Index(self, expr, out):
         grid = self.grid(expr.name)
         return Tensor(self.node("Cast", [grid.name], out, to=1), 0, grid.rank)

@@ -11,8 +11,8 @@ from .indices import ArrayLibrary, IndexArrays, install_over_index
 from .probabilistic import ProbabilisticPrinter, WholePlates
 
 TORCH_ARRAYS = ArrayLibrary(
-    arange="torch.arange", as_array="torch.as_tensor", where="torch.where", broadcast_to="torch.broadcast_to",
-    permute="torch.permute",
+    arange="torch.arange", eye="torch.eye", as_array="torch.as_tensor", where="torch.where",
+    broadcast_to="torch.broadcast_to", permute="torch.permute",
     squeeze="torch.squeeze", einsum="torch.einsum", maximum="torch.maximum", minimum="torch.minimum", axis="dim",
     reductions={"sum": "torch.sum", "prod": "torch.prod", "mean": "torch.mean", "max": "torch.amax",
                 "min": "torch.amin", "logsumexp": "torch.logsumexp"},

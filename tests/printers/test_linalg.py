@@ -1,6 +1,8 @@
 """Linear algebra written as a paper writes it: each function's values against NumPy/SciPy in JAX (batched),
 PyTorch and ONNX, its three spellings, and Gaussian-process models whose log density is SciPy's."""
 
+import re
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -28,6 +30,8 @@ FUNCTIONS = {
     "tr(A) + trace(A)": lambda: 2 * np.trace(A),
     "solve(A, v)": lambda: scipy.linalg.solve(A, V),
     "solve(A, B)": lambda: scipy.linalg.solve(A, B),
+    "A + 2 I": lambda: A + 2 * np.eye(4),
+    "(A - I) v": lambda: (A - np.eye(4)) @ V,
 }
 #: those the standard ONNX opset has no form for, and the function each error names
 NO_ONNX = {"cholesky(A)": "cholesky", "inverse(A)": "inverse", "A⁻¹ v": "inverse", "solve(A, v)": "solve",
@@ -141,3 +145,20 @@ def test_a_latent_gaussian_process_written_non_centred_has_the_closed_form_log_d
                 + scipy.stats.poisson.logpmf(y, np.exp(f)).sum())
     got = _log_density(LATENT, backend, x, y, {"alpha": alpha, "ell": ell, "eta": eta})
     assert got == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("y = 2 I", "here nothing gives it one"),
+    ("y = v + I", "the other terms have shape (4,)"),
+    ("y = B + I", "the other terms have shape (4, 2)"),
+])
+def test_the_identity_is_sized_by_a_square_matrix_beside_it_or_refused(body, words):
+    with pytest.raises(ainative.ShapeError, match=re.escape(words)) as error:
+        ainative.model(CELL.replace("y = {}", body), header="f(A, B, v) -> y")
+    assert error.value.line == 2
+
+
+def test_a_variable_named_i_is_that_variable():
+    m = ainative.model("I ∈ ℝ^{3×3}\nv ∈ ℝ^3\ny = I v", header="f(I, v) -> y")
+    identity = RNG.normal(size=(3, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(m({}, I=identity, v=V[:3])), identity @ V[:3], rtol=1e-6)

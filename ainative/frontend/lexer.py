@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from lark import Token
 
@@ -442,16 +442,3 @@ def tokenize(text: str, *, latex: bool = False, line_offset: int = 0, names: Ite
     ``names`` are already spelled (the header's); ``strict`` refuses a name Python would read differently.
     """
     return _Scanner(text, latex, line_offset, names, strict).run()
-
-
-def defined_names(statement: Sequence[Token]) -> list[str]:
-    """Names a statement defines or declares: the names before its first ``=``, ``~`` or ``∈``."""
-    names = []
-    for token in statement:
-        if token.type in ("EQ", "SIM", "IN") or (token.type == "NAME" and token.value == "in"):
-            return names
-        if token.type == "NAME":
-            names.append(token.value)
-        elif token.type != "COMMA":
-            return []
-    return []

@@ -133,6 +133,7 @@ class _Statement:
         return name in self.variables
 
     def reduction_indices(self) -> list[str]:
+        """The indices reductions run over: ``Σ_{j=1}^{J}``, ``max_{k=1..2}``, ``mean_j``."""
         found = []
         for i, token in enumerate(self.tokens):
             nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
@@ -141,8 +142,8 @@ class _Statement:
                 found += _leading_names(self.tokens, i + 1)
             elif token.type == "NAME" and not self.known(token.value) and (parts := _parts(token.value)):
                 base, sub = parts
-                if self.is_reduction(base):
-                    found += [sub] if sub.isalpha() or not sub[0].isdigit() else []
+                if self.is_reduction(base) and not sub[0].isdigit():
+                    found.append(sub)
         return found
 
     def is_reduction(self, word: str) -> bool:

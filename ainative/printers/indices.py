@@ -6,6 +6,11 @@ An index is an ``arange`` over its range, shaped to lie along its own axis; ever
 there broadcasts over those axes. So ``x_{t+k-1}`` is ``x[t + k - 1 - 1]`` with ``t`` and ``k``
 grids, a gather of every entry at once; a reduction over ``k`` reduces the last axis; and the
 statement's value is broadcast to the sizes of its free indices. No Python loop runs over an index.
+
+That general form is what XLA would have to rediscover; with the model's shapes the printer writes
+what a JAX user would: an entry whose subscripts are distinct indices is a slice, a pooling window a
+reshaped slice, a data subscript a row gather, a sum of products one ``einsum``, and a max or min
+over a few values ``maximum``/``minimum`` of them.
 """
 
 from __future__ import annotations

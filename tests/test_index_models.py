@@ -169,6 +169,9 @@ def test_a_radon_style_hierarchical_regression_recovers_its_parameters(backend, 
         # every county's parameter within three posterior standard deviations of the value that made the data
         assert np.all(np.abs(draws[name].mean(0) - truth) < 3 * draws[name].std(0) + 0.02), name
     assert abs(draws["sigma"].mean() - 0.3) < 0.05
+    new = {"county": np.array([1, 2, 6]), "x": np.array([0.0, 1.0, 0.0], np.float32)}
+    predicted = model.predict(posterior, **new)["y"].mean(0)
+    np.testing.assert_allclose(predicted, alpha[[0, 1, 5]] + beta[[0, 1, 5]] * new["x"], atol=0.15)
 
 
 BAG_OF_WORDS = """tokens ∈ {1..V}^Q

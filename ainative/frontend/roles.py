@@ -115,8 +115,7 @@ def assign_roles(cell: Cell) -> Roles:
                 raise ModelSyntaxError(
                     f"{name} is used before it is defined on line {defined[name].span.line}", span, line)
             if name in dims:
-                raise ShapeError(f"{name} is a dimension; bind it to a number (e.g. {name} = 10) to use it as a value",
-                                 span, line)
+                continue
             if probabilistic:
                 known = sorted(seen | set(defined))
                 close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)

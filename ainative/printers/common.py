@@ -10,6 +10,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..errors import ModelError
 from ..frontend.operations import OPERATIONS, Call, Kind, Own, Unsupported
+from .indices import dimension_name
 from .names import import_lines, python_name, qualified
 
 #: makes a ``_print_<Node>`` method from an operation's spelling (a call or an operator) and its kind
@@ -48,10 +49,15 @@ class PythonCode:
     SymPy's ``module_imports`` and written through its alias (``jnp.tanh``).
     """
 
+    #: the dimensions the generated function holds as integers (``_n_N``): a dimension used as a value is its size
+    dimensions: frozenset[str] = frozenset()
+
     def _module_format(self, fqn, register=True):
         return qualified(super()._module_format(fqn, register))
 
     def _print_Symbol(self, expr):
+        if expr.name in self.dimensions:
+            return dimension_name(expr.name)
         return python_name(expr.name)
 
     def _print_Integer(self, expr):

@@ -47,8 +47,13 @@ class ArrayLibrary:
 
 
 def dimension_name(name: str) -> str:
-    """The Python integer a generated function holds a dimension's value in."""
+    """The Python integer a generated function holds a dimension's value in (as ``PythonCode`` prints it)."""
     return f"_n_{name}"
+
+
+def value_dimensions(ir: ModelIR) -> frozenset[str]:
+    """The dimensions the cell does not bind to a constant: used as a value (``Σ_i x_i / N``), each is its size."""
+    return frozenset(d for d in ir.roles.dims if d not in ir.constants)
 
 
 def dimensions_used(ir: ModelIR) -> list[str]:
@@ -59,6 +64,7 @@ def dimensions_used(ir: ModelIR) -> list[str]:
             continue
         for expr in statement.exprs:
             used |= {s.name for identity in expr.atoms(Identity) for s in identity.free_symbols}
+            used |= {s.name for s in expr.free_symbols if s.name in ir.roles.dims and not isinstance(s, Index)}
         if not statement.indexed:
             continue
         for r in statement.indices:

@@ -16,7 +16,7 @@ from ..errors import ModelError, ShapeError
 from ..frontend.ir import Assignment, ModelIR, Sampling
 from ..frontend.nodes import Element
 from .common import PythonCode, install, module_source, print_call
-from .indices import ArrayLibrary, IndexArrays, dimension_name, dimensions_used, install_over_index
+from .indices import ArrayLibrary, IndexArrays, dimension_name, dimensions_used, install_over_index, value_dimensions
 from .names import python_name
 
 JAX_ARRAYS = ArrayLibrary(
@@ -127,6 +127,7 @@ def print_jax(ir: ModelIR) -> str:
     constants = ir.constants
     temps = sympy.numbered_symbols("_t")
     printer = JaxPrinter()
+    printer.dimensions = value_dimensions(ir)
 
     body = [f'{python_name(p)} = params["{p}"]' for p in roles.params]
     body += _dimension_lines(ir)

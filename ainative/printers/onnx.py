@@ -202,6 +202,8 @@ class OnnxPrinter:
         return self.elementwise(NARY[expr.func], [self.emit(a) for a in expr.args], out)
 
     def _print_Symbol(self, expr, out):
+        if expr.name not in self.symbols and expr.name in self.dims:
+            return self.constant(float(self.dims[expr.name]))
         if expr.name not in self.symbols:
             raise ExportError(f"{expr.name} has no value in the exported graph")
         return self.symbols[expr.name]

@@ -19,7 +19,7 @@ from ..errors import ShapeError
 from ..frontend.distributions import DISTRIBUTIONS, Sampled, integer_valued
 from ..frontend.ir import Assignment, ModelIR, Sampling, Shape
 from .common import module_source
-from .indices import dimension_name, dimensions_used
+from .indices import dimension_name, dimensions_used, value_dimensions
 from .names import python_name
 
 
@@ -163,6 +163,7 @@ class ProbabilisticPrinter:
     def print(self, ir: ModelIR) -> str:
         header, roles = ir.header, ir.roles
         printer = self.expressions()
+        printer.dimensions = value_dimensions(ir)
         constants = ir.constants
         body = []
         dims, keywords = self.dimension_lines(ir), keyword_dimensions(ir)

@@ -44,7 +44,8 @@ class TorchPrinter(WholePlates, PythonCode, IndexArrays, PythonCodePrinter):
 
     def _tensor(self, arg) -> str:
         text = self._print(arg)
-        return f"{self._module_format('torch.as_tensor')}({text})" if arg.is_number else text
+        number = arg.is_number or (isinstance(arg, sympy.Symbol) and arg.name in self.dimensions)
+        return f"{self._module_format('torch.as_tensor')}({text})" if number else text
 
     def _arguments(self, expr) -> str:
         return ", ".join(self._tensor(a) for a in expr.args)

@@ -43,7 +43,6 @@ def test_free_symbol_of_a_probabilistic_model_needs_a_distribution():
         ("y = x\ny = 2 x", "f(x) -> y", ModelSyntaxError, "defined twice (first on line 1)"),
         ("x = 2", "f(x) -> x", ModelSyntaxError, "x is an input"),
         ("y = h\nh = x", "f(x) -> y", ModelSyntaxError, "used before it is defined on line 2"),
-        ("x ∈ ℝ^D\ny = D x", "f(x) -> y", ShapeError, "D is a dimension"),
         ("x ∈ ℝ^D\nD = 2 z\ny = x", "f(x, z) -> y", ShapeError, "must be a constant integer"),
         ("y = x", "f(x) -> z", UnknownNameError, "output z is not defined"),
     ],
@@ -77,3 +76,8 @@ def test_integer_data_inside_its_familys_values_is_accepted():
                  "y ∈ ℕ^N\nλ ~ Gamma(2, 1)\ny ~ Poisson(λ)", "y ∈ {0..1}^N\nθ ~ Beta(1, 1)\ny ~ Bernoulli(θ)",
                  "y ∈ ℤ^N\nμ ~ Normal(0, 1)\ny ~ Normal(μ, 1)"):
         ainative.model(text, header="m(y, a)" if "Dirichlet" in text else "m(y)")
+
+
+def test_a_dimension_used_as_a_value_is_no_parameter():
+    m = ainative.model("x ∈ ℝ^D\ny = D x", header="f(x) -> y")
+    assert not m.params and m.ir.roles.dims == ("D",)

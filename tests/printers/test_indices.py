@@ -182,3 +182,17 @@ def test_a_statement_over_two_indices_samples_in_two_plates(backend):
         conditioned = pyro.poutine.condition(namespace["grid"], {"mu": torch.tensor(mu), "z": torch.tensor(z)})
         got = pyro.poutine.trace(conditioned).get_trace(torch.tensor(A)).log_prob_sum()
     assert float(got) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["jax", "pyro", "numpyro"])
+def test_a_dimension_used_as_a_value_is_its_size(backend, tmp_path):
+    x = RNG.normal(size=(2, 6)).astype(np.float32)
+    if backend == "jax":
+        model = ainative.model("x ∈ ℝ^N\nm = Σ_i x_i / N\nv = Σ_i (x_i - m)² / (N - 1)", header="f(x) -> v")
+        np.testing.assert_allclose(np.asarray(model({}, x=x)), x.var(1, ddof=1), rtol=1e-5)
+        assert model.export_onnx(tmp_path / "v.onnx", {}, N=6).max_abs_error < 1e-5
+        return
+    model = ainative.model("x ∈ ℝ^N\nμ ~ Normal(0, 1)\nm = Σ_i x_i / N + μ\ns = √N", header=f"g(x) --backend {backend}")
+    draws = model.sample_prior(3, x=x[0])
+    np.testing.assert_allclose(draws["m"] - draws["mu"], np.full(3, x[0].mean()), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(draws["s"], np.full(3, np.sqrt(6)), rtol=1e-6)

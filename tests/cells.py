@@ -32,10 +32,38 @@ h = tanh(W₁ x + b₁)
 y = softmax(W₂ h + b₂)
 L = -Σ t ⊙ log(y)"""
 
+#: written with indices: a kernel, a convolution with pooling, a layer norm, attention, a group index
+KERNEL = """x ∈ ℝ^N
+K_{ij} = α² exp(-(x_i - x_j)² / (2ℓ²)) + σ² δ_{ij}
+S = K + 0.1 I"""
+CONVOLUTION = """K = 3
+S = 3
+x ∈ ℝ^{C×T}
+W ∈ ℝ^{O×C×K}
+y_{o,t} = relu(b_o + Σ_{c,k} W_{o,c,k} x_{c,t+k-1})  for o in 1..O, t in 1..T-K+1
+m_{o,t} = max_{k=1..2} y_{o,2t+k-2}  for o in 1..O, t in 1..S"""
+LAYER_NORM = """x ∈ ℝ^{T×D}
+μ_t = mean_d x_{t,d}
+v_t = mean_d (x_{t,d} - μ_t)²
+h[t, d] = g[d] * (x[t, d] - μ[t]) / sqrt(v[t] + 0.00001) + b[d]
+a_{t,s} = softmax_s(Σ_d h_{t,d} h_{s,d} / √D)"""
+GROUPS = """county ∈ {1..J}^N
+x, y ∈ ℝ^N
+μ ~ Normal(0, 5)
+τ ~ HalfNormal(2)
+α_j ~ Normal(μ, τ)  for j in 1..J
+β ~ Normal(0, 1)
+σ ~ HalfNormal(1)
+y_i ~ Normal(α_{county_i} + β x_i, σ)  for i in 1..N"""
+
 REFERENCE_CELLS = {
     "mlp(x) -> y": MLP,
     "logistic(x) -> p": LOGISTIC,
     "regression(X, y)": REGRESSION,
     "eight_schools(σ, y)": EIGHT_SCHOOLS,
     "gauss(x) -> p --latex": GAUSS,
+    "kernel(x) -> S": KERNEL,
+    "convolution(x) -> m": CONVOLUTION,
+    "layer_norm(x) -> a": LAYER_NORM,
+    "groups(county, x, y)": GROUPS,
 }

@@ -28,6 +28,9 @@ class Size:
     def __str__(self) -> str:
         return str(self.expr)
 
+    def __repr__(self) -> str:
+        return f"Size({self.expr})"
+
     @property
     def dims(self) -> tuple[str, ...]:
         return tuple(sorted(s.name for s in self.expr.free_symbols))

@@ -14,7 +14,7 @@ import sympy
 from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
 from .distributions import DISTRIBUTIONS
 from .ir import Assignment, Cell, Declaration, Roles, Sampling
-from .nodes import Element, Entry, Index, OverIndex
+from .nodes import Element, Entry, Identity, Index, OverIndex
 
 
 def _span_of(statement, symbol: sympy.Symbol) -> Span:
@@ -34,6 +34,8 @@ def _walk(expr, in_subscript: bool = False):
             children = [(node.args[0], False)] + [(a, True) for a in node.args[1:]]
         elif isinstance(node, OverIndex):
             children = [(node.body, inside), (node.start, True), (node.stop, True)]
+        elif isinstance(node, Identity):
+            children = [(a, True) for a in node.args]
         else:
             children = [(a, inside) for a in node.args]
         stack.extend(reversed(children))

@@ -34,7 +34,7 @@ def dependencies(ir: ModelIR) -> Graph:
         if not isinstance(statement, (Assignment, Sampling)) or statement.target in constants:
             continue
         for used in used_names(statement):
-            if used not in constants and used != statement.target:
+            if used not in constants and used not in ir.roles.dims and used != statement.target:
                 edges.append((used, statement.target))
         if statement.target not in names:
             names.append(statement.target)

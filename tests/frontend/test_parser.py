@@ -148,6 +148,7 @@ def test_pi_is_the_constant_unless_defined():
         ("y = " + "√" * 101 + "x", ModelSyntaxError, 1, 104, "nests more than 100 levels deep"),
         ("y_t = x_t1 for t in 1..T", ModelSyntaxError, 1, 7, "puts a number next to the index t"),
         ("y = x_{}", ModelSyntaxError, 1, 6, "empty subscript"),
+        ("y = １ x", ModelSyntaxError, 1, 5, "unexpected character '１'"),
         ("y = Σ_{j=1}^{J}", ModelSyntaxError, 1, 16, "ends too early"),
         ("y = x" + "ᵀ" * 120, ModelSyntaxError, 1, 5, "nests more than 100 levels deep"),
     ],

@@ -550,6 +550,13 @@ class _Written:
                                 item.column, item.end_column)
             left.append(item.expr.name)
         plates = {name.value: (name, start, stop, span) for name, start, stop, span in self.ranges}
+        for _, start, stop, _ in self.ranges:
+            for bound in (start, stop):
+                named = {s.name for s in _bound(bound[0]).free_symbols} & set(plates)
+                if named:
+                    raise self.fail(ModelSyntaxError, f"a range's bounds are whole numbers and dimensions, not an "
+                                    f"index ({', '.join(sorted(named))}): ranges that depend on another index are "
+                                    "not read yet", bound[1].column, bound[2].end_column)
         for name, (token, *_rest) in plates.items():
             if name in self.builder.variables:
                 raise self.fail(ModelSyntaxError, f"{name} is a variable of the model, so it cannot also be an index: "

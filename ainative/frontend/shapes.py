@@ -414,6 +414,9 @@ class _Checker:
                        "its bounds" if given else "")
         if given:
             for bound in (expr.start, expr.stop):
+                if bound.atoms(Index):
+                    raise self.error(f"{self.text(expr)}: a range's bounds are whole numbers and dimensions, not an "
+                                     "index: ranges that depend on another index are not read yet", self.span(expr))
                 self.subscript(bound, expr)
         outer = self.scope.get(name)
         self.scope[name] = index

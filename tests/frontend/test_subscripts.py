@@ -159,6 +159,8 @@ def test_each_formerly_misread_spelling_has_its_meaning(body, shape, reference):
     ("x ∈ ℝ^5\ny_{t-1} = x_t  for t in 2..5", ModelSyntaxError, "the left side's subscripts are indices"),
     ("x ∈ ℝ^5\ny = x_{t/2}  for t in 1..4", ModelSyntaxError, "cannot be in a subscript"),
     ("x ∈ ℝ^5\ny_{i,i} = x_i", ModelSyntaxError, "appears twice on the left side"),
+    ("x ∈ ℝ^{5×5}\ny_{i,j} = x_{i,j}  for i in 1..5, j in 1..i", ModelSyntaxError, "not an index (i)"),
+    ("x ∈ ℝ^5\ny_t = Σ_{k=1}^{t} x_k  for t in 1..5", ShapeError, "ranges that depend on another index"),
     ("x ∈ ℝ^5\nW ∈ ℝ^{5×5}\ns = Σ_j W x_j", ShapeError, "use its entries"),
     ("x ∈ ℝ^5\ny = x (2)[1]", ModelSyntaxError, "square brackets right after a name index it"),
     ("x ∈ ℝ^5\ny = x_1 δ_{i,j}", ShapeError, "i is in a subscript, but it is not an index here"),

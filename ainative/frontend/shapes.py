@@ -453,6 +453,9 @@ class _Checker:
             free = self.scope
             for entry, scope in self.pending:
                 self.infer_shape(entry, scope)
+            for index in free.values():
+                if not index.known:
+                    self.infer_from_offsets(index)
             for entry, scope in self.uses:
                 self.check_entry(entry, scope)
         finally:
@@ -469,6 +472,28 @@ class _Checker:
             ranges.append(IndexRange(r.index, index.start, index.stop, r.span))
             axes.append(Axis(as_dim(index.stop), r.span, statement.text))
         return tuple(_fill_softmax(e, free) for e in exprs), tuple(ranges), tuple(axes)
+
+    def infer_from_offsets(self, index: _Range) -> None:
+        """A free index used only with offsets (``x_{t+k-1}``) runs as far as every such subscript stays inside
+        its axis: ``t ∈ 1..T-K+1`` for ``k ∈ 1..K``. Only a range from 1 is inferred, and only when one bound
+        is proved the least of all; otherwise the range stays unknown, and the statement must write it."""
+        symbol, stops = Index(index.name), []
+        for entry, scope in self.uses:
+            for sub, size in zip(entry.args[1:], self.shapes[entry.args[0].name]):
+                others = sub.atoms(Index) - {symbol}
+                if symbol not in sub.atoms(Index) or sub.atoms(Entry) or sympy.expand(sub).coeff(symbol) != 1 or any(
+                        not scope[o.name].known for o in others):
+                    continue
+                low, high = extent(sympy.expand(sub) - symbol, {o.name: (scope[o.name].start, scope[o.name].stop)
+                                                                 for o in others}, self.data_range)
+                if sympy.expand(1 - low) != 1:
+                    return
+                stops.append((sympy.expand(as_expr(size.size) - high), self.text(entry)))
+        values = self.values()
+        for stop, written in stops:
+            if all(nonnegative(other - stop, values) for other, _ in stops):
+                index.start, index.stop, index.origin = sympy.Integer(1), stop, f"where {written} stays inside"
+                return
 
     def infer_shape(self, entry: Entry, scope: dict[str, _Range]) -> None:
         """A parameter first met as entries: its axes are the ranges of the plain indices that subscript it."""
@@ -492,7 +517,8 @@ class _Checker:
         ranges = {}
         for name, index in scope.items():
             if not index.known:
-                raise self.error(f"the range of {name} is not known", self.span(entry))
+                raise self.error(f"the range of {name} is not known: write it (for {name} in 1..N) or use {name} "
+                                 "plainly as a subscript of an array", self.span(entry))
             ranges[name] = (index.start, index.stop)
         for axis, (sub, size) in enumerate(zip(subscripts, shape)):
             try:

@@ -107,6 +107,16 @@ def test_reductions_keep_their_index_and_range():
     assert isinstance(last(SPELLINGS["product over an index"][1], "p(x) -> q").expr, IndexProduct)
 
 
+def test_a_range_is_inferred_from_offsets_when_no_plate_writes_it():
+    conv = ainative.model("K = 3\nx ∈ ℝ^T\ny_t = Σ_{k=1}^{K} w_k x_{t+k-1}", header="f(x) -> y")
+    (free,) = conv.ir.statements[-1].indices
+    assert (free.start, free.stop) == (1, sympy.Symbol("T") - sympy.Symbol("K") + 1)
+    x = np.random.default_rng(2).normal(size=(2, 9)).astype(np.float32)
+    w = np.float32([1, -2, 0.5])
+    np.testing.assert_allclose(np.asarray(conv({"w": w}, x=x)), np.stack([np.correlate(r, w, "valid") for r in x]),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_a_subscript_that_is_no_index_stays_part_of_the_name():
     model = ainative.model("x ∈ ℝ^D\nh_1 = tanh(W_1 x + b_out)\ny_t = h_1 x_t  for t in 1..D", header="f(x) -> y")
     assert set(model.params) == {"W_1", "b_out"}
@@ -159,6 +169,7 @@ def test_each_formerly_misread_spelling_has_its_meaning(body, shape, reference):
     ("x ∈ ℝ^5\ny_{t-1} = x_t  for t in 2..5", ModelSyntaxError, "the left side's subscripts are indices"),
     ("x ∈ ℝ^5\ny = x_{t/2}  for t in 1..4", ModelSyntaxError, "cannot be in a subscript"),
     ("x ∈ ℝ^5\ny_{i,i} = x_i", ModelSyntaxError, "appears twice on the left side"),
+    ("x ∈ ℝ^5\ny_t = x_{t-1}", ShapeError, "the range of t is not known: write it (for t in 1..N)"),
     ("x ∈ ℝ^{5×5}\ny_{i,j} = x_{i,j}  for i in 1..5, j in 1..i", ModelSyntaxError, "not an index (i)"),
     ("x ∈ ℝ^5\ny_t = Σ_{k=1}^{t} x_k  for t in 1..5", ShapeError, "ranges that depend on another index"),
     ("x ∈ ℝ^5\nW ∈ ℝ^{5×5}\ns = Σ_j W x_j", ShapeError, "use its entries"),

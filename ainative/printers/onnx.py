@@ -19,7 +19,7 @@ import sympy
 from ..errors import ExportError, Span
 from ..frontend.distributions import location
 from ..frontend.ir import Assignment, ModelIR
-from ..frontend.nodes import OVER_INDEX, Entry, Index, IndexSoftmax, MatrixProduct, OverIndex
+from ..frontend.nodes import OVER_INDEX, Entry, Index, IndexSoftmax, IndexSum, MatrixProduct, OverIndex
 from ..frontend.operations import OPERATIONS, Kind
 from .common import install
 
@@ -373,7 +373,77 @@ class OnnxPrinter:
         equal = self.elementwise("Equal", [a, b])
         return Tensor(self.node("Cast", [equal.name], out, to=1), equal.lead, equal.rank)
 
+    def whole(self, expr: Entry) -> bool:
+        """Whether an entry's subscripts are distinct indices each running over its whole axis: the array itself."""
+        subscripts = expr.args[1:]
+        sizes = self.sizes.get(expr.args[0].name, ())
+        return (len(subscripts) == len(sizes) and all(isinstance(s, Index) for s in subscripts)
+                and len(set(subscripts)) == len(subscripts)
+                and all(self.ranges.get(s.name) == (1, n) for s, n in zip(subscripts, sizes)))
+
+    def compact(self, expr) -> tuple[Tensor, list[str]]:
+        """``expr`` with one axis per index in scope it depends on (in scope order) after its leading axes."""
+        used = {i.name for i in expr.atoms(Index)}
+        if not used:
+            return self.emit(expr), []
+        if isinstance(expr, Entry) and self.whole(expr):
+            return self._print_Symbol(expr.args[0], None), [s.name for s in expr.args[1:]]
+        if isinstance(expr, IndexSum):
+            summed = self.einsum(expr)
+            if summed is not None:
+                return summed
+        value = self.emit(expr)
+        dropped = [value.lead + k for k, n in enumerate(self.index_scope) if n not in used]
+        if dropped:
+            value = Tensor(self.squeeze(value.name, dropped), value.lead, value.rank - len(dropped))
+        return value, [n for n in self.index_scope if n in used]
+
+    def einsum(self, expr) -> tuple[Tensor, list[str]] | None:
+        """``Σ_k Σ_l (a b c)`` as one Einsum of its factors (``...`` for the batch axes of those that have them);
+        None when a summed index is in no factor, or the factors' leading axes differ."""
+        summed = []
+        while isinstance(expr, IndexSum):
+            summed.append((expr.index.name, self.integer(expr.start), self.integer(expr.stop)))
+            expr = expr.body
+        factors, stack = [], [expr]
+        while stack:
+            factor = stack.pop(0)
+            if isinstance(factor, (sympy.Mul, MatrixProduct)):
+                stack[:0] = factor.args
+            else:
+                factors.append(factor)
+        for name, start, stop in summed:
+            self.index_scope.append(name)
+            self.ranges[name] = (start, stop)
+        try:
+            parts = [self.compact(f) for f in factors]
+        finally:
+            for name, _, _ in reversed(summed):
+                self.index_scope.pop()
+                del self.ranges[name]
+        arrays = [(tensor, letters) for tensor, letters in parts if letters]
+        used = {n for _, letters in arrays for n in letters}
+        leads = {tensor.lead for tensor, _ in arrays} - {0}
+        if not arrays or any(name not in used for name, _, _ in summed) or len(leads) > 1:
+            return None
+        names = list(dict.fromkeys([*self.index_scope, *(n for n, _, _ in summed)]))
+        code = {name: chr(ord("a") + k) for k, name in enumerate(names)}
+        out = [n for n in self.index_scope if n in used]
+        equation = ",".join(("..." if tensor.lead else "") + "".join(code[n] for n in letters)
+                            for tensor, letters in arrays) + "->" + ("..." if leads else "") + "".join(
+            code[n] for n in out)
+        result = Tensor(self.node("Einsum", [tensor.name for tensor, _ in arrays], equation=equation),
+                        max(leads, default=0), len(out))
+        scalars = [tensor for tensor, letters in parts if not letters]
+        return (self.elementwise("Mul", [*scalars, result]) if scalars else result), out
+
     def over_index(self, expr: OverIndex, out):
+        if isinstance(expr, IndexSum):
+            summed = self.einsum(expr)
+            if summed is not None:
+                value, letters = summed
+                missing = [value.lead + k for k, n in enumerate(self.index_scope) if n not in letters]
+                return self.unsqueeze(value, missing, value.lead, len(self.index_scope))
         name = expr.index.name
         softmax = isinstance(expr, IndexSoftmax)
         if not softmax:

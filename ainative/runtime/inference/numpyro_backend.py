@@ -49,6 +49,11 @@ def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, 
                 chain_method=method, progress_bar=progress)
     mcmc.run(jax.random.key(seed), *args, **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))
+    derived = [s for s in sites if s not in chains]
+    if derived:
+        flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}
+        extra = predictive(fn, flat, args, kwargs, seed=seed, sites=derived, discrete=True)
+        chains.update({k: v.reshape((num_chains, num_samples, *v.shape[1:])) for k, v in extra.items()})
     return {k: v for k, v in chains.items() if k in sites}
 
 
@@ -74,9 +79,12 @@ def prior(fn, args, kwargs, *, num_samples, seed):
     return _numpy(Predictive(fn, num_samples=num_samples)(jax.random.key(seed), *args, **kwargs))
 
 
-def predictive(fn, samples, args, kwargs, *, seed, sites=None):
+def predictive(fn, samples, args, kwargs, *, seed, sites=None, discrete=False):
+    """Draws of ``sites`` given posterior ``samples``; with ``discrete``, the latents NUTS summed out are drawn
+    from their posterior given each sample (``infer_discrete``), not from their prior."""
     import jax
     from numpyro.infer import Predictive
 
-    run = Predictive(fn, posterior_samples=samples, return_sites=list(sites) if sites else None)
+    run = Predictive(fn, posterior_samples=samples, return_sites=list(sites) if sites else None,
+                     infer_discrete=discrete)
     return _numpy(run(jax.random.key(seed), *args, **kwargs))

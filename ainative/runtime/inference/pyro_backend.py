@@ -56,9 +56,45 @@ def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, 
     derived = [s for s in sites if s not in chains]
     if derived:
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}
-        extra = predictive(fn, flat, args, kwargs, seed=seed, sites=derived)
+        if _enumerated(fn, args, kwargs) & set(derived):
+            extra = _discrete_posterior(fn, flat, args, kwargs, seed=seed, sites=derived)
+        else:
+            extra = predictive(fn, flat, args, kwargs, seed=seed, sites=derived)
         chains.update({k: v.reshape((num_chains, num_samples, *v.shape[1:])) for k, v in extra.items()})
     return chains
+
+
+def _enumerated(fn, args, kwargs) -> set[str]:
+    """The latent sites NUTS sums out instead of sampling: discrete ones, whose values it never returns."""
+    from pyro import poutine
+
+    trace = poutine.trace(fn).get_trace(*args, **kwargs)
+    return {name for name, site in trace.nodes.items() if site["type"] == "sample" and not site["is_observed"]
+            and site["fn"].has_enumerate_support}
+
+
+def _discrete_posterior(fn, draws, args, kwargs, *, seed, sites):
+    """The derived sites of each draw, with the summed-out discrete latents drawn from their posterior given that
+    draw and the data (``infer_discrete``), not from their prior as a plain predictive would."""
+    import pyro
+    import torch
+    from pyro import poutine
+    from pyro.infer import config_enumerate, infer_discrete
+
+    pyro.set_rng_seed(seed)
+    trace = poutine.trace(fn).get_trace(*args, **kwargs)
+    nesting = max((len(site["cond_indep_stack"]) for site in trace.nodes.values() if site["type"] == "sample"),
+                  default=0)
+    values: dict[str, list] = {name: [] for name in sites}
+    count = next(iter(draws.values())).shape[0]
+    with torch.no_grad():
+        for i in range(count):
+            conditioned = poutine.condition(fn, data={k: torch.as_tensor(v[i]) for k, v in draws.items()})
+            sampler = infer_discrete(config_enumerate(conditioned), first_available_dim=-1 - nesting, temperature=1)
+            nodes = poutine.trace(sampler).get_trace(*args, **kwargs).nodes
+            for name in sites:
+                values[name].append(nodes[name]["value"].detach().cpu().numpy())
+    return {name: np.stack(v) for name, v in values.items()}
 
 
 def svi(fn, args, kwargs, *, sites, steps, lr, num_samples, seed, progress):

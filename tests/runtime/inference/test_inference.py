@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.stats
 
 import ainative
 from ainative.runtime.inference import Posterior
@@ -283,3 +284,23 @@ def test_a_label_declared_integer_is_a_categorical_observation(backend):
     labels = np.repeat(np.arange(3), counts).astype(np.float64)
     posterior = m.fit({"a": np.ones(3), "y": labels}, num_warmup=200, num_samples=600, progress=False)
     np.testing.assert_allclose(posterior.samples["p"].mean(0), (1 + counts) / (3 + counts.sum()), atol=0.05)
+
+
+MIXTURE = """y ∈ ℝ^N
+θ ~ Beta(1, 1)
+z_i ~ Bernoulli(θ)  for i in 1..N
+y_i ~ Normal(-2 + 4 z_i, 1)  for i in 1..N"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_summed_out_discrete_latents_are_drawn_from_their_posterior(backend):
+    """NUTS sums ``z`` out; its reported draws must follow P(z_i = 1 | y, θ), not the prior's 0.5."""
+    y = np.array([-2.5, -1.9, -2.2, 2.1, 1.8, 2.4, 0.1, -0.3], np.float32)
+    m = ainative.model(MIXTURE, header=f"mixture(y) --backend {backend}")
+    posterior = m.fit({"y": y}, num_warmup=200, num_samples=400, seed=2, progress=False)
+    theta = posterior.samples["theta"][:, None]
+    one = theta * scipy.stats.norm.pdf(y, 2, 1)
+    exact = (one / (one + (1 - theta) * scipy.stats.norm.pdf(y, -2, 1))).mean(0)
+    reported = posterior.samples["z"].mean(0)
+    np.testing.assert_allclose(reported, exact, atol=0.08)
+    assert reported[:3].max() < 0.05 and reported[3:6].min() > 0.95

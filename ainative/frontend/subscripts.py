@@ -66,27 +66,22 @@ def _group(statement: Sequence[Token], start: int) -> int:
     return len(statement) - 1
 
 
-def _leading_names(statement: Sequence[Token], start: int) -> list[str]:
-    """The names heading each comma-separated item of the subscript opened at ``start`` (``{c,i,j}``, ``{k=1}``)."""
-    names, end, depth = [], _group(statement, start), 0
+def _heads(statement: Sequence[Token], start: int) -> list[Token]:
+    """The first token of each comma-separated item of the subscript opened at ``start`` (``{c,i,j}``, ``{k=1}``)."""
+    heads, end, depth = [], _group(statement, start), 0
     expecting = True
     for token in statement[start + 1 : end]:
-        if expecting and depth == 0 and token.type == "NAME":
-            names.append(token.value)
+        if expecting:
+            heads.append(token)
         expecting = depth == 0 and token.type == "COMMA"
         depth += token.type in OPEN
         depth -= token.type in CLOSE
-    return names
+    return heads
 
 
-def _items(statement: Sequence[Token], start: int) -> int:
-    """How many comma-separated items the subscript opened at ``start`` holds."""
-    end, depth, count = _group(statement, start), 0, 1
-    for token in statement[start + 1 : end]:
-        count += depth == 0 and token.type == "COMMA"
-        depth += token.type in OPEN
-        depth -= token.type in CLOSE
-    return count
+def _leading_names(statement: Sequence[Token], start: int) -> list[str]:
+    """The names heading the items of the subscript opened at ``start``: the indices it names."""
+    return [token.value for token in _heads(statement, start) if token.type == "NAME"]
 
 
 def split(sub: str, indices: Iterable[str]) -> list[str] | None:
@@ -202,8 +197,8 @@ class _Statement:
                 out.append(_retype(token, "REALS"))
             elif nxt is not None and nxt.type == "LSUB" and self.is_reduction(value):
                 out.append(_retype(token, "REDUCE"))
-            elif nxt is not None and nxt.type == "LSUB" and value == DELTA and not self.known(value) and _items(
-                    tokens, i + 1) == 2:
+            elif nxt is not None and nxt.type == "LSUB" and value == DELTA and not self.known(value) and len(
+                    _heads(tokens, i + 1)) == 2:
                 out.append(_retype(token, "DELTA"))
             elif self.known(value):
                 out.append(token)

@@ -257,36 +257,23 @@ class IndexArrays:
 
     def _einsum(self, expr: IndexSum) -> tuple[str, list[str]] | None:
         """``Σ_k Σ_l (a b c)`` as ``einsum`` of its factors; None when a summed index is in no factor."""
-        summed = []
-        while isinstance(expr, IndexSum):
-            summed.append((expr.index.name, expr.start, expr.stop))
-            expr = expr.body
-        factors, stack = [], [expr]
-        while stack:
-            factor = stack.pop(0)
-            if isinstance(factor, (sympy.Mul, MatrixProduct)):
-                stack[:0] = factor.args
-            else:
-                factors.append(factor)
+        sums, factors = sum_of_products(expr)
         ranges, scope = self._index_ranges, self._index_scope
-        for name, start, stop in summed:
-            scope.append(name)
-            ranges[name] = (start, stop)
+        for s in sums:
+            scope.append(s.index.name)
+            ranges[s.index.name] = (s.start, s.stop)
         try:
             parts = [self._compact(f) for f in factors]
         finally:
-            for name, _, _ in reversed(summed):
+            for s in reversed(sums):
                 scope.pop()
-                del ranges[name]
+                del ranges[s.index.name]
         arrays = [(text, letters) for text, letters in parts if letters]
-        used = {n for _, letters in arrays for n in letters}
-        if not arrays or any(name not in used for name, _, _ in summed):
+        subscripts = einsum_subscripts(scope, [s.index.name for s in sums], [letters for _, letters in arrays])
+        if subscripts is None:
             return None
-        names = list(dict.fromkeys([*self._index_scope, *(n for n, _, _ in summed)]))
-        code = {name: chr(ord("a") + k) for k, name in enumerate(names)}
-        out = [n for n in self._index_scope if n in used]
-        spec = ",".join("".join(code[n] for n in letters) for _, letters in arrays) + "->" + "".join(
-            code[n] for n in out)
+        specs, out, result = subscripts
+        spec = ",".join(specs) + "->" + result
         text = f"{self._module_format(self.LIBRARY.einsum)}(\"{spec}\", {', '.join(t for t, _ in arrays)})"
         scalars = [text for text, letters in parts if not letters]
         return " * ".join([*(f"({s})" for s in scalars), text]), out
@@ -332,6 +319,35 @@ class IndexArrays:
                 self._index_scope.pop()
                 del ranges[name]
         return f"{self._module_format(function)}({body}, {self.LIBRARY.axis}={axis})"
+
+
+def sum_of_products(expr: IndexSum) -> tuple[list[IndexSum], list[sympy.Basic]]:
+    """``Σ_k Σ_l (a b c)``: the sums it nests, outermost first, and the factors of their product."""
+    sums = []
+    while isinstance(expr, IndexSum):
+        sums.append(expr)
+        expr = expr.body
+    factors, stack = [], [expr]
+    while stack:
+        factor = stack.pop(0)
+        if isinstance(factor, (sympy.Mul, MatrixProduct)):
+            stack[:0] = factor.args
+        else:
+            factors.append(factor)
+    return sums, factors
+
+
+def einsum_subscripts(scope: list[str], summed: list[str],
+                      operands: list[list[str]]) -> tuple[list[str], list[str], str] | None:
+    """For an einsum of ``operands`` (each its indices) summing ``summed``: each operand's letters, the indices of
+    the result (those of ``scope`` some operand has, in scope order) and its letters; None when a summed index is
+    in no operand."""
+    used = {n for letters in operands for n in letters}
+    if not operands or any(name not in used for name in summed):
+        return None
+    code = {name: chr(ord("a") + k) for k, name in enumerate(dict.fromkeys([*scope, *summed]))}
+    out = [n for n in scope if n in used]
+    return ["".join(code[n] for n in letters) for letters in operands], out, "".join(code[n] for n in out)
 
 
 #: the most values of a max or min over an index that print unrolled (a pooling window)

@@ -22,6 +22,7 @@ from ..frontend.ir import Assignment, ModelIR
 from ..frontend.nodes import OVER_INDEX, Entry, Index, IndexSoftmax, IndexSum, MatrixProduct, OverIndex
 from ..frontend.operations import OPERATIONS, Kind
 from .common import install
+from .indices import einsum_subscripts, sum_of_products
 
 BATCH = "batch"
 #: the prefix of the model metadata key that gives an integer input's range: ``integer:county``
@@ -401,37 +402,25 @@ class OnnxPrinter:
     def einsum(self, expr) -> tuple[Tensor, list[str]] | None:
         """``Σ_k Σ_l (a b c)`` as one Einsum of its factors (``...`` for the batch axes of those that have them);
         None when a summed index is in no factor, or the factors' leading axes differ."""
-        summed = []
-        while isinstance(expr, IndexSum):
-            summed.append((expr.index.name, self.integer(expr.start), self.integer(expr.stop)))
-            expr = expr.body
-        factors, stack = [], [expr]
-        while stack:
-            factor = stack.pop(0)
-            if isinstance(factor, (sympy.Mul, MatrixProduct)):
-                stack[:0] = factor.args
-            else:
-                factors.append(factor)
-        for name, start, stop in summed:
-            self.index_scope.append(name)
-            self.ranges[name] = (start, stop)
+        sums, factors = sum_of_products(expr)
+        for s in sums:
+            self.index_scope.append(s.index.name)
+            self.ranges[s.index.name] = (self.integer(s.start), self.integer(s.stop))
         try:
             parts = [self.compact(f) for f in factors]
         finally:
-            for name, _, _ in reversed(summed):
+            for s in reversed(sums):
                 self.index_scope.pop()
-                del self.ranges[name]
+                del self.ranges[s.index.name]
         arrays = [(tensor, letters) for tensor, letters in parts if letters]
-        used = {n for _, letters in arrays for n in letters}
         leads = {tensor.lead for tensor, _ in arrays} - {0}
-        if not arrays or any(name not in used for name, _, _ in summed) or len(leads) > 1:
+        subscripts = einsum_subscripts(self.index_scope, [s.index.name for s in sums],
+                                       [letters for _, letters in arrays])
+        if subscripts is None or len(leads) > 1:
             return None
-        names = list(dict.fromkeys([*self.index_scope, *(n for n, _, _ in summed)]))
-        code = {name: chr(ord("a") + k) for k, name in enumerate(names)}
-        out = [n for n in self.index_scope if n in used]
-        equation = ",".join(("..." if tensor.lead else "") + "".join(code[n] for n in letters)
-                            for tensor, letters in arrays) + "->" + ("..." if leads else "") + "".join(
-            code[n] for n in out)
+        specs, out, result = subscripts
+        equation = ",".join(("..." if tensor.lead else "") + spec for (tensor, _), spec in zip(arrays, specs)) + (
+            "->" + ("..." if leads else "") + result)
         result = Tensor(self.node("Einsum", [tensor.name for tensor, _ in arrays], equation=equation),
                         max(leads, default=0), len(out))
         scalars = [tensor for tensor, letters in parts if not letters]

@@ -24,13 +24,7 @@ INT32 = np.iinfo(np.int32)
 
 def as_array(name: str, value: object, what: str) -> np.ndarray:
     """``value`` as float32, or a ``DataError`` naming it: numbers only, none empty, all finite after the cast."""
-    try:
-        array = np.asarray(value)
-    except Exception as error:
-        raise DataError(f"{what} {name} could not be read as an array: {error}") from None
-    _check_dtype(name, array.dtype, what)
-    if array.size == 0:
-        raise DataError(f"{what} {name} is empty (shape {array.shape})")
+    array = _numbers(name, value, what)
     with np.errstate(over="ignore"):
         cast = array.astype(np.float32, copy=False)
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(cast).all():

@@ -13,6 +13,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -192,10 +193,16 @@ def test_a_leftover_of_a_killed_export_is_removed_and_one_in_use_is_not(mlp, tmp
 
 
 def start_exporters(count: int) -> list[subprocess.Popen]:
+    """Exporter processes; what each prints to stderr goes to a temporary file, for the message if it ends."""
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
-    return [subprocess.Popen([sys.executable, "-m", "tests.export.exporter"], cwd=ROOT, env=env, text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            for _ in range(count)]
+    processes = []
+    for _ in range(count):
+        errors = tempfile.TemporaryFile("w+")
+        process = subprocess.Popen([sys.executable, "-m", "tests.export.exporter"], cwd=ROOT, env=env, text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+        process.errors = errors
+        processes.append(process)
+    return processes
 
 
 def ask(process: subprocess.Popen, command: str) -> None:
@@ -205,7 +212,10 @@ def ask(process: subprocess.Popen, command: str) -> None:
 
 def answer(process: subprocess.Popen) -> str:
     line = process.stdout.readline().strip()
-    assert line, f"the exporter ended (exit status {process.poll()})"
+    if not line:
+        process.wait(timeout=30)
+        process.errors.seek(0)
+        raise AssertionError(f"the exporter ended (exit status {process.returncode}):\n{process.errors.read()[-3000:]}")
     return line
 
 

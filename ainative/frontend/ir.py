@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from ..errors import Span
-from .nodes import Delta, Entry, Index, OverIndex
+from .nodes import Delta, Entry, Index, Lagged, OverIndex
 from .spec import Header
 
 
@@ -164,7 +164,80 @@ class Sampling:
         return _indexed(self)
 
 
-Statement = Declaration | Assignment | Sampling
+@dataclass(frozen=True)
+class Initial:
+    """``h_1 = tanh(U x_1 + b)``, ``h_0 = 0``: a recurrent variable's row at one position, before its steps.
+
+    Positions from 1 are rows of the variable's array; position 0 only starts the recurrence.
+    """
+
+    target: str
+    position: int
+    expr: sympy.Expr
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
+    spans: tuple[tuple[sympy.Basic, Span], ...] = field(default=(), compare=False, repr=False)
+    #: whether the value is a scalar that fills every entry of the row (``h_0 = 0`` for a vector ``h``)
+    fills: bool = False
+
+    #: an initial row is one whole row: no plate, no free index
+    plate = None
+    indices: tuple[IndexRange, ...] = ()
+
+    @property
+    def exprs(self) -> tuple[sympy.Expr, ...]:
+        return (self.expr,)
+
+    @property
+    def indexed(self) -> bool:
+        return _indexed(self)
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """Statements computed step by step along an index: ``h_t = tanh(W h_{t-1} + U x_t + b)  for t in 2..T``.
+
+    Each step is an ordinary ``Assignment`` of one row, over ``Lagged`` rows (``h_{t-1}`` is ``h@1``,
+    ``x_t`` is ``x@0``) and the model's other variables; its remaining free indices, if any, are its
+    ``indices``. ``initial`` gives every row before ``start`` that the steps or the arrays need. Each
+    variable's array holds its rows 1 to ``stop``.
+    """
+
+    index: str
+    start: sympy.Expr
+    stop: sympy.Expr
+    initial: tuple[Initial, ...]
+    steps: tuple[Assignment, ...]
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(step.target for step in self.steps)
+
+    @property
+    def exprs(self) -> tuple[sympy.Expr, ...]:
+        return tuple(e for part in (*self.initial, *self.steps) for e in part.exprs)
+
+    @property
+    def lags(self) -> dict[str, int]:
+        """Each variable of the recurrence that a step reads at an earlier step, with the furthest lag read."""
+        found: dict[str, int] = {}
+        for row in self.rows():
+            if row.base in self.targets and row.lag > 0:
+                found[row.base] = max(found.get(row.base, 0), row.lag)
+        return {name: found[name] for name in self.targets if name in found}
+
+    @property
+    def sequences(self) -> tuple[Lagged, ...]:
+        """The rows of other arrays the steps read (``x_t``, ``r_{t-1}``): sliced along the index, in name order."""
+        return tuple(sorted({row for row in self.rows() if row.base not in self.targets}, key=lambda r: r.name))
+
+    def rows(self) -> set[Lagged]:
+        return {node for step in self.steps for node in step.expr.atoms(Lagged)}
+
+
+Statement = Declaration | Assignment | Sampling | Recurrence
 
 
 def _indexed(statement: Assignment | Sampling) -> bool:

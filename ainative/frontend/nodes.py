@@ -46,6 +46,32 @@ class Index(Symbol):
     """An index name (``i``, ``t``): it ranges over whole numbers, and is never a model variable."""
 
 
+class Lagged(Symbol):
+    """Inside a recurrence's step over ``t``: the row of a variable at ``t - lag`` (``h_{t-1}``, ``x_t``).
+
+    A step is ordinary math over such rows, so the shape checker and the printers read it as any
+    statement; its name (``h@1``) is one no model name can take.
+    """
+
+    @classmethod
+    def of(cls, base: str, lag: int) -> Lagged:
+        return cls(f"{base}@{lag}")
+
+    @property
+    def base(self) -> str:
+        return self.name.rpartition("@")[0]
+
+    @property
+    def lag(self) -> int:
+        return int(self.name.rpartition("@")[2])
+
+
+class Row(Node):
+    """``x_1``, ``h_T``: the row of an array at a fixed 1-based position (a whole number or a dimension)."""
+
+    nargs = 2
+
+
 class Entry(Node):
     """``x_{t-1}``, ``W_{ij}``, ``α_{county_i}``: the entry of ``x`` at 1-based positions, one per axis.
 

@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
 from ..errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownNameError
-from . import lexer, subscripts
+from . import lexer, recurrences, subscripts
 from .distributions import DISTRIBUTIONS, violates
 from .ir import REALS, Assignment, Cell, Declaration, Distribution, Domain, Header, IndexRange, Plate, Sampling
 from .nodes import (
@@ -442,7 +442,8 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
     for tokens, source_line in zip(raw, sources):
         resolved, indices = subscripts.resolve(tokens, variables, source_line)
         statements.append(_statement(resolved, variables, indices, tokens[0].line, source_line))
-    return Cell(header, tuple(statements), tuple(lines), line_offset)
+    cell = Cell(header, tuple(statements), tuple(lines), line_offset)
+    return Cell(header, recurrences.read(cell.statements, header.inputs, cell.line_text), tuple(lines), line_offset)
 
 
 def _variables(header: Header, raw: list[list[Token]], sources: list[str]) -> frozenset[str]:
@@ -508,6 +509,8 @@ def _statement(tokens: list[Token], variables: frozenset[str], indices: set[str]
         if where is not None:
             raise ModelSyntaxError(f"the expression nests more than {MAX_DEPTH} levels deep here; split it into "
                                    "several statements", where, source_line)
+    if left and len(left) == 1 and left[0].expr.is_Integer and left[0].expr >= 0 and not ranges:
+        target, left = f"{target}_{left[0].expr}", []
     written = _Written(target, name_token, left or [], right, ranges or [], builder, line, source_line)
     plate, free = written.layout(body.expr if kind == "assignment" else body.values)
     if plate is not None:
@@ -564,13 +567,13 @@ class _Written:
             if name not in left:
                 raise self.fail(ModelSyntaxError, f"the plate runs over {name}, but the left side is not indexed by "
                                 f"it: write {self.target}_{name}", token.column, token.end_column)
-        self.check_recurrence(exprs)
         self.check_scopes(exprs, set(left))
-        if len(left) == 1 and len(plates) == 1 and self.rows(exprs, left[0]):
-            name, start, stop, span = plates[left[0]]
-            if start[0] != 1:
+        for name, start, stop, _ in plates.values():
+            if isinstance(start[0], int) and start[0] < 1:
                 raise self.fail(ModelSyntaxError, f"plates count from 1: write {name.value} in 1..{stop[0]}",
                                 start[1].column, stop[2].end_column)
+        if len(left) == 1 and len(plates) == 1 and self.rows(exprs, left[0]) and plates[left[0]][1][0] == 1:
+            name, start, stop, span = plates[left[0]]
             return Plate(name.value, start[0], stop[0], span), ()
         free = []
         for name in left:
@@ -594,16 +597,6 @@ class _Written:
             if any(isinstance(e, Index) for e in _outside_entries(expr)):
                 return False
         return plate_bound
-
-    def check_recurrence(self, exprs) -> None:
-        for expr in exprs:
-            for node in sympy.preorder_traversal(expr):
-                base = node.args[0] if isinstance(node, Entry) else node
-                if isinstance(base, sympy.Symbol) and not isinstance(base, Index) and base.name == self.target:
-                    where = self.builder.spans.get(node, Span(self.line, 1, len(self.source_line) + 1))
-                    written = self.source_line[where.column - 1 : where.end_column - 1]
-                    raise ModelSyntaxError(f"{self.target} is defined here in terms of itself ({written}): that is a "
-                                           "recurrence, which the notation does not read yet", where, self.source_line)
 
     def check_scopes(self, exprs, free: set[str]) -> None:
         """Every index is used where it is bound: on the left side, or inside its own reduction."""

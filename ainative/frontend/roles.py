@@ -13,13 +13,13 @@ import sympy
 
 from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
 from .distributions import DISTRIBUTIONS
-from .ir import Assignment, Cell, Declaration, Roles, Sampling
-from .nodes import Element, Entry, Identity, Index, OverIndex
+from .ir import Assignment, Cell, Declaration, Initial, Recurrence, Roles, Sampling
+from .nodes import Element, Entry, Identity, Index, Lagged, OverIndex, Row
 
 
 def _span_of(statement, symbol: sympy.Symbol) -> Span:
     for expr, span in statement.spans:
-        if expr == symbol or (isinstance(expr, (Element, Entry)) and expr.args[0] == symbol):
+        if expr == symbol or (isinstance(expr, (Element, Entry, Row)) and expr.args[0] == symbol):
             return span
     return statement.span
 
@@ -30,7 +30,7 @@ def _walk(expr, in_subscript: bool = False):
     while stack:
         node, inside = stack.pop()
         yield node, inside
-        if isinstance(node, Entry):
+        if isinstance(node, (Entry, Row)):
             children = [(node.args[0], False)] + [(a, True) for a in node.args[1:]]
         elif isinstance(node, OverIndex):
             children = [(node.body, inside), (node.start, True), (node.stop, True)]
@@ -39,6 +39,11 @@ def _walk(expr, in_subscript: bool = False):
         else:
             children = [(a, inside) for a in node.args]
         stack.extend(reversed(children))
+
+
+def parts(statement) -> tuple:
+    """What defines one variable each: a recurrence's initial rows and steps, or the statement itself."""
+    return (*statement.initial, *statement.steps) if isinstance(statement, Recurrence) else (statement,)
 
 
 def used_names(statement) -> list[str]:
@@ -54,19 +59,27 @@ def _free_names(statement) -> list[tuple[str, sympy.Symbol]]:
         for node, in_subscript in _walk(expr):
             if isinstance(node, Element):
                 names.setdefault(node.args[0].name, node.args[0])
+            elif isinstance(node, Lagged):
+                names.setdefault(node.base, node)
             elif isinstance(node, sympy.Symbol) and not isinstance(node, Index) and not in_subscript:
                 names.setdefault(node.name, node)
-    index = statement.plate.index if statement.plate else None
+    plate = getattr(statement, "plate", None)
+    index = plate.index if plate else None
     return [(n, s) for n, s in names.items() if n != index]
 
 
 def _bound_dimensions(statement, variables) -> list[str]:
-    """Names in the bounds of ranges that no variable has: dimensions (``Σ_{k=1}^{K}``, ``for t in 1..T-K+1``)."""
-    found = [s.name for r in statement.indices for s in (r.start.free_symbols | r.stop.free_symbols)]
+    """Names in the bounds of ranges that no variable has: dimensions (``Σ_{k=1}^{K}``, ``for t in 1..T-K+1``),
+    and in fixed positions (``h_T``)."""
+    found = [s.name for r in getattr(statement, "indices", ()) for s in (r.start.free_symbols | r.stop.free_symbols)]
+    if isinstance(statement, Recurrence):
+        found += [s.name for s in statement.start.free_symbols | statement.stop.free_symbols]
     for expr in statement.exprs:
         for node in sympy.preorder_traversal(expr):
             if isinstance(node, OverIndex):
                 found += [s.name for s in (node.start.free_symbols | node.stop.free_symbols)]
+            elif isinstance(node, Row):
+                found += [s.name for s in node.args[1].free_symbols]
     return [name for name in found if name not in variables]
 
 
@@ -85,19 +98,22 @@ def assign_roles(cell: Cell) -> Roles:
         if isinstance(statement, Declaration):
             dims.update((d, None) for d in (*statement.shape, *statement.domain.dims) if isinstance(d, str))
             continue
-        if statement.plate is not None and isinstance(statement.plate.stop, str):
+        if getattr(statement, "plate", None) is not None and isinstance(statement.plate.stop, str):
             dims[statement.plate.stop] = None
-        target = statement.target
-        if target in defined:
-            raise ModelSyntaxError(
-                f"{target} is defined twice (first on line {defined[target].span.line})",
-                statement.span, cell.line_text(statement.span.line))
-        if isinstance(statement, Assignment) and target in inputs:
-            raise ModelSyntaxError(f"{target} is an input: it gets data, it cannot also be defined with '='",
-                                   statement.span, cell.line_text(statement.span.line))
-        defined[target] = statement
-        if _is_constant(statement):
-            constants[target] = statement.expr
+        for part in parts(statement):
+            if isinstance(part, Initial):
+                continue
+            target = part.target
+            if target in defined:
+                raise ModelSyntaxError(
+                    f"{target} is defined twice (first on line {defined[target].span.line})",
+                    part.span, cell.line_text(part.span.line))
+            if isinstance(part, Assignment) and target in inputs:
+                raise ModelSyntaxError(f"{target} is an input: it gets data, it cannot also be defined with '='",
+                                       part.span, cell.line_text(part.span.line))
+            defined[target] = part
+            if _is_constant(statement):
+                constants[target] = statement.expr
     variables = (set(inputs) | set(defined)) - set(constants)
     for statement in cell.statements:
         if not isinstance(statement, Declaration):
@@ -108,24 +124,26 @@ def assign_roles(cell: Cell) -> Roles:
     for statement in cell.statements:
         if isinstance(statement, Declaration) or _is_constant(statement):
             continue
-        for name, symbol in _free_names(statement):
-            if name in seen or name in params:
-                continue
-            span = _span_of(statement, symbol)
-            line = cell.line_text(span.line)
-            if name in defined:
-                raise ModelSyntaxError(
-                    f"{name} is used before it is defined on line {defined[name].span.line}", span, line)
-            if name in dims:
-                continue
-            if probabilistic:
-                known = sorted(seen | set(defined))
-                close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
-                hint = f"; did you mean {' or '.join(close)}?" if close else ""
-                raise UnknownNameError(
-                    f"{name} is not an input, a constant, or given a distribution with '~'{hint}", span, line)
-            params[name] = None
-        seen.add(statement.target)
+        own = set(statement.targets) if isinstance(statement, Recurrence) else set()
+        for part in parts(statement):
+            for name, symbol in _free_names(part):
+                if name in seen or name in params or name in own:
+                    continue
+                span = _span_of(part, symbol)
+                line = cell.line_text(span.line)
+                if name in defined:
+                    raise ModelSyntaxError(
+                        f"{name} is used before it is defined on line {defined[name].span.line}", span, line)
+                if name in dims:
+                    continue
+                if probabilistic:
+                    known = sorted(seen | set(defined))
+                    close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+                    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+                    raise UnknownNameError(
+                        f"{name} is not an input, a constant, or given a distribution with '~'{hint}", span, line)
+                params[name] = None
+        seen.update(own or {statement.target})
     for name in dims:
         if name in defined and name not in constants:
             statement = defined[name]
@@ -149,7 +167,8 @@ def assign_roles(cell: Cell) -> Roles:
         latents=tuple(s.target for s in samplings if s.target not in inputs),
         observed=tuple(s.target for s in samplings if s.target in inputs),
         deterministic=tuple(
-            s.target for s in cell.statements if isinstance(s, Assignment) and s.target not in constants),
+            p.target for s in cell.statements if isinstance(s, (Assignment, Recurrence)) for p in parts(s)
+            if isinstance(p, Assignment) and p.target not in constants),
         constants=tuple(constants.items()),
         dims=tuple(dims),
     )
@@ -203,4 +222,6 @@ def _last_target(cell: Cell) -> tuple[str, ...]:
     for statement in reversed(cell.statements):
         if isinstance(statement, (Assignment, Sampling)):
             return (statement.target,)
+        if isinstance(statement, Recurrence):
+            return (statement.targets[-1],)
     raise ModelSyntaxError("the cell defines nothing: write at least one '=' or '~' statement")

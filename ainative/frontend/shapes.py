@@ -10,15 +10,42 @@ otherwise a matrix product. So is ``x⁻¹``: the inverse of a matrix, else the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sympy
 
 from ..errors import DataError, ShapeError, Span
 from .distributions import DISTRIBUTIONS, Sampled
-from .ir import Assignment, Cell, Condition, Declaration, Dim, IndexRange, ModelIR, Roles, Sampling, Shape, Size
-from .nodes import Delta, Element, Entry, Identity, Index, IndexSoftmax, Inverse, MatrixProduct, OverIndex, Transposed
+from .ir import (
+    Assignment,
+    Cell,
+    Condition,
+    Declaration,
+    Dim,
+    IndexRange,
+    Initial,
+    ModelIR,
+    Recurrence,
+    Roles,
+    Sampling,
+    Shape,
+    Size,
+)
+from .nodes import (
+    Delta,
+    Element,
+    Entry,
+    Identity,
+    Index,
+    IndexSoftmax,
+    Inverse,
+    Lagged,
+    MatrixProduct,
+    OverIndex,
+    Row,
+    Transposed,
+)
 from .operations import Kind, kind_of
 from .ranges import NotLinear, arithmetic, as_dim, as_expr, extent, nonnegative
 
@@ -210,6 +237,8 @@ class _Checker:
             return expr, ()
         if isinstance(expr, Element):
             return self.element(expr)
+        if isinstance(expr, Row):
+            return self.row(expr)
         if isinstance(expr, Entry):
             return self.entry(expr)
         if isinstance(expr, Delta):
@@ -322,6 +351,103 @@ class _Checker:
                 f"{base.name} has {shape[0].size} entries along its first axis, but the plate runs over "
                 f"{plate.stop}", self.span(expr), self.describe((base, shape)))
         return expr, shape[1:]
+
+    def row(self, expr: Row):
+        """``x_1``, ``h_T``: one row of an array; its position is proved inside the first axis."""
+        base, position = expr.args
+        shape = self.shapes.get(base.name)
+        if not shape:
+            what = "is a scalar" if shape == () else "has no rows yet here"
+            raise self.error(f"{self.text(expr)}: {base.name} {what}, so it has no row {position}", self.span(expr))
+        self.within(position, position, shape[0], base.name, expr)
+        if self.scope is not None and shape[1:]:
+            raise self.error(f"{self.text(expr)} is a row of {base.name}, shape {format_shape(shape[1:])}: in a "
+                             "statement written with indices, use its entries", self.span(expr))
+        return expr, shape[1:]
+
+    def within(self, low: sympy.Expr, high: sympy.Expr, size: Axis, name: str, expr) -> None:
+        """Positions ``low..high`` (1-based) lie on an axis of ``size``: proved, left for the data, or a ShapeError."""
+        problems = ((low - 1, f"{self.text(expr)} reaches row {low} of {name}, whose rows start at 1"),
+                    (as_expr(size.size) - high, f"{self.text(expr)} reaches row {high} of {name}, beyond its "
+                                                f"{size.size} rows"))
+        for margin, message in problems:
+            proved = nonnegative(margin, self.values())
+            if proved is False:
+                raise self.error(message, self.span(expr), tuple(self.origins((size,))))
+            if proved is None:
+                self.conditions.append(Condition(margin, message))
+
+    # recurrences -------------------------------------------------------------------------
+    def recurrence(self, recurrence: Recurrence) -> Recurrence:
+        """A recurrence's rows: each variable keeps one row shape from its first rows through every step."""
+        rows: dict[str, tuple[Axis, ...]] = {}
+        for name in recurrence.targets:
+            if name in self.declared:
+                declared = self.declared[name][0]
+                if not declared:
+                    raise self.error(f"{name} is declared a scalar, but a recurrence makes it an array of rows "
+                                     f"(declare {name} ∈ ℝ^{recurrence.stop} or more axes)", recurrence.span)
+                rows[name] = declared[1:]
+        initial, first_shapes = [], []
+        for row in recurrence.initial:
+            self.statement, self.spans = row, dict(row.spans)
+            expr, shape = self.infer(row.expr)
+            initial.append(Initial(row.target, row.position, expr, row.span, row.text, row.spans))
+            first_shapes.append(shape)
+            if shape:
+                rows.setdefault(row.target, shape)
+        start, stop = recurrence.start, recurrence.stop
+        for lagged in recurrence.sequences:
+            self.statement = recurrence.steps[0]
+            shape = self.shapes.get(lagged.base)
+            if not shape:
+                raise self.error(f"the steps read {lagged.base} along {recurrence.index}, so it has rows: declare "
+                                 f"{lagged.base} ∈ ℝ^{{{recurrence.stop}×…}}", recurrence.span)
+            first = next(step for step in recurrence.steps if lagged in step.expr.atoms(Lagged))
+            self.statement, self.spans = first, dict(first.spans)
+            self.within(start - lagged.lag, stop - lagged.lag, shape[0], lagged.base, lagged)
+            self.shapes[lagged.name] = shape[1:]
+        lags = recurrence.lags
+        for name, lag in lags.items():
+            for k in range(1, lag + 1):
+                self.shapes[Lagged.of(name, k).name] = rows.get(name, ())
+        steps = []
+        for step in recurrence.steps:
+            self.statement, self.spans = step, dict(step.spans)
+            if step.indexed:
+                exprs, ranges, shape = self.indexed(step)
+                checked = _with_exprs(step, exprs, ranges)
+            else:
+                expr, shape = self.infer(step.expr)
+                checked = _with_exprs(step, (expr,))
+            name = step.target
+            if name in lags or name in self.declared:
+                known = rows.get(name, ())
+                if not self.same_shape(known, shape):
+                    written = f"{name}_{{{recurrence.index}-1}}" if name in lags else f"{name}'s declared rows"
+                    raise self.error(f"{name}_{recurrence.index} has shape {format_shape(shape)}, but {written} has "
+                                     f"shape {format_shape(known)}: a recurrent variable keeps one shape from step "
+                                     f"to step (declare {name} ∈ ℝ^{{{recurrence.stop}×…}} to give its rows a "
+                                     "shape before the steps)", step.span,
+                                     self.describe((step.expr, shape)) + tuple(self.origins(known)))
+                shape = known
+            rows[name] = shape
+            self.shapes[Lagged.of(name, 0).name] = shape
+            self.define(name, (Axis(as_dim(stop), recurrence.span, recurrence.text), *shape), step)
+            steps.append(checked)
+        for n, (row, shape) in enumerate(zip(initial, first_shapes)):
+            self.statement = row
+            if shape and not self.same_shape(rows[row.target], shape):
+                raise self.error(f"{row.target}_{row.position} has shape {format_shape(shape)}, but {row.target}'s "
+                                 f"rows have shape {format_shape(rows[row.target])}", row.span,
+                                 self.describe((row.expr, shape)) + tuple(self.origins(rows[row.target])))
+            if not shape and rows[row.target]:
+                initial[n] = replace(row, fills=True)
+        return Recurrence(recurrence.index, recurrence.start, recurrence.stop, tuple(initial), tuple(steps),
+                          recurrence.span, recurrence.text)
+
+    def same_shape(self, a: tuple[Axis, ...], b: tuple[Axis, ...]) -> bool:
+        return len(a) == len(b) and all(self.same(x, y, self.span(self.statement)) for x, y in zip(a, b))
 
     # the identity ----------------------------------------------------------------------
     def identity(self, expr: Identity):
@@ -466,12 +592,26 @@ class _Checker:
             if not index.known:
                 raise self.error(f"the range of {r.index} is not known: write it (for {r.index} in 1..N) or use "
                                  f"{r.index} plainly as a subscript of an array", statement.span)
-            if index.start != 1:
+            if index.start != 1 and not self.observes_part(statement):
                 raise self.error(f"{statement.target}'s entries are numbered from 1: write {r.index} in "
                                  f"1..{index.stop}", r.span)
             ranges.append(IndexRange(r.index, index.start, index.stop, r.span))
             axes.append(Axis(as_dim(index.stop), r.span, statement.text))
         return tuple(_fill_softmax(e, free) for e in exprs), tuple(ranges), tuple(axes)
+
+    def observes_part(self, statement) -> bool:
+        """``y_t ~ 𝒩(α + β y_{t-1}, σ)  for t in 2..T``: observed data whose later entries are drawn given earlier ones."""
+        return isinstance(statement, Sampling) and statement.target in self.roles.inputs and any(
+            r.start != 1 for r in statement.indices)
+
+    def observed_part(self, statement: Sampling, ranges: tuple[IndexRange, ...]) -> None:
+        """The entries such a statement observes lie inside the data's declared axes, one range an axis."""
+        shape = self.shapes.get(statement.target, ())
+        if statement.target not in self.declared or len(shape) != len(ranges):
+            raise self.error(f"{statement.target} is observed from entry {ranges[0].start} on: declare its shape "
+                             f"({statement.target} ∈ ℝ^{ranges[0].stop}) with one axis per index", statement.span)
+        for r, axis in zip(ranges, shape):
+            self.within(r.start, r.stop, axis, statement.target, statement.target)
 
     def infer_from_offsets(self, index: _Range) -> None:
         """A free index used only with offsets (``x_{t+k-1}``) runs as far as every such subscript stays inside
@@ -609,16 +749,21 @@ class _Checker:
         constants = dict(roles.constants)
         for statement in self.cell.statements:
             self.statement = statement
-            self.spans = {} if isinstance(statement, Declaration) else dict(statement.spans)
+            self.spans = dict(getattr(statement, "spans", ()))
             if isinstance(statement, Declaration):
                 statements.append(statement)
+            elif isinstance(statement, Recurrence):
+                statements.append(self.recurrence(statement))
             elif statement.indexed:
                 exprs, ranges, axes = self.indexed(statement)
                 shape = axes
                 if isinstance(statement, Sampling):
                     operands = [(v, ()) for v in statement.distribution.values]
                     shape = axes + self.sampled_shape(statement, operands)
-                self.define(statement.target, shape, statement)
+                if self.observes_part(statement):
+                    self.observed_part(statement, ranges)
+                else:
+                    self.define(statement.target, shape, statement)
                 statements.append(_with_exprs(statement, exprs, ranges))
             elif isinstance(statement, Assignment):
                 expr, shape = self.infer(statement.expr)

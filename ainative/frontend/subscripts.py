@@ -172,7 +172,7 @@ class _Statement:
                     used.add(token.value)
                 elif not self.known(token.value) and (parts := _parts(token.value)):
                     base, sub = parts
-                    if self.known(base) and base != target:
+                    if self.known(base) and base != target and not sub[0].isdigit():
                         used.update(sub if len(sub) > 1 and sub.isalpha() else [sub])
         return used
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..frontend.ir import Declaration, IndexRange, ModelIR, Shape
-from ..frontend.nodes import OVER_INDEX, Entry, Identity, Index, IndexSoftmax, IndexSum, MatrixProduct, OverIndex
+from ..frontend.ir import Declaration, IndexRange, ModelIR, Recurrence, Shape
+from ..frontend.nodes import OVER_INDEX, Entry, Identity, Index, IndexSoftmax, IndexSum, MatrixProduct, OverIndex, Row
 from ..frontend.ranges import as_expr
+from ..frontend.roles import parts
 from .names import python_name
 
 
@@ -44,6 +45,10 @@ class ArrayLibrary:
     #: the word of each operation over an index (``sum``, ``max``…) → its reduction
     reductions: dict[str, str]
     softmax: str
+    stack: str
+    concatenate: str
+    #: the library's loop with a carry (``jax.lax.scan``); empty where recurrences are Python loops
+    scan: str = ""
 
 
 def dimension_name(name: str) -> str:
@@ -59,25 +64,37 @@ def value_dimensions(ir: ModelIR) -> frozenset[str]:
 def dimensions_used(ir: ModelIR) -> list[str]:
     """The dimensions index code (and the identity's size) needs as integers, in the order of the model's dimensions."""
     used: set[str] = set()
+    shapes = ir.shape_of
     for statement in ir.statements:
         if isinstance(statement, Declaration):
             continue
-        for expr in statement.exprs:
-            used |= {s.name for identity in expr.atoms(Identity) for s in identity.free_symbols}
-            used |= {s.name for s in expr.free_symbols if s.name in ir.roles.dims and not isinstance(s, Index)}
-        if not statement.indexed:
-            continue
-        for r in statement.indices:
-            used |= {s.name for s in r.stop.free_symbols | r.start.free_symbols}
-        for expr in statement.exprs:
-            for node in sympy.preorder_traversal(expr):
-                if isinstance(node, OverIndex):
-                    used |= {s.name for s in node.start.free_symbols | node.stop.free_symbols}
-                elif isinstance(node, Entry):
-                    for sub in node.args[1:]:
-                        used |= {s.name for s in sub.free_symbols if not isinstance(s, Index)
-                                 and s not in {e.args[0] for e in sub.atoms(Entry)}}
+        if isinstance(statement, Recurrence):
+            used |= {s.name for s in statement.start.free_symbols | statement.stop.free_symbols}
+            used |= {d for name in statement.targets for d in shapes[name][1:] if isinstance(d, str)}
+        for part in parts(statement):
+            used |= _dimensions_of(part, ir.roles.dims)
     return [d for d in ir.roles.dims if d in used]
+
+
+def _dimensions_of(statement, dims: tuple[str, ...]) -> set[str]:
+    used: set[str] = set()
+    for expr in statement.exprs:
+        used |= {s.name for identity in expr.atoms(Identity) for s in identity.free_symbols}
+        used |= {s.name for s in expr.free_symbols if s.name in dims and not isinstance(s, Index)}
+        used |= {s.name for row in expr.atoms(Row) for s in row.args[1].free_symbols}
+    if not statement.indexed:
+        return used
+    for r in statement.indices:
+        used |= {s.name for s in r.stop.free_symbols | r.start.free_symbols}
+    for expr in statement.exprs:
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, OverIndex):
+                used |= {s.name for s in node.start.free_symbols | node.stop.free_symbols}
+            elif isinstance(node, Entry):
+                for sub in node.args[1:]:
+                    used |= {s.name for s in sub.free_symbols if not isinstance(s, Index)
+                             and s not in {e.args[0] for e in sub.atoms(Entry)}}
+    return used
 
 
 class IndexArrays:
@@ -152,6 +169,11 @@ class IndexArrays:
 
     def _print_Index(self, expr):
         return self._grid(expr.name)
+
+    def _print_Row(self, expr):
+        base, position = expr.args
+        row = str(int(position) - 1) if position.is_Integer else f"{dimension_name(position.name)} - 1"
+        return f"{python_name(base.name)}[{row}]"
 
     def _print_Entry(self, expr):
         sliced = self._sliced(expr)

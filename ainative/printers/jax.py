@@ -13,11 +13,12 @@ from sympy.printing.numpy import JaxPrinter as _SympyJaxPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..errors import ModelError, ShapeError
-from ..frontend.ir import Assignment, ModelIR, Sampling
+from ..frontend.ir import Assignment, ModelIR, Recurrence, Sampling
 from ..frontend.nodes import Element
 from .common import PythonCode, install, module_source, print_call
 from .indices import ArrayLibrary, IndexArrays, dimension_name, dimensions_used, install_over_index, value_dimensions
 from .names import python_name
+from .recurrences import recurrence_lines
 
 JAX_ARRAYS = ArrayLibrary(
     arange="jax.numpy.arange", eye="jax.numpy.eye", as_array="jax.numpy.asarray", where="jax.numpy.where",
@@ -26,7 +27,7 @@ JAX_ARRAYS = ArrayLibrary(
     maximum="jax.numpy.maximum", minimum="jax.numpy.minimum", axis="axis",
     reductions={"sum": "jax.numpy.sum", "prod": "jax.numpy.prod", "mean": "jax.numpy.mean", "max": "jax.numpy.max",
                 "min": "jax.numpy.min", "logsumexp": "jax.scipy.special.logsumexp"},
-    softmax="jax.nn.softmax")
+    softmax="jax.nn.softmax", stack="jax.numpy.stack", concatenate="jax.numpy.concatenate", scan="jax.lax.scan")
 
 
 def element_name(expr: Element) -> str:
@@ -132,6 +133,9 @@ def print_jax(ir: ModelIR) -> str:
     body = [f'{python_name(p)} = params["{p}"]' for p in roles.params]
     body += _dimension_lines(ir)
     for statement in ir.statements:
+        if isinstance(statement, Recurrence):
+            body.extend(recurrence_lines(statement, printer, ir.shape_of))
+            continue
         if not isinstance(statement, Assignment):
             continue
         if statement.target in constants:

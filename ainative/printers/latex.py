@@ -7,8 +7,8 @@ from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..frontend.distributions import DISTRIBUTIONS
-from ..frontend.ir import Assignment, Declaration, IndexRange, ModelIR, Plate, Sampling
-from ..frontend.nodes import OVER_INDEX, MatrixProduct
+from ..frontend.ir import Assignment, Declaration, IndexRange, ModelIR, Plate, Recurrence, Sampling
+from ..frontend.nodes import OVER_INDEX, Lagged, MatrixProduct
 from ..frontend.operations import Kind
 from .common import install
 
@@ -22,6 +22,8 @@ class LatexPrinter(_SympyLatexPrinter):
 
     def __init__(self):
         super().__init__({"order": "none", "mul_symbol": None})
+        #: the index of the recurrence being printed: its steps' rows are written at ``t - lag``
+        self.step_index = "t"
 
     def _print_MatrixProduct(self, expr):
         a, b = expr.args
@@ -45,6 +47,19 @@ class LatexPrinter(_SympyLatexPrinter):
         return self._print(expr)
 
     def _print_Entry(self, expr):
+        base = expr.args[0]
+        if isinstance(base, Lagged):
+            return self._subscripted(_name(self, base.base), (self._step(base), *expr.args[1:]))
+        return self._subscripted(self._print(base), expr.args[1:])
+
+    def _step(self, row: Lagged) -> sympy.Expr:
+        index = sympy.Symbol(self.step_index)
+        return sympy.Add(index, -row.lag, evaluate=False) if row.lag else index
+
+    def _print_Lagged(self, expr):
+        return self._subscripted(_name(self, expr.base), (self._step(expr),))
+
+    def _print_Row(self, expr):
         return self._subscripted(self._print(expr.args[0]), expr.args[1:])
 
     def _print_Identity(self, expr):
@@ -135,6 +150,8 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
         times = r" \times "
         space = _space(printer, statement) + ("^{" + times.join(dims) + "}" if dims else "")
         return rf"{names} &\in {space}"
+    if isinstance(statement, Recurrence):
+        return _recurrence(statement, printer)
     if isinstance(statement, Assignment):
         return (rf"{_target(printer, statement)} &= {printer._print(statement.expr)}"
                 f"{_plate(printer, statement.plate, statement.indices)}")
@@ -148,6 +165,20 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
     )
     return (rf"{_target(printer, statement)} &\sim {family.latex}\left({args}\right)"
             f"{_plate(printer, statement.plate, statement.indices)}")
+
+
+def _recurrence(recurrence: Recurrence, printer: LatexPrinter) -> str:
+    """The initial rows, then each step over ``t = start, …, stop``: one row each, as written."""
+    printer.step_index = recurrence.index
+    index = sympy.Symbol(recurrence.index)
+    rows = [rf"{printer._subscripted(_name(printer, row.target), (sympy.Integer(row.position),))} &= "
+            f"{printer._print(row.expr)}" for row in recurrence.initial]
+    for step in recurrence.steps:
+        target = printer._subscripted(_name(printer, step.target), (index, *(sympy.Symbol(r.index)
+                                                                           for r in step.indices)))
+        ranges = (IndexRange(recurrence.index, recurrence.start, recurrence.stop, recurrence.span), *step.indices)
+        rows.append(rf"{target} &= {printer._print(step.expr)}{_plate(printer, None, ranges)}")
+    return " \\\\\n".join(rows)
 
 
 def print_latex(ir: ModelIR) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 #: every module generated code uses, and the private name it binds it to
 ALIASES = {
-    "jax": "_jax", "jax.numpy": "_jnp", "jax.nn": "_jnn", "jax.scipy.special": "_jss",
+    "jax": "_jax", "jax.lax": "_lax", "jax.numpy": "_jnp", "jax.nn": "_jnn", "jax.scipy.special": "_jss",
     "jax.numpy.linalg": "_jla", "torch": "_torch", "torch.nn.functional": "_tnf", "torch.linalg": "_tla",
     "pyro": "_pyro", "pyro.distributions": "_dist", "numpyro": "_numpyro", "numpyro.distributions": "_dist",
 }
@@ -26,7 +26,14 @@ RESERVED = frozenset(keyword.kwlist) | {"params"}
 
 
 def python_name(name: str) -> str:
-    """The identifier a model name gets in generated code (``lambda`` → ``lambda_``)."""
+    """The identifier a model name gets in generated code (``lambda`` → ``lambda_``).
+
+    A recurrence step's row ``h@1`` (``h_{t-1}``) is the step's own ``_h_t1``; ``x@0`` is ``_x_t``.
+    """
+    if "@" in name:
+        base, _, lag = name.rpartition("@")
+        shift = "" if lag == "0" else f"m{lag[1:]}" if lag.startswith("-") else lag
+        return f"_{base}_t{shift}"
     return name + "_" if name in RESERVED else name
 
 

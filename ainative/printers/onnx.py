@@ -18,8 +18,8 @@ import sympy
 
 from ..errors import ExportError, Span
 from ..frontend.distributions import location
-from ..frontend.ir import Assignment, ModelIR
-from ..frontend.nodes import OVER_INDEX, Entry, Index, IndexSoftmax, IndexSum, MatrixProduct, OverIndex
+from ..frontend.ir import Assignment, ModelIR, Recurrence
+from ..frontend.nodes import OVER_INDEX, Entry, Index, IndexSoftmax, IndexSum, Lagged, MatrixProduct, OverIndex
 from ..frontend.operations import OPERATIONS, Kind
 from .common import install
 from .indices import einsum_subscripts, sum_of_products
@@ -469,10 +469,102 @@ class OnnxPrinter:
         shape = self.axes([1] * value.lead + sizes)
         return Tensor(self.node("Expand", [value.name, shape]), value.lead, len(sizes))
 
+    def _print_Row(self, expr, out):
+        base, position = expr.args
+        array = self._print_Symbol(base, None)
+        at = self.int_constant(self.integer(position) - 1)
+        return Tensor(self.node("Gather", [array.name, at.name], out, axis=array.lead), array.lead, array.rank - 1)
+
+    # recurrences -------------------------------------------------------------------------
+    def recurrence(self, recurrence: Recurrence, reference: str | None) -> None:
+        """A ``Scan`` whose body is one step: the carry holds each variable's last rows (batched like the data,
+        taken from ``reference``), the scanned inputs are the other arrays' rows over the steps' range."""
+        start, stop = int(recurrence.start), self.integer(recurrence.stop)
+        lags, targets = recurrence.lags, recurrence.targets
+        self.current = targets[0]
+        rows = {}
+        for row in recurrence.initial:
+            value = self.emit(row.expr)
+            shape = self.sizes[row.target][1:]
+            if row.fills:
+                value = Tensor(self.node("Expand", [value.name, self.axes(list(shape))]), value.lead, len(shape))
+            if value.lead == 0 and reference is not None:
+                value = self.batched(value, reference, shape, self.fresh(f"{row.target}_{row.position}"))
+            rows[row.target, row.position] = value
+        body = OnnxPrinter(self.opset)
+        body.initializers, body.sizes, body.dims = self.initializers, self.sizes, self.dims
+        body.integers, body.symbols, body.count = self.integers, dict(self.symbols), self.count
+        body.scope = f"{self.scope}{targets[0]}/step/"
+        carried = [(name, k) for name, lag in lags.items() for k in range(lag, 0, -1)]
+        inputs, outer = [], []
+        for name, k in carried:
+            first = rows[name, start - k]
+            inner = f"{body.scope}{name}@{k}"
+            body.symbols[Lagged.of(name, k).name] = Tensor(inner, first.lead, first.rank)
+            inputs.append(value_info(inner, self.sizes[name][1:], first.lead > 0))
+            outer.append(first.name)
+        sequences = recurrence.sequences or (None,)
+        scan_axes = []
+        for lagged in sequences:
+            if lagged is None:
+                steps = self.initializer(f"{self.scope}{targets[0]}/steps", np.zeros(stop - start + 1, np.float32))
+                array, shape = Tensor(steps, 0, 1), (stop - start + 1,)
+            else:
+                array, shape = self._print_Symbol(sympy.Symbol(lagged.base), None), self.sizes[lagged.base]
+                limits = [self.axes([start - 1 - lagged.lag]), self.axes([stop - lagged.lag]),
+                          self.axes([array.lead])]
+                array = Tensor(self.node("Slice", [array.name, *limits]), array.lead, array.rank)
+            inner = f"{body.scope}{'steps' if lagged is None else lagged.name}"
+            if lagged is not None:
+                body.symbols[lagged.name] = Tensor(inner, array.lead, array.rank - 1)
+            inputs.append(value_info(inner, shape[1:], array.lead > 0))
+            outer.append(array.name)
+            scan_axes.append(array.lead)
+        outputs, carried_out, stacked = [], [], []
+        for step in recurrence.steps:
+            body.current = step.target
+            value = body.indexed(step) if step.indexed else body.emit(step.expr)
+            lead = rows[step.target, start - 1].lead if step.target in lags else value.lead
+            if value.lead < lead:
+                carry = body.symbols[Lagged.of(step.target, 1).name].name
+                value = body.batched(value, carry, self.sizes[step.target][1:], body.fresh("batched"))
+            body.symbols[Lagged.of(step.target, 0).name] = value
+        for name, k in carried:
+            value = body.symbols[Lagged.of(name, k - 1).name]
+            carried_out.append(body.node("Identity", [value.name], f"{body.scope}{name}@{k}/next"))
+            outputs.append(value_info(carried_out[-1], self.sizes[name][1:], value.lead > 0))
+        for name in targets:
+            value = body.symbols[Lagged.of(name, 0).name]
+            stacked.append(body.node("Identity", [value.name], f"{body.scope}{name}/row"))
+            outputs.append(value_info(stacked[-1], self.sizes[name][1:], value.lead > 0))
+        graph = self.helper.make_graph(body.nodes, f"{targets[0]}_step", inputs, outputs)
+        self.count = body.count
+        leads = [body.symbols[Lagged.of(name, 0).name].lead for name in targets]
+        results = [self.fresh(f"{name}@last") for name, _ in carried] + [self.fresh(f"{n}/steps") for n in targets]
+        self.nodes.append(self.helper.make_node("Scan", outer, results, name=f"Scan:{targets[0]}", body=graph,
+                                                num_scan_inputs=len(sequences), scan_input_axes=scan_axes,
+                                                scan_output_axes=leads))
+        for name, lead, steps in zip(targets, leads, results[len(carried):]):
+            rank = len(self.sizes[name])
+            first = [rows[name, p] for p in range(1, start)]
+            parts = [self.unsqueeze(self.lift(f, lead), [lead], lead, rank).name for f in first]
+            value = self.node("Concat", [*parts, steps], self.scope + name, axis=lead) if parts else self.node(
+                "Identity", [steps], self.scope + name)
+            self.symbols[name] = Tensor(value, lead, rank)
+
     # statements --------------------------------------------------------------------------
     def statements(self, ir: ModelIR, until: str | None = None) -> None:
         """Emit every ``=`` statement (constants included) in order, each named after its target."""
+        reference = next((name for name in ir.roles.inputs if self.symbols.get(name, Tensor("", 0, 0)).lead), None)
         for statement in ir.statements:
+            if isinstance(statement, Recurrence):
+                if until is not None and until in statement.targets:
+                    return
+                try:
+                    self.recurrence(statement, reference)
+                except ExportError as error:
+                    raise ExportError(f"{error.message}, in the recurrence for {', '.join(statement.targets)}",
+                                      statement.span, statement.text) from None
             if isinstance(statement, Assignment):
                 if until is not None and statement.target == until:
                     return

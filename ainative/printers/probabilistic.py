@@ -17,10 +17,11 @@ from sympy.printing.codeprinter import CodePrinter
 
 from ..errors import ShapeError
 from ..frontend.distributions import DISTRIBUTIONS, Sampled, integer_valued
-from ..frontend.ir import Assignment, ModelIR, Sampling, Shape
+from ..frontend.ir import Assignment, ModelIR, Recurrence, Sampling, Shape
 from .common import module_source
 from .indices import dimension_name, dimensions_used, value_dimensions
 from .names import python_name
+from .recurrences import recurrence_lines
 
 
 def data_dimensions(ir: ModelIR) -> dict[str, list[tuple[str, int]]]:
@@ -92,6 +93,8 @@ class ProbabilisticPrinter:
             args.append(text if i < len(family.params) and family.params[i] == key else f"{key}={text}")
         name = python_name(statement.target)
         obs = f", obs={name}" if statement.target in ir.roles.inputs else ""
+        if obs and any(r.start != 1 for r in statement.indices):
+            obs = f", obs={name}[{', '.join(f'{r.start - 1}:{printer._integer(r.stop)}' for r in statement.indices)}]"
         call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
         lines, depth = [], len(statement.indices)
         for k, r in enumerate(statement.indices):
@@ -178,7 +181,12 @@ class ProbabilisticPrinter:
         body += [f'{self.plate_name(n)} = {self.library_name(printer, "plate")}("{n}", {size})'
                  for n, size in self.plates(ir).items()]
         for statement in ir.statements:
-            if isinstance(statement, Sampling):
+            if isinstance(statement, Recurrence):
+                body += recurrence_lines(statement, printer, ir.shape_of)
+                deterministic = self.library_name(printer, "deterministic")
+                body += [f'{python_name(name)} = {deterministic}("{name}", {python_name(name)})'
+                         for name in statement.targets]
+            elif isinstance(statement, Sampling):
                 body += self.sample_lines(ir, statement, printer)
             elif isinstance(statement, Assignment) and statement.target not in constants:
                 value = printer.in_scope(statement.indices, statement.expr, ir.shape_of) if statement.indexed else \

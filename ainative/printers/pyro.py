@@ -16,7 +16,7 @@ TORCH_ARRAYS = ArrayLibrary(
     squeeze="torch.squeeze", einsum="torch.einsum", maximum="torch.maximum", minimum="torch.minimum", axis="dim",
     reductions={"sum": "torch.sum", "prod": "torch.prod", "mean": "torch.mean", "max": "torch.amax",
                 "min": "torch.amin", "logsumexp": "torch.logsumexp"},
-    softmax="torch.softmax")
+    softmax="torch.softmax", stack="torch.stack", concatenate="torch.cat")
 
 
 class TorchPrinter(WholePlates, PythonCode, IndexArrays, PythonCodePrinter):

@@ -14,7 +14,7 @@ from html import escape
 from itertools import pairwise
 
 from ..frontend.ir import Assignment, ModelIR, Sampling
-from ..frontend.roles import used_names
+from ..frontend.roles import parts, used_names
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def dependencies(ir: ModelIR) -> Graph:
     constants = ir.constants
     names = [*(n for n in ir.roles.inputs if n not in ir.roles.observed), *ir.roles.params]
     edges = []
-    for statement in ir.statements:
+    for statement in (part for s in ir.statements for part in parts(s)):
         if not isinstance(statement, (Assignment, Sampling)) or statement.target in constants:
             continue
         for used in used_names(statement):

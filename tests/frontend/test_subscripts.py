@@ -162,7 +162,7 @@ def test_each_formerly_misread_spelling_has_its_meaning(body, shape, reference):
     ("x ∈ ℝ^{3×4}\ny_i = x_i", ShapeError, "takes 2 subscript(s), not 1"),
     ("x ∈ ℝ^{3×4}\ns = Σ_j x_{j}", ShapeError, "takes 2 subscript(s), not 1"),
     ("x ∈ ℝ^5\nw ∈ ℝ^4\ns = Σ_j w_j x_j", ShapeError, "index j runs over w's axis 1"),
-    ("x ∈ ℝ^T\nh_t = tanh(h_{t-1} + x_t)  for t in 1..T", ModelSyntaxError, "recurrence"),
+    ("x ∈ ℝ^T\nh_t = tanh(h_{t-1} + x_t)  for t in 1..T", ShapeError, "h_0 is not defined"),
     ("x ∈ ℝ^5\ny_i = Σ_i x_i", ModelSyntaxError, "i is already an index here"),
     ("x ∈ ℝ^5\ny = x_j + Σ_j x_j", ModelSyntaxError, "j is not an index here"),
     ("x ∈ ℝ^{3×4}\ny_t = softmax_s x_{t,s}", ModelSyntaxError, "s must be on the left side"),

@@ -16,7 +16,8 @@ import numpy as np
 
 from ...errors import ModelError
 from ...frontend.distributions import DISTRIBUTIONS
-from ...frontend.ir import ModelIR, Sampling
+from ...frontend.ir import Declaration, ModelIR, Sampling
+from ...frontend.roles import parts, used_names
 from ...frontend.shapes import concrete
 from ...printers.probabilistic import keyword_dimensions
 from ..data import positive_number, read_data, whole_number
@@ -52,6 +53,8 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
     With ``observe`` (fitting) every observed input must be given; ``draws`` are the shapes of a
     posterior's draws, which fix dimensions the data must agree with.
     """
+    if not observe:
+        _refuse_drawing_what_is_read(ir)
     backend = engine.load()
     place = backend.device(device)
     arrays, bound = read_data(ir, data, dims, need_observed=observe, draws=draws)
@@ -62,6 +65,18 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
             for name in ir.roles.inputs]
     kwargs = {dim: bound[dim].value for dim in keyword_dimensions(ir)}
     return backend, args, kwargs, shapes
+
+
+def _refuse_drawing_what_is_read(ir: ModelIR) -> None:
+    """An observed series that the model also reads (``y_{t-1}`` in ``y_t``'s mean, ``r_{t-1}`` in a volatility
+    recurrence) is data: drawing it would take a loop over its entries, each from the ones before."""
+    for statement in ir.statements:
+        for part in () if isinstance(statement, Declaration) else parts(statement):
+            read = [name for name in used_names(part) if name in ir.roles.observed]
+            if read:
+                raise ModelError(f"{read[0]} is read by the model (line {part.span.line}: {part.text}) as well as "
+                                 "drawn, so it is data the model needs: drawing it entry by entry is not generated "
+                                 "yet, so sample_prior and predict refuse it; fit conditions on it")
 
 
 def integer_observations(ir: ModelIR) -> set[str]:

@@ -1,0 +1,302 @@
+"""Recurrences: statements that define a row through earlier rows, read as one ``Recurrence``.
+
+A run of consecutive ``=`` statements over the same written range of an index (``for t in 2..T``) is
+a recurrence when a step reads a variable of the run at an earlier ``t`` (``h_{t-1}``). The rows
+before the first step come from initial statements written before the run (``h_1 = …``,
+``h_0 = 0``). Each step becomes math over rows: ``x_t`` is the row ``x@0``, ``h_{t-1}`` is ``h@1``, and
+indices other than ``t`` stay indices. Anything else that refers to its own value is refused here,
+at the character, rather than read some other way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import sympy
+
+from ..errors import ModelError, ModelSyntaxError, ShapeError
+from .ir import Assignment, Declaration, Initial, Recurrence, Sampling, Statement
+from .nodes import Element, Entry, Index, Lagged, OverIndex, Row
+from .ranges import as_expr
+
+#: ``h_1``, ``x_T``: a name with a position after its last ``_``
+_POSITIONED = re.compile(r"(.+)_(\d+|[^\W\d_]\w*)")
+
+LineText = Callable[[int], str]
+
+
+def _written_range(statement) -> tuple[str, sympy.Expr, sympy.Expr] | None:
+    """The first free index of a statement and its range, when the statement writes the range."""
+    if statement.plate is not None:
+        plate = statement.plate
+        return plate.index, as_expr(plate.start), as_expr(plate.stop)
+    if statement.indices and not statement.indices[0].inferred:
+        first = statement.indices[0]
+        return first.index, first.start, first.stop
+    return None
+
+
+def _lag(sub: sympy.Expr, index: str) -> int | None:
+    """``k`` when a subscript is ``t - k`` for a whole number ``k``; None otherwise."""
+    difference = sympy.expand(Index(index) - sub)
+    return int(difference) if difference.is_Integer else None
+
+
+def _rows_read(statement, index: str):
+    """Each entry (or plate row) of ``statement`` whose first subscript holds ``index``, with its lag (or None)."""
+    for expr in statement.exprs:
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, Element):
+                yield node, node.args[0].name, 0
+            elif isinstance(node, Entry) and Index(index) in node.args[1].atoms(Index):
+                yield node, node.args[0].name, _lag(node.args[1], index)
+
+
+class _Reader:
+    """One cell's statements, read for recurrences."""
+
+    def __init__(self, statements: Sequence[Statement], inputs: Sequence[str], line_text: LineText):
+        self.statements, self.inputs, self.line_text = list(statements), tuple(inputs), line_text
+        self.defined = {s.target for s in statements if isinstance(s, (Assignment, Sampling))}
+
+    def fail(self, cls: type[ModelError], message: str, statement, node=None) -> ModelError:
+        span = dict(statement.spans).get(node, statement.span) if node is not None else statement.span
+        return cls(message, span, self.line_text(span.line))
+
+    def written(self, statement, node) -> str:
+        span = dict(statement.spans).get(node)
+        if span is None:
+            return str(node)
+        return self.line_text(span.line)[span.column - 1 : span.end_column - 1]
+
+    # finding the runs ----------------------------------------------------------------------
+    def runs(self) -> list[tuple[int, int, tuple[str, sympy.Expr, sympy.Expr]]]:
+        """``(first, last, range)`` of each run of statements that is a recurrence (positions in the cell)."""
+        found, position = [], 0
+        statements = self.statements
+        while position < len(statements):
+            statement = statements[position]
+            key = _written_range(statement) if isinstance(statement, Assignment) else None
+            if key is None:
+                position += 1
+                continue
+            last = position
+            for later in range(position + 1, len(statements)):
+                other = statements[later]
+                if isinstance(other, Declaration):
+                    continue
+                if not isinstance(other, Assignment) or _written_range(other) != key:
+                    break
+                last = later
+            members = [s for s in statements[position : last + 1] if isinstance(s, Assignment)]
+            targets = {s.target for s in members}
+            if any(base in targets and lag != 0 for s in members
+                   for _, base, lag in _rows_read(s, key[0])):
+                found.append((position, last, key))
+            position = last + 1
+        return found
+
+    # checks outside recurrences ------------------------------------------------------------
+    def refuse_self_reference(self, statement) -> None:
+        """A statement outside a recurrence that uses its own value: a latent chain, or a definition in circles."""
+        target = statement.target
+        for expr in statement.exprs:
+            for node in sympy.preorder_traversal(expr):
+                base = node.args[0] if isinstance(node, (Entry, Element)) else node
+                if not (isinstance(base, sympy.Symbol) and not isinstance(base, Index) and base.name == target):
+                    continue
+                if isinstance(statement, Sampling):
+                    if target in self.inputs:
+                        continue
+                    raise self.fail(ModelSyntaxError, f"{target} is drawn here given its own entries "
+                                    f"({self.written(statement, node)}): a chain of latent variables is not read "
+                                    "yet; a deterministic recurrence (=) or an observed series is", statement, node)
+                if isinstance(node, Entry) and _written_range(statement) is None and statement.indices:
+                    index = statement.indices[0].index
+                    raise self.fail(ModelSyntaxError, f"{target} is defined through {self.written(statement, node)}:"
+                                    f" a recurrence writes the range of its steps (for {index} in 2..T)",
+                                    statement, node)
+                raise self.fail(ModelSyntaxError, f"{target} is defined here in terms of itself "
+                                f"({self.written(statement, node)}), which is no recurrence: a step reads its "
+                                "variables at earlier indices only (h_{t-1})", statement, node)
+
+    # reading one recurrence ----------------------------------------------------------------
+    def recurrence(self, members: list[Assignment], initial: list[Assignment], key) -> Recurrence:
+        index, start, stop = key
+        targets = [s.target for s in members]
+        steps = [self.step(statement, index, targets[:n], targets) for n, statement in enumerate(members)]
+        first = members[0]
+        if not start.is_Integer or start < 1:
+            raise self.fail(ModelSyntaxError, f"the steps of a recurrence start at a whole number from 1, not "
+                            f"{start}", first)
+        rows = [self.initial(statement) for statement in initial]
+        recurrence = Recurrence(index, start, stop, tuple(rows), tuple(steps), first.span, first.text)
+        self.check_rows(recurrence, initial, first)
+        return recurrence
+
+    def step(self, statement: Assignment, index: str, before: list[str], targets: list[str]) -> Assignment:
+        """One step as math over rows: ``h_{t-1}`` → ``h@1``, ``x_{t,d}`` → ``(x@0)_d``; ``t`` leaves the statement."""
+        t = Index(index)
+        for node in sympy.preorder_traversal(statement.expr):
+            if isinstance(node, Entry) and any(t in sub.atoms(Index) for sub in node.args[2:]):
+                raise self.fail(ModelSyntaxError, f"{self.written(statement, node)}: in a recurrence over {index}, "
+                                f"{index} subscripts the first axis only", statement, node)
+        replaced: dict[sympy.Basic, sympy.Basic] = {}
+        for node, base, lag in _rows_read(statement, index):
+            written = self.written(statement, node)
+            if lag is None:
+                raise self.fail(ModelSyntaxError, f"{written}: in a recurrence over {index}, a subscript with "
+                                f"{index} is {index} minus a whole number ({index}, {index}-1, {index}-2)",
+                                statement, node)
+            if base in targets and lag < 0:
+                raise self.fail(ModelSyntaxError, f"{written} is a later step than {statement.target}_{index}: a "
+                                "step reads its variables at earlier indices", statement, node)
+            if base in targets and lag == 0 and base not in before:
+                where = "is this statement" if base == statement.target else "is computed below this statement"
+                raise self.fail(ModelSyntaxError, f"{written} {where}: a step reads the variables of the same step "
+                                f"only once they are computed, and its own at earlier indices ({base}_{{{index}-1}})",
+                                statement, node)
+            rest = node.args[2:] if isinstance(node, Entry) else ()
+            if any(t in sub.atoms(Index) for sub in rest):
+                raise self.fail(ModelSyntaxError, f"{written}: in a recurrence over {index}, {index} subscripts the "
+                                "first axis only", statement, node)
+            row = Lagged.of(base, lag)
+            replaced[node] = Entry(row, *rest) if rest else row
+        expr = _put(statement.expr, replaced)
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, OverIndex) and t in (node.start.atoms(Index) | node.stop.atoms(Index)):
+                raise self.fail(ModelSyntaxError, f"a range inside a step depends on {index}: not read yet",
+                                statement, node)
+        if t in expr.atoms(Index):
+            raise self.fail(ModelSyntaxError, f"{index} counts the steps of the recurrence; a step uses it in "
+                            f"subscripts ({statement.target}_{{{index}-1}}), not as a value", statement)
+        spans = _moved(statement.spans, replaced)
+        indices = statement.indices[1:] if statement.indices else ()
+        return Assignment(statement.target, expr, statement.span, statement.text, None, spans, indices)
+
+    def initial(self, statement: Assignment) -> Initial:
+        base, position = _POSITIONED.fullmatch(statement.target).groups()
+        expr, spans = self.rows(statement, set(self.inputs) | self.defined, first_rows=True)
+        return Initial(base, int(position), expr, statement.span, statement.text, spans)
+
+    def check_rows(self, recurrence: Recurrence, initial: list[Assignment], first: Assignment) -> None:
+        """Every row the steps read before ``start``, and every row of each array before ``start``, is given once."""
+        start, index = int(recurrence.start), recurrence.index
+        lags = recurrence.lags
+        given = {(row.target, row.position): statement for row, statement in zip(recurrence.initial, initial)}
+        missing = []
+        for target in recurrence.targets:
+            needed = set(range(1, start)) | set(range(start - lags.get(target, 0), start))
+            for position in sorted(needed):
+                if position < 0:
+                    raise self.fail(ShapeError, f"{target}_{{{index}-{lags[target]}}} at {index} = {start} is "
+                                    f"{target}'s row {position}: start the steps later (for {index} in "
+                                    f"{lags[target]}..{recurrence.stop}), so that the rows it needs are 0 or more",
+                                    first)
+                if (target, position) not in given:
+                    missing.append(f"{target}_{position}")
+            for (name, position), statement in given.items():
+                if name == target and position not in needed:
+                    why = "is a step" if position >= start else "is never read"
+                    raise self.fail(ModelSyntaxError, f"{name}_{position} {why}: the steps of {name} run over "
+                                    f"{index} in {start}..{recurrence.stop} and read {name} back "
+                                    f"{lags.get(name, 0)} step(s)", statement)
+        if missing:
+            reads = ", ".join(f"{t}_{{{index}-{k}}}" for t, k in lags.items())
+            why = "" if start == 1 else f"; each array's rows start at 1, and the steps give rows {start} on"
+            raise self.fail(ShapeError, f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined: "
+                            f"the steps run over {index} in {start}..{recurrence.stop} and read {reads}{why}; write "
+                            f"{missing[0]} = … before the steps", first)
+
+    # rows at fixed positions -----------------------------------------------------------------
+    def rows(self, statement, bases: set[str], first_rows: bool = False):
+        """``h_T``, ``x_1``: names that are a row of an array (``bases``), as ``Row`` nodes; the new spans too."""
+        replaced: dict[sympy.Basic, sympy.Basic] = {}
+        for expr in statement.exprs:
+            for node in sympy.preorder_traversal(expr):
+                if isinstance(node, sympy.Symbol) and not isinstance(node, Index) and node.name not in self.defined:
+                    match = _POSITIONED.fullmatch(node.name)
+                    if match and match.group(1) in bases:
+                        base, position = match.groups()
+                        replaced[node] = Row(sympy.Symbol(base), _position(position))
+                elif first_rows and isinstance(node, Entry) and len(node.args) == 2 and not node.args[1].atoms(
+                        Index) and node.args[0].name in bases:
+                    replaced[node] = Row(*node.args)
+        spans = _moved(statement.spans, replaced) if replaced else statement.spans
+        exprs = tuple(_put(e, replaced) for e in statement.exprs)
+        return (exprs[0] if isinstance(statement, Assignment) else exprs), spans
+
+    def with_rows(self, statement, bases: set[str]):
+        exprs, spans = self.rows(statement, bases)
+        if isinstance(statement, Assignment):
+            return Assignment(statement.target, exprs, statement.span, statement.text, statement.plate, spans,
+                              statement.indices)
+        distribution = type(statement.distribution)(statement.distribution.family, tuple(
+            (key, value) for (key, _), value in zip(statement.distribution.args, exprs)))
+        return Sampling(statement.target, distribution, statement.span, statement.text, statement.plate, spans,
+                        statement.indices)
+
+    # the cell ----------------------------------------------------------------------------------
+    def read(self) -> tuple[Statement, ...]:
+        statements = self.statements
+        runs = self.runs()
+        in_run = {n for first, last, _ in runs for n in range(first, last + 1)}
+        for n, statement in enumerate(statements):
+            if n not in in_run and isinstance(statement, (Assignment, Sampling)):
+                self.refuse_self_reference(statement)
+        run_of = {s.target: first for first, last, _ in runs for s in statements[first : last + 1]
+                  if isinstance(s, Assignment)}
+        initial: dict[int, str] = {}
+        for n, statement in enumerate(statements):
+            if isinstance(statement, Assignment) and statement.plate is None and not statement.indices and (
+                    match := _POSITIONED.fullmatch(statement.target)) and match.group(1) in run_of and match.group(
+                    2).isdigit():
+                initial[n] = match.group(1)
+                if run_of[match.group(1)] < n:
+                    raise self.fail(ModelSyntaxError, f"{statement.target} starts the recurrence on line "
+                                    f"{statements[run_of[match.group(1)]].span.line}, so it is written before it",
+                                    statement)
+        self.defined -= {statements[n].target for n in initial}
+        out: list[Statement] = []
+        ends = {first: (last, key) for first, last, key in runs}
+        n = 0
+        while n < len(statements):
+            statement = statements[n]
+            if n in ends:
+                last, key = ends[n]
+                run = statements[n : last + 1]
+                out.extend(s for s in run if isinstance(s, Declaration))
+                members = [s for s in run if isinstance(s, Assignment)]
+                names = {s.target for s in members}
+                rows = [statements[k] for k in sorted(initial) if initial[k] in names]
+                out.append(self.recurrence(members, rows, key))
+                n = last + 1
+                continue
+            if n not in initial:
+                out.append(statement if isinstance(statement, Declaration) else self.with_rows(statement,
+                                                                                               set(run_of)))
+            n += 1
+        return tuple(out)
+
+
+def _put(expr: sympy.Basic, replaced: dict) -> sympy.Basic:
+    """``expr`` with ``replaced`` put in, and nothing else changed (no term is reordered or combined)."""
+    with sympy.evaluate(False):
+        return expr.xreplace(replaced)
+
+
+def _moved(spans, replaced: dict) -> tuple:
+    """Where each sub-expression was written, for the expressions with ``replaced`` put in."""
+    return tuple((_put(node, replaced), span) for node, span in spans)
+
+
+def _position(text: str) -> sympy.Expr:
+    return sympy.Integer(text) if text.isdigit() else sympy.Symbol(text)
+
+
+def read(statements: Sequence[Statement], inputs: Sequence[str], line_text: LineText) -> tuple[Statement, ...]:
+    """The cell's statements with each recurrence read as one ``Recurrence``, and rows written by position as
+    ``Row`` nodes (``h_T``; ``x_1`` in an initial statement); self-references that are no recurrence refused."""
+    return _Reader(statements, inputs, line_text).read()
+

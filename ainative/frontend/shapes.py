@@ -600,7 +600,7 @@ class _Checker:
         return tuple(_fill_softmax(e, free) for e in exprs), tuple(ranges), tuple(axes)
 
     def observes_part(self, statement) -> bool:
-        """``y_t ~ 𝒩(α + β y_{t-1}, σ)  for t in 2..T``: observed data whose later entries are drawn given earlier ones."""
+        """``y_t ~ 𝒩(α + β y_{t-1}, σ)  for t in 2..T``: data whose later entries are drawn given earlier ones."""
         return isinstance(statement, Sampling) and statement.target in self.roles.inputs and any(
             r.start != 1 for r in statement.indices)
 

@@ -66,6 +66,22 @@ class Lagged(Symbol):
         return int(self.name.rpartition("@")[2])
 
 
+class FirstRow(Symbol):
+    """In a recurrence's initial statements: a row an earlier one gives (``ν_1`` in ``ε_1 = y_1 - ν_1``)."""
+
+    @classmethod
+    def of(cls, base: str, position: int) -> FirstRow:
+        return cls(f"{base}#{position}")
+
+    @property
+    def base(self) -> str:
+        return self.name.rpartition("#")[0]
+
+    @property
+    def position(self) -> int:
+        return int(self.name.rpartition("#")[2])
+
+
 class Row(Node):
     """``x_1``, ``h_T``: the row of an array at a fixed 1-based position (a whole number or a dimension)."""
 

@@ -17,7 +17,7 @@ import sympy
 
 from ..errors import ModelError, ModelSyntaxError, ShapeError
 from .ir import Assignment, Declaration, Initial, Recurrence, Sampling, Statement
-from .nodes import Element, Entry, Index, Lagged, OverIndex, Row
+from .nodes import Element, Entry, FirstRow, Index, Lagged, OverIndex, Row
 from .ranges import as_expr
 
 #: ``h_1``, ``x_T``: a name with a position after its last ``_``
@@ -130,7 +130,9 @@ class _Reader:
         if not start.is_Integer or start < 1:
             raise self.fail(ModelSyntaxError, f"the steps of a recurrence start at a whole number from 1, not "
                             f"{start}", first)
-        rows = [self.initial(statement) for statement in initial]
+        rows = []
+        for statement in initial:
+            rows.append(self.initial(statement, {(row.target, row.position) for row in rows}))
         recurrence = Recurrence(index, start, stop, tuple(rows), tuple(steps), first.span, first.text)
         self.check_rows(recurrence, initial, first)
         return recurrence
@@ -175,8 +177,17 @@ class _Reader:
         indices = statement.indices[1:] if statement.indices else ()
         return Assignment(statement.target, expr, statement.span, statement.text, None, spans, indices)
 
-    def initial(self, statement: Assignment) -> Initial:
+    def initial(self, statement: Assignment, given: set[tuple[str, int]]) -> Initial:
+        """An initial row; the rows earlier initial statements give (``given``) are read as those values."""
         base, position = _POSITIONED.fullmatch(statement.target).groups()
+        earlier = {}
+        for node in statement.expr.atoms(sympy.Symbol):
+            match = _POSITIONED.fullmatch(node.name)
+            if match and match.group(2).isdigit() and (match.group(1), int(match.group(2))) in given:
+                earlier[node] = FirstRow.of(match.group(1), int(match.group(2)))
+        if earlier:
+            statement = Assignment(statement.target, _put(statement.expr, earlier), statement.span, statement.text,
+                                   None, _moved(statement.spans, earlier))
         expr, spans = self.rows(statement, set(self.inputs) | self.defined, first_rows=True)
         return Initial(base, int(position), expr, statement.span, statement.text, spans)
 

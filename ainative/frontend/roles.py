@@ -14,7 +14,7 @@ import sympy
 from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
 from .distributions import DISTRIBUTIONS
 from .ir import Assignment, Cell, Declaration, Initial, Recurrence, Roles, Sampling
-from .nodes import Element, Entry, Identity, Index, Lagged, OverIndex, Row
+from .nodes import Element, Entry, FirstRow, Identity, Index, Lagged, OverIndex, Row
 
 
 def _span_of(statement, symbol: sympy.Symbol) -> Span:
@@ -59,7 +59,7 @@ def _free_names(statement) -> list[tuple[str, sympy.Symbol]]:
         for node, in_subscript in _walk(expr):
             if isinstance(node, Element):
                 names.setdefault(node.args[0].name, node.args[0])
-            elif isinstance(node, Lagged):
+            elif isinstance(node, (Lagged, FirstRow)):
                 names.setdefault(node.base, node)
             elif isinstance(node, sympy.Symbol) and not isinstance(node, Index) and not in_subscript:
                 names.setdefault(node.name, node)

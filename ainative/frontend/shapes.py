@@ -36,6 +36,7 @@ from .nodes import (
     Delta,
     Element,
     Entry,
+    FirstRow,
     Identity,
     Index,
     IndexSoftmax,
@@ -394,6 +395,7 @@ class _Checker:
             expr, shape = self.infer(row.expr)
             initial.append(Initial(row.target, row.position, expr, row.span, row.text, row.spans))
             first_shapes.append(shape)
+            self.shapes[FirstRow.of(row.target, row.position).name] = shape
             if shape:
                 rows.setdefault(row.target, shape)
         start, stop = recurrence.start, recurrence.stop

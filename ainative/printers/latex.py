@@ -59,6 +59,9 @@ class LatexPrinter(_SympyLatexPrinter):
     def _print_Lagged(self, expr):
         return self._subscripted(_name(self, expr.base), (self._step(expr),))
 
+    def _print_FirstRow(self, expr):
+        return self._subscripted(_name(self, expr.base), (sympy.Integer(expr.position),))
+
     def _print_Row(self, expr):
         return self._subscripted(self._print(expr.args[0]), expr.args[1:])
 

@@ -28,8 +28,12 @@ RESERVED = frozenset(keyword.kwlist) | {"params"}
 def python_name(name: str) -> str:
     """The identifier a model name gets in generated code (``lambda`` → ``lambda_``).
 
-    A recurrence step's row ``h@1`` (``h_{t-1}``) is the step's own ``_h_t1``; ``x@0`` is ``_x_t``.
+    A recurrence step's row ``h@1`` (``h_{t-1}``) is the step's own ``_h_t1``; ``x@0`` is ``_x_t``; an initial
+    row ``h#1`` (``h_1``) is ``_h_1``.
     """
+    if "#" in name:
+        base, _, position = name.rpartition("#")
+        return f"_{base}_{position}"
     if "@" in name:
         base, _, lag = name.rpartition("@")
         shift = "" if lag == "0" else f"m{lag[1:]}" if lag.startswith("-") else lag

@@ -19,7 +19,17 @@ import sympy
 from ..errors import ExportError, Span
 from ..frontend.distributions import location
 from ..frontend.ir import Assignment, ModelIR, Recurrence
-from ..frontend.nodes import OVER_INDEX, Entry, Index, IndexSoftmax, IndexSum, Lagged, MatrixProduct, OverIndex
+from ..frontend.nodes import (
+    OVER_INDEX,
+    Entry,
+    FirstRow,
+    Index,
+    IndexSoftmax,
+    IndexSum,
+    Lagged,
+    MatrixProduct,
+    OverIndex,
+)
 from ..frontend.operations import OPERATIONS, Kind
 from .common import install
 from .indices import einsum_subscripts, sum_of_products
@@ -491,6 +501,7 @@ class OnnxPrinter:
             if value.lead == 0 and reference is not None:
                 value = self.batched(value, reference, shape, self.fresh(f"{row.target}_{row.position}"))
             rows[row.target, row.position] = value
+            self.symbols[FirstRow.of(row.target, row.position).name] = value
         body = OnnxPrinter(self.opset)
         body.initializers, body.sizes, body.dims = self.initializers, self.sizes, self.dims
         body.integers, body.symbols, body.count = self.integers, dict(self.symbols), self.count

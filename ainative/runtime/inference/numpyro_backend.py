@@ -41,13 +41,17 @@ def to_native(array: np.ndarray | None, integer: bool = False, place=None):
 
 
 def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, progress):
+    """NUTS draws of every site; a first point or proposal where the model is not finite (an error recurrence that
+    explodes for some coefficients) is rejected and another tried, rather than raised by a distribution's check."""
     import jax
+    import numpyro
     from numpyro.infer import MCMC, NUTS
 
     method = "parallel" if jax.local_device_count() >= num_chains else "sequential"
     mcmc = MCMC(NUTS(fn), num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                 chain_method=method, progress_bar=progress)
-    mcmc.run(jax.random.key(seed), *args, **kwargs)
+    with numpyro.validation_enabled(False):
+        mcmc.run(jax.random.key(seed), *args, **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))
     derived = [s for s in sites if s not in chains]
     if derived:

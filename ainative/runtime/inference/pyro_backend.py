@@ -51,7 +51,8 @@ def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, 
     pyro.set_rng_seed(seed)
     mcmc = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, num_chains=num_chains,
                 disable_progbar=not progress)
-    mcmc.run(*args, **kwargs)
+    with pyro.validation_enabled(False):  # a point where the model is not finite is rejected, as Stan does
+        mcmc.run(*args, **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))
     derived = [s for s in sites if s not in chains]
     if derived:

@@ -1,4 +1,5 @@
-"""The reference cells every test reads verbatim (mlp, logistic, regression, eight schools, gauss),
+"""The reference cells every test reads verbatim (mlp, logistic, regression, eight schools, gauss, cells
+written with indices, recurrences),
 and the classifier (the MLP with a loss) that training tests share."""
 
 MLP = """x ∈ ℝ^D
@@ -56,6 +57,23 @@ x, y ∈ ℝ^N
 σ ~ HalfNormal(1)
 y_i ~ Normal(α_{county_i} + β x_i, σ)  for i in 1..N"""
 
+#: recurrences: a network over a sequence, and a volatility model over a series
+RNN = """x ∈ ℝ^{T×D}
+h ∈ ℝ^{T×H}
+W ∈ ℝ^{H×H};  U ∈ ℝ^{H×D};  b ∈ ℝ^H
+V ∈ ℝ^{K×H}
+h_0 = 0
+h_t = tanh(W h_{t-1} + U x_t + b)  for t in 1..T
+y = softmax(V h_T)"""
+GARCH = """r ∈ ℝ^T
+μ ~ 𝒩(0, 1)
+ω ~ HalfNormal(0.5)
+α ~ Uniform(0, 1)
+β ~ Uniform(0, 1)
+v_1 = 0.5
+v_t = ω + α (r_{t-1} - μ)² + β v_{t-1}  for t in 2..T
+r ~ 𝒩(μ, √v)"""
+
 REFERENCE_CELLS = {
     "mlp(x) -> y": MLP,
     "logistic(x) -> p": LOGISTIC,
@@ -66,4 +84,6 @@ REFERENCE_CELLS = {
     "convolution(x) -> m": CONVOLUTION,
     "layer_norm(x) -> a": LAYER_NORM,
     "groups(county, x, y)": GROUPS,
+    "rnn(x) -> y": RNN,
+    "garch(r)": GARCH,
 }

@@ -1,6 +1,9 @@
 """One IR, three printers: JAX, ONNX (onnxruntime) and the deterministic part of the Pyro printer
-(PyTorch) compute the same numbers for random well-typed expressions, and for random statements
-written with indices (entries, reversed and fixed subscripts, δ, reductions over an index)."""
+(PyTorch) compute the same numbers for random well-typed expressions, for random statements
+written with indices (entries, reversed and fixed subscripts, δ, reductions over an index), and for
+random recurrences (a scan, an ONNX Scan and a loop)."""
+
+import re
 
 import numpy as np
 import onnxruntime
@@ -94,3 +97,34 @@ def test_index_statements_agree_in_jax_onnx_and_torch(tmp_path, case):
     text = printer.in_scope(statement.indices, statement.expr)
     exec("\n".join(import_lines(printer.module_imports)), namespace)
     np.testing.assert_allclose(eval(text, namespace).numpy(), by_jax, rtol=1e-4, atol=1e-5)
+
+
+SEQUENCE = "x ∈ ℝ^{T×D};  h ∈ ℝ^{T×D};  w ∈ ℝ^D;  A ∈ ℝ^{D×D}\nh_0 = 0"
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(vectors(2), scalars(2)))
+def test_recurrences_agree_in_jax_onnx_and_torch(tmp_path, expression):
+    """A random step over the row ``x_t`` and the previous row ``h_{t-1}`` (written where ``b`` was): a scan in JAX,
+    a Scan in ONNX and a loop in PyTorch compute the same rows."""
+    step = re.sub(r"\bb\b", "h_{t-1}", re.sub(r"\bx\b", "x_t", expression))
+    body = f"{SEQUENCE}\nh_t = tanh({step}) / 2 + h_{{t-1}} / 2  for t in 1..T"
+    deterministic = ainative.model(body, header="f(x) -> h")
+    rng = np.random.default_rng(2)
+    values = {"x": rng.uniform(0.1, 1, (3, 4)), "w": rng.normal(size=4), "A": rng.normal(size=(4, 4)) * 0.5,
+              "c": np.array(0.7)}
+    values = {k: v.astype(np.float32) for k, v in values.items()}
+    params = {p: values[p] for p in deterministic.params}
+    by_jax = np.asarray(deterministic(params, x=values["x"]), np.float64)
+
+    deterministic.export_onnx(tmp_path / "f.onnx", params, T=3, D=4, overwrite=True)
+    session = onnxruntime.InferenceSession(str(tmp_path / "f.onnx"), providers=["CPUExecutionProvider"])
+    by_onnx = session.run(["h"], {"x": values["x"][None]})[0][0]
+
+    inputs = ("x", *deterministic.params)
+    probabilistic = ainative.model(f"{body}\nz ~ Normal(Σ h, 1)", header=f"g({', '.join(inputs)}) --backend pyro")
+    by_torch = probabilistic.sample_prior(1, **{n: values[n] for n in inputs})["h"][0]
+
+    np.testing.assert_allclose(by_onnx, by_jax, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(by_torch, by_jax, rtol=1e-4, atol=1e-5)

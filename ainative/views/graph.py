@@ -34,6 +34,8 @@ def dependencies(ir: ModelIR) -> Graph:
         if not isinstance(statement, (Assignment, Sampling)) or statement.target in constants:
             continue
         for used in used_names(statement):
+            if used in ir.roles.observed and used not in names:
+                continue  # an observed series read before it is drawn (r_{t-1} in a volatility): data there
             if used not in constants and used not in ir.roles.dims and used != statement.target:
                 edges.append((used, statement.target))
         if statement.target not in names:

@@ -112,6 +112,8 @@ class IndexArrays:
         self._index_ranges: dict[str, tuple[sympy.Expr, sympy.Expr]] = {}
         #: the model's shapes: with them, entries whose subscripts are indices are slices, not gathers
         self._shapes: dict[str, Shape] = {}
+        #: a recurrence's last rows, held by its final carry (``h_T`` is ``_h_last``): autodiff then skips the stack
+        self.final_rows: dict[tuple[str, sympy.Expr], str] = {}
 
     def in_scope(self, indices: Iterable[IndexRange], expr: sympy.Basic, shapes: dict[str, Shape] | None = None) -> str:
         """``expr`` over the grid of a statement's free indices, broadcast to their sizes.
@@ -172,6 +174,8 @@ class IndexArrays:
 
     def _print_Row(self, expr):
         base, position = expr.args
+        if (base.name, position) in self.final_rows:
+            return self.final_rows[base.name, position]
         row = str(int(position) - 1) if position.is_Integer else f"{dimension_name(position.name)} - 1"
         return f"{python_name(base.name)}[{row}]"
 

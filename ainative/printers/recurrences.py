@@ -82,6 +82,14 @@ def _first_rows(recurrence: Recurrence, target: str) -> list[str]:
             for row in sorted(recurrence.initial, key=lambda r: r.position) if row.target == target and row.position]
 
 
+def _rows_of(printer, row: Lagged, start: int, stop: sympy.Expr, shapes: dict[str, Shape]) -> str:
+    """The rows of an array the steps read at ``t - lag``: the whole array when they are all of it."""
+    first, last = start - 1 - row.lag, sympy.expand(stop - row.lag)
+    if first == 0 and sympy.expand(as_expr(shapes[row.base][0]) - last) == 0:
+        return python_name(row.base)
+    return f"{python_name(row.base)}[{first}:{_minus(printer, stop, row.lag)}]"
+
+
 def _scan(recurrence: Recurrence, printer, shapes: dict[str, Shape]) -> list[str]:
     lags, start = recurrence.lags, int(recurrence.start)
     library = printer.LIBRARY
@@ -100,13 +108,18 @@ def _scan(recurrence: Recurrence, printer, shapes: dict[str, Shape]) -> list[str
     outputs = [python_name(Lagged.of(name, 0).name) for name in recurrence.targets]
     new_carry = _tuple([python_name(n) for n in shifted]) if carried else "()"
     body.append(f"return {new_carry}, {_tuple(outputs)}")
-    xs = [f"{python_name(s.base)}[{_minus(printer, sympy.Integer(start), 1 + s.lag)}:"
-          f"{_minus(printer, recurrence.stop, s.lag)}]" for s in sequences]
+    xs = [_rows_of(printer, s, start, recurrence.stop, shapes) for s in sequences]
     scan = printer._module_format(library.scan)
     carry = _tuple(initial) if initial else "()"
     inputs = _tuple(xs) if xs else f"None, length={_minus(printer, recurrence.stop, start - 1)}"
+    last = []
+    for name, lag in lags.items():
+        for k in range(lag, 0, -1):
+            last.append(f"_{python_name(name)}_last" + (str(k - 1) if k > 1 else ""))
+            position = sympy.expand(recurrence.stop - (k - 1))
+            printer.final_rows[name, position] = last[-1]
     lines = [f"def {each}(_carry, _rows):", *(f"    {line}" for line in body),
-             f"_, {_tuple(rows)} = {scan}({each}, {carry}, {inputs})"]
+             f"{_tuple(last) if last else '_'}, {_tuple(rows)} = {scan}({each}, {carry}, {inputs})"]
     for name, stacked in zip(recurrence.targets, rows):
         first = _first_rows(recurrence, name)
         value = stacked if not first else (f"{printer._module_format(library.concatenate)}(["

@@ -64,7 +64,8 @@ _SPACE_WORD = re.compile(r"(?:nat|int)(?!\w)")
 #: the positive reals after ``∈``: ``ℝ₊``, ``ℝ⁺``, ``R+``, ``ℝ_{+}``, ``\mathbb{R}^{+}``
 _POSITIVE_REALS = re.compile(r"(?:ℝ|R|\\mathbb\{R\})\s*(?:₊|⁺|\+|[_^]\s*(?:\+|\{\s*\+\s*\}))")
 #: a log-density term at the start of a statement: ``target +=``, ``log p +=``, ``\log p \mathrel{+}=``
-_FACTOR = re.compile(r"(?:target|\\text\{\s*target\s*\}|\\log\s*p|log\s+p)\s*(?:\+=|\\mathrel\{\s*\+\s*\}\s*=)(?![=])")
+_FACTOR = re.compile(r"(?:target|\\text\{\s*target\s*\}|\\log\s*p|log\s+p)[\s&]*"
+                     r"(?:\+=|\\mathrel\{\s*\+\s*\}\s*=)(?![=])")
 #: after a distribution's ``)``: a truncation, ``restricted to`` (also ``\text{restricted to}``), Stan's ``T[``,
 #: or a subscript ``_{[0, \infty)}``
 _RESTRICT = re.compile(r"restricted\s+to(?![^\W_])|\\text\{\s*restricted\s+to\s*\}")
@@ -271,7 +272,7 @@ class _Scanner:
         last = self.statements[-1][-1] if self.statements[-1] else None
         if text[pos] == "[" and last is not None and last.type == "NAME" and last.end_pos == pos:
             return self.take("LSUB", "[", pos + 1)
-        if text[pos] == "[" and last is not None and last.type in INDEXABLE:
+        if text[pos] == "[" and last is not None and last.type in INDEXABLE and not self.after_in():
             raise self.fail("square brackets right after a name index it (x[i]); use ( ) to group", pos, pos + 1)
         if kind in CLOSE and self.brackets and self.brackets[-1]:
             if text[pos] == ")":

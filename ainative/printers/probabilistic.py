@@ -93,7 +93,8 @@ class ProbabilisticPrinter:
         given = dict(distribution.args)
         args = [show(given[p]) if p in given else "0.0" for p in base.params]
         call = f"{self.library_name(printer, 'distributions.' + base.constructor)}({', '.join(args)})"
-        low, high = (None if b is None else show(b) for b in (distribution.low, distribution.high))
+        low, high = (None if b is None else repr(float(b)) if b.is_number else show(b)
+                     for b in (distribution.low, distribution.high))
         floor = SUPPORT_INTERVALS[family.support][0]
         if floor is not None:
             if low is None or (distribution.low.is_number and float(distribution.low) <= floor):
@@ -196,7 +197,8 @@ class ProbabilisticPrinter:
         dims, keywords = self.dimension_lines(ir), keyword_dimensions(ir)
         for statement in ir.statements:
             if isinstance(statement, Assignment) and statement.target in constants:
-                value = printer.doprint(statement.expr)
+                # a dimension is a whole number: plates and ``expand`` take no float
+                value = str(int(statement.expr)) if statement.target in roles.dims else printer.doprint(statement.expr)
                 if statement.target not in roles.dims:
                     value = f"{printer._module_format(self.as_tensor)}({value})"
                 body.append(f"{python_name(statement.target)} = {value}")

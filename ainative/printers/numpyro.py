@@ -12,7 +12,7 @@ class VectorisedJaxPrinter(WholePlates, JaxPrinter):
 
 
 NUMPYRO = ProbabilisticPrinter("numpyro", "jax.numpy.asarray", VectorisedJaxPrinter,
-                                "numpyro.distributions.TruncatedDistribution")
+                                "ainative.runtime.truncated.for_numpyro.Truncated")
 
 
 def print_numpyro(ir: ModelIR) -> str:

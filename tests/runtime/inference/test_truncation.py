@@ -33,6 +33,28 @@ def log_joint(model, values: dict, inputs: dict) -> float:
     return float(density)
 
 
+def gradient(model, latents: dict, inputs: dict) -> dict:
+    """The gradient of the program's joint log density in each latent, by the library's autodiff (what NUTS uses)."""
+    args = [inputs[name] for name in model.ir.roles.inputs]
+    if model.backend == "pyro":
+        import pyro
+        import torch
+
+        values = {k: torch.tensor(v, dtype=torch.float32, requires_grad=True) for k, v in latents.items()}
+        args = [torch.as_tensor(np.asarray(a, np.float32)) for a in args]
+        trace = pyro.poutine.trace(pyro.poutine.condition(model.program, data=values)).get_trace(*args)
+        trace.log_prob_sum().backward()
+        return {k: float(v.grad) for k, v in values.items()}
+    import jax
+    import jax.numpy as jnp
+    from numpyro.infer.util import log_density
+
+    args = tuple(jnp.asarray(a, jnp.float32) for a in args)
+    grads = jax.grad(lambda p: log_density(model.program, args, {}, p)[0])(
+        {k: jnp.asarray(v, jnp.float32) for k, v in latents.items()})
+    return {k: float(v) for k, v in grads.items()}
+
+
 def truncnorm(x, loc, scale, low=-np.inf, high=np.inf):
     return scipy.stats.truncnorm.logpdf(x, (low - loc) / scale, (high - loc) / scale, loc=loc, scale=scale)
 
@@ -48,6 +70,27 @@ def test_truncated_normals_have_the_renormalised_density(backend):
     with warnings.catch_warnings():  # NumPyro warns of a value outside the support, whose density is 0
         warnings.simplefilter("ignore", UserWarning)
         assert log_joint(m, {"sigma": 1.0, "y": np.array([-1.5])}, {}) == -np.inf
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("interval", "low", "high", "value"), [
+    ("[5, ∞)", 5, np.inf, 5.3), ("(-∞, -6]", -np.inf, -6, -6.2), ("[5, 6]", 5, 6, 5.9)])
+def test_a_far_tail_keeps_its_digits_in_float32(backend, interval, low, high, value):
+    m = ainative.model(f"y ~ 𝒩(0, 1) restricted to {interval}", header=f"m(y) --backend {backend}")
+    assert log_joint(m, {"y": value}, {}) == pytest.approx(truncnorm(value, 0, 1, low, high), rel=1e-4)
+    draws = np.asarray(m.sample_prior(500, seed=0)["y"])
+    assert draws.min() >= low and draws.max() <= high
+    assert abs(draws.mean() - scipy.stats.truncnorm(low, high).mean()) < 0.05
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_cauchy_far_tail_against_scipy(backend):
+    m = ainative.model("y ~ Cauchy(1, 2) restricted to [3000, ∞)", header=f"m(y) --backend {backend}")
+    cauchy = scipy.stats.cauchy(1, 2)
+    assert log_joint(m, {"y": 4500.0}, {}) == pytest.approx(cauchy.logpdf(4500) - cauchy.logsf(3000), rel=1e-4)
+    draws = np.asarray(m.sample_prior(2000, seed=0)["y"])
+    median = cauchy.isf(cauchy.sf(3000) / 2)  # the truncated family's median
+    assert draws.min() >= 3000 and abs(np.mean(draws < median) - 0.5) < 0.05
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -70,6 +113,21 @@ def test_a_bound_that_is_a_latent_and_a_declared_support(backend):
     b, sigma, y = -0.4, 0.8, 0.9
     expected = (scipy.stats.norm.logpdf(b) + truncnorm(sigma, 1, 1, 0) + truncnorm(y, 0, sigma, b))
     assert log_joint(m, {"b": b, "sigma": sigma, "y": y}, {}) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_gradient_nuts_follows_is_the_truncated_density_s(backend):
+    m = ainative.model("β ~ 𝒩(0, 1)\nσ ~ HalfNormal(1)\ny_i ~ 𝒩(β x_i, σ) restricted to [0, ∞)  for i in 1..N",
+                       header=f"m(x, y) --backend {backend}")
+    x, y = np.array([0.2, 0.5, 1.0]), np.array([0.3, 1.1, 1.9])
+
+    def closed_form(beta, sigma):
+        return (scipy.stats.norm.logpdf(beta) + scipy.stats.halfnorm.logpdf(sigma)
+                + truncnorm(y, beta * x, sigma, 0).sum())
+
+    got, h = gradient(m, {"beta": 1.5, "sigma": 0.4}, {"x": x, "y": y}), 1e-5
+    assert got["beta"] == pytest.approx((closed_form(1.5 + h, 0.4) - closed_form(1.5 - h, 0.4)) / (2 * h), rel=1e-3)
+    assert got["sigma"] == pytest.approx((closed_form(1.5, 0.4 + h) - closed_form(1.5, 0.4 - h)) / (2 * h), rel=1e-3)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

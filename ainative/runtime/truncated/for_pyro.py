@@ -1,11 +1,4 @@
-"""A truncated distribution for Pyro, which has none: what a Pyro program prints for ``restricted to [a, b]``.
-
-NumPyro's programs use ``numpyro.distributions.TruncatedDistribution``; this is its counterpart on PyTorch for a
-base family symmetric about its location (Normal, Cauchy) with a CDF and an inverse CDF. The density is the
-base's renormalised by the mass of ``[low, high]``, draws are the inverse CDF of a uniform over that mass, and the
-support is the interval, so NUTS samples through the transform onto it. Where the interval lies above the
-location the mass is computed on its mirror image below it, where the CDF is small and keeps its digits.
-"""
+"""``Truncated`` for Pyro: a Normal or a Cauchy restricted to ``[low, high]`` and renormalised (see the package)."""
 
 from __future__ import annotations
 
@@ -15,9 +8,16 @@ from typing import ClassVar
 import torch
 from pyro.distributions import TorchDistribution, constraints
 
+from . import Ops, draw, family_of, normaliser
+
+OPS = Ops(where=torch.where, log=torch.log, exp=torch.exp, expm1=torch.expm1, log1p=torch.log1p,
+          isfinite=torch.isfinite, atan2=torch.atan2, tan=torch.tan, log_ndtr=torch.special.log_ndtr,
+          ndtri=torch.special.ndtri, ones_like=torch.ones_like)
+
 
 class Truncated(TorchDistribution):
-    """``base`` restricted to ``[low, high]`` (``None``: that side is open) and renormalised."""
+    """``base`` restricted to ``[low, high]`` (``None``: that side is open); its support is the interval, so NUTS
+    samples it through a transform onto it."""
 
     arg_constraints: ClassVar[dict] = {}
     has_rsample = True
@@ -26,18 +26,12 @@ class Truncated(TorchDistribution):
                  high: float | torch.Tensor | None = None, validate_args: bool | None = None):
         if low is None and high is None:
             raise ValueError("a truncation needs a lower or an upper bound")
+        self.family, self.base, self._open = family_of(base), base, (low is None, high is None)
         loc = base.loc
-        self.base, self._open = base, (low is None, high is None)
         self.low = torch.as_tensor(-math.inf if low is None else low, dtype=loc.dtype, device=loc.device)
         self.high = torch.as_tensor(math.inf if high is None else high, dtype=loc.dtype, device=loc.device)
+        self._log_mass = normaliser(OPS, self.family, loc, base.scale, self.low, self.high)[1]
         batch_shape = torch.broadcast_shapes(base.batch_shape, self.low.shape, self.high.shape)
-        self._flip = self.low > loc
-        center = 2 * loc
-        a = torch.where(self._flip, center - self.high, self.low)
-        b = torch.where(self._flip, center - self.low, self.high)
-        self._cdf_a = base.cdf(a)
-        self._mass = base.cdf(b) - self._cdf_a
-        self._log_mass = torch.log(self._mass)
         super().__init__(batch_shape, validate_args=validate_args)
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
@@ -49,18 +43,16 @@ class Truncated(TorchDistribution):
         return constraints.interval(self.low, self.high)
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
-        inside = (value >= self.low) & (value <= self.high)
         density = self.base.log_prob(value) - self._log_mass
-        return torch.where(inside, density, torch.full_like(density, -math.inf))
+        inside = (value >= self.low) & (value <= self.high)
+        return torch.where(inside, density, -math.inf)
 
     def rsample(self, sample_shape: tuple[int, ...] = ()) -> torch.Tensor:
         shape = self._extended_shape(torch.Size(sample_shape))
         u = torch.rand(shape, dtype=self.low.dtype, device=self.low.device)
-        tiny = torch.finfo(self.low.dtype).tiny
-        p = (self._cdf_a + u * self._mass).clamp(tiny, 1 - torch.finfo(self.low.dtype).eps)
-        x = self.base.icdf(p)
-        x = torch.where(self._flip, 2 * self.base.loc - x, x)
-        return torch.minimum(torch.maximum(x, self.low), self.high)
+        info = torch.finfo(self.low.dtype)
+        return draw(OPS, self.family, self.base.loc, self.base.scale, self.low, self.high, u, info.tiny,
+                    1 - info.eps)
 
     def sample(self, sample_shape: tuple[int, ...] = ()) -> torch.Tensor:
         with torch.no_grad():

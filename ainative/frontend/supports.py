@@ -101,7 +101,7 @@ def _declared(cell: Cell, statement: Sampling, declaration: Declaration) -> Samp
     domain, distribution = declaration.domain, statement.distribution
     family = DISTRIBUTIONS[distribution.family]
     line = cell.line_text(statement.span.line)
-    written = f"{statement.target} ∈ {domain.written()} (line {declaration.span.line})"
+    written = f"in {domain.written()} (line {declaration.span.line})"
     support = _support(distribution)
     if distribution.truncated:
         bounds = (distribution.low, distribution.high)

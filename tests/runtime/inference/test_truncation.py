@@ -211,3 +211,10 @@ def test_exports_serve_a_factor_and_refuse_a_truncated_observation(tmp_path):
                                header="m(x, y) --backend numpyro")
     with pytest.raises(ainative.ExportError, match="restricted to an interval"):
         truncated.export_onnx(tmp_path / "t.onnx", posterior, draws=40)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_dimension_the_cell_binds_sizes_a_declared_latent(backend):
+    m = ainative.model("J = 3\nβ ∈ [0, 1]^J\nβ ~ 𝒩(0, 1)\ny ~ 𝒩(Σ β, 1)", header=f"m(y) --backend {backend}")
+    beta = np.asarray(m.sample_prior(50, seed=0)["beta"])
+    assert beta.shape == (50, 3) and beta.min() >= 0 and beta.max() <= 1

@@ -54,6 +54,9 @@ class Family:
     labels: bool = False
     location: Callable[[Arguments], sympy.Expr] | None = None
     spellings: tuple[str, ...] = ()
+    #: the family whose truncation a ``restricted to`` of this one is, its parameters named as this one's (a
+    #: half-normal restricted to [a, b] is a normal about 0 restricted to [a, b]); None: it cannot be restricted
+    truncation: str | None = None
 
     @property
     def constructor(self) -> str:
@@ -97,6 +100,18 @@ def violates(param: str, value: float) -> str | None:
     return None
 
 
+#: the interval each support lies in, closed form where the table knows it; ``None`` where it depends on the
+#: arguments (a uniform's), infinities as ``None`` bounds
+SUPPORT_INTERVALS: dict[str, tuple[float | None, float | None] | None] = {
+    "real": (None, None), "real_vector": (None, None), "positive": (0.0, None), "unit_interval": (0.0, 1.0),
+    "boolean": (0.0, 1.0), "nonnegative_integer": (0.0, None), "integer_interval": (0.0, None),
+    "simplex": (0.0, 1.0), "corr_cholesky": (-1.0, 1.0), "interval": None,
+}
+#: the families a truncation is written with: symmetric about their location, so the printed programs can
+#: renormalise on the side of the location where the CDF is small and exact
+TRUNCATION_BASES = ("Normal", "Cauchy")
+
+
 def integer_valued(param: str) -> bool:
     """Whether a parameter counts (``total_count``, ``dim``), so that its literals are written as integers."""
     return PARAMETER_SUPPORT.get(param) in ("nonnegative_integer", "positive_integer")
@@ -128,10 +143,11 @@ _CHOICE = ("probs", "logits")
 _SPREAD = ("covariance_matrix", "precision_matrix", "scale_tril")
 
 _TABLE = (
-    Family("Normal", ("loc", "scale"), "real", r"\mathcal{N}", location=_loc, spellings=("𝒩", r"\mathcal{N}")),
-    Family("HalfNormal", ("scale",), "positive", r"\mathcal{N}^{+}"),
-    Family("Cauchy", ("loc", "scale"), "real", r"\operatorname{Cauchy}", location=_loc),
-    Family("HalfCauchy", ("scale",), "positive", r"\operatorname{Cauchy}^{+}"),
+    Family("Normal", ("loc", "scale"), "real", r"\mathcal{N}", location=_loc, spellings=("𝒩", r"\mathcal{N}"),
+           truncation="Normal"),
+    Family("HalfNormal", ("scale",), "positive", r"\mathcal{N}^{+}", truncation="Normal"),
+    Family("Cauchy", ("loc", "scale"), "real", r"\operatorname{Cauchy}", location=_loc, truncation="Cauchy"),
+    Family("HalfCauchy", ("scale",), "positive", r"\operatorname{Cauchy}^{+}", truncation="Cauchy"),
     Family("StudentT", ("df", "loc", "scale"), "real", r"t", optional=("loc", "scale"), location=_loc),
     Family("LogNormal", ("loc", "scale"), "positive", r"\operatorname{LogNormal}"),
     Family("Exponential", ("rate",), "positive", r"\operatorname{Exp}", location=_mean_wait),
@@ -162,6 +178,9 @@ SPELLINGS = {spelling: family.name for family in _TABLE for spelling in family.s
 def location(distribution: Distribution) -> sympy.Expr:
     """The value a served model predicts for a variable drawn from ``distribution``: its mean (Cauchy's median)."""
     family = DISTRIBUTIONS[distribution.family]
+    if distribution.truncated:
+        raise ExportError(f"a served {family.name} restricted to an interval has no location in the exported graph "
+                          "yet (its mean is not the family's)")
     if family.location is None:
         raise ExportError(f"a served {family.name} has no location in the exported graph yet")
     return family.location(dict(distribution.args))

@@ -81,15 +81,21 @@ class Declaration:
 
 @dataclass(frozen=True)
 class Domain:
-    """Where a declared variable's entries lie: ℝ, or integers from ``low`` to ``high`` (``None``: unbounded).
+    """Where a declared variable's entries lie: reals or integers from ``low`` to ``high`` (``None``: unbounded).
 
     ``ℕ`` is ``Domain(True, 0, None)``, ``ℤ`` is ``Domain(True, None, None)``, ``{1..J}`` is
     ``Domain(True, 1, "J")``: a bound that is a name is a dimension, bound as shape dimensions are.
+    ``ℝ₊`` is ``Domain(False, 0, None)`` and ``[0, 1]`` is ``Domain(False, 0, 1)``: a latent's declared support.
     """
 
     integer: bool = False
-    low: Dim | None = None
-    high: Dim | None = None
+    low: Dim | float | None = None
+    high: Dim | float | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the domain says more than ℝ or ℤ: a bound on either side."""
+        return self.low is not None or self.high is not None
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -99,6 +105,10 @@ class Domain:
     def written(self) -> str:
         """The domain in the notation's Unicode spelling: ``ℝ``, ``ℕ``, ``ℤ`` or ``{1..J}``."""
         if not self.integer:
+            if self.low == 0 and self.high is None:
+                return "ℝ₊"
+            if self.bounded:
+                return f"[{_real(self.low, '-∞')}, {_real(self.high, '∞')}]"
             return "ℝ"
         if self.high is None:
             return "ℕ" if self.low == 0 else "ℤ"
@@ -108,16 +118,32 @@ class Domain:
 REALS = Domain()
 
 
+def _real(bound: Dim | float | None, infinite: str) -> str:
+    return infinite if bound is None else f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+
 @dataclass(frozen=True)
 class Distribution:
     """``Normal(μ, σ)``: a family from ``distributions.DISTRIBUTIONS`` and its arguments by name."""
 
     family: str
     args: tuple[tuple[str, sympy.Expr], ...]
+    #: ``restricted to [low, high]``: the bounds of a truncation (``None``: that side is open), renormalised
+    low: sympy.Expr | None = None
+    high: sympy.Expr | None = None
 
     @property
     def values(self) -> tuple[sympy.Expr, ...]:
         return tuple(value for _, value in self.args)
+
+    @property
+    def truncated(self) -> bool:
+        return self.low is not None or self.high is not None
+
+    @property
+    def bounds(self) -> tuple[sympy.Expr, ...]:
+        """The truncation's finite bounds, low first: expressions the shape checker and the roles read too."""
+        return tuple(b for b in (self.low, self.high) if b is not None)
 
 
 @dataclass(frozen=True)
@@ -157,7 +183,7 @@ class Sampling:
 
     @property
     def exprs(self) -> tuple[sympy.Expr, ...]:
-        return self.distribution.values
+        return self.distribution.values + self.distribution.bounds
 
     @property
     def indexed(self) -> bool:
@@ -182,6 +208,30 @@ class Initial:
 
     #: an initial row is one whole row: no plate, no free index
     plate = None
+    indices: tuple[IndexRange, ...] = ()
+
+    @property
+    def exprs(self) -> tuple[sympy.Expr, ...]:
+        return (self.expr,)
+
+    @property
+    def indexed(self) -> bool:
+        return _indexed(self)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """``target += e`` (``log p += e``): adds the scalar ``e`` to the model's log density, as Stan's ``target +=``.
+
+    ``site`` names it in the program (``pyro.factor``), numbered in cell order: no model name starts with ``_``.
+    """
+
+    expr: sympy.Expr
+    site: str
+    span: Span = field(compare=False)
+    text: str = field(compare=False)
+    spans: tuple[tuple[sympy.Basic, Span], ...] = field(default=(), compare=False, repr=False)
+    plate: None = None
     indices: tuple[IndexRange, ...] = ()
 
     @property
@@ -237,10 +287,10 @@ class Recurrence:
         return {node for step in self.steps for node in step.expr.atoms(Lagged)}
 
 
-Statement = Declaration | Assignment | Sampling | Recurrence
+Statement = Declaration | Assignment | Sampling | Factor | Recurrence
 
 
-def _indexed(statement: Assignment | Sampling) -> bool:
+def _indexed(statement: Assignment | Sampling | Factor | Initial) -> bool:
     return bool(statement.indices) or any(isinstance(node, (Entry, OverIndex, Delta, Index))
                                           for expr in statement.exprs for node in sympy.preorder_traversal(expr))
 
@@ -323,6 +373,11 @@ class ModelIR:
             if isinstance(statement, Declaration) and name in statement.names and statement.domain.integer:
                 return statement.domain
         return REALS
+
+    @property
+    def factors(self) -> tuple[Factor, ...]:
+        """The ``target +=`` terms, in cell order."""
+        return tuple(s for s in self.statements if isinstance(s, Factor))
 
     @property
     def integers(self) -> dict[str, Domain]:

@@ -54,20 +54,31 @@ LATEX_TOKENS = {
     "in": "IN", "sim": "SIM", "times": "TIMES", "cdot": "AT", "odot": "STAR", "circ": "STAR",
     "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sqrt": "SQRT", "sum": "SUM", "prod": "PROD", "top": "TRANSPOSE",
     "intercal": "TRANSPOSE", "ldots": "DOTS", "dots": "DOTS", "cdots": "DOTS", "R": "REALS",
-    "mid": "BAR", "div": "SLASH", "ast": "STAR", "leftarrow": "EQ", "coloneqq": "EQ",
+    "mid": "BAR", "div": "SLASH", "ast": "STAR", "leftarrow": "EQ", "coloneqq": "EQ", "infty": "INF",
 }
 #: the spaces a declaration names after ``∈``: ``\mathbb{R}``, ``ℕ`` (0, 1, 2, …) and ``ℤ``
 SPACES = {"R": "REALS", "N": "NATS", "Z": "INTS"}
 #: ASCII words for ℕ and ℤ, read as spaces only right after ``in`` (``R`` is read so in ``resolve``)
 SPACE_WORDS = {"nat": "NATS", "int": "INTS"}
 _SPACE_WORD = re.compile(r"(?:nat|int)(?!\w)")
+#: the positive reals after ``∈``: ``ℝ₊``, ``ℝ⁺``, ``R+``, ``ℝ_{+}``, ``\mathbb{R}^{+}``
+_POSITIVE_REALS = re.compile(r"(?:ℝ|R|\\mathbb\{R\})\s*(?:₊|⁺|\+|[_^]\s*(?:\+|\{\s*\+\s*\}))")
+#: a log-density term at the start of a statement: ``target +=``, ``log p +=``, ``\log p \mathrel{+}=``
+_FACTOR = re.compile(r"(?:target|\\text\{\s*target\s*\}|\\log\s*p|log\s+p)[\s&]*"
+                     r"(?:\+=|\\mathrel\{\s*\+\s*\}\s*=)(?![=])")
+#: after a distribution's ``)``: a truncation, ``restricted to`` (also ``\text{restricted to}``), Stan's ``T[``,
+#: or a subscript ``_{[0, \infty)}``
+_RESTRICT = re.compile(r"restricted\s+to(?![^\W_])|\\text\{\s*restricted\s+to\s*\}")
+_STAN_TRUNCATION = re.compile(r"T\s*(?=\[)")
+_TRUNCATION_SUBSCRIPT = re.compile(r"_\s*(?=\{)")
+_INF_WORD = re.compile(r"inf(?![^\W_])")
 SYMBOLS = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "*": "STAR", "⊙": "STAR", "∘": "STAR", "/": "SLASH",
     "÷": "SLASH", "@": "AT", "·": "AT", "⋅": "AT", "(": "LPAR", "[": "LPAR", ")": "RPAR", "]": "RPAR",
     "{": "LBRACE", "}": "RBRACE", ",": "COMMA", "=": "EQ", "≔": "EQ", "~": "SIM", "∼": "SIM",
     "∈": "IN", "ℝ": "REALS", "×": "TIMES", "Σ": "SUM", "∑": "SUM", "∏": "PROD", "√": "SQRT", "'": "TRANSPOSE",
     "ᵀ": "TRANSPOSE", "⊤": "TRANSPOSE", "…": "DOTS", "^": "POW", "|": "BAR",
-    "ℕ": "NATS", "ℤ": "INTS",
+    "ℕ": "NATS", "ℤ": "INTS", "∞": "INF",
 }
 OPEN, CLOSE = {"LPAR", "LBRACE", "LSUB"}, {"RPAR", "RBRACE", "RSUB"}
 #: tokens a ``[`` after which would read as indexing something that is not a name: a closed bracket, a transpose
@@ -82,7 +93,8 @@ FRIENDLY = {
     "SUM": "'Σ'", "PROD": "'∏'", "FRAC": "'\\frac'", "SQRT": "'√'", "BAR": "'|'",
     "LSUB": "a subscript", "RSUB": "the end of a subscript", "REDUCE": "a reduction", "DELTA": "'δ'",
     "$END": "the end of the statement",
-    "NATS": "'ℕ'", "INTS": "'ℤ'",
+    "NATS": "'ℕ'", "INTS": "'ℤ'", "POSREALS": "'ℝ₊'", "INF": "'∞'", "RESTRICT": "'restricted to'",
+    "TRUNC": "a truncation '_{[a, b]}'", "FACTOR": "'target +='",
 }
 
 _SUB_CHARS = "".join(SUBSCRIPTS)
@@ -234,9 +246,24 @@ class _Scanner:
             m = pattern.match(text, pos)
             if m:
                 return self.take(kind, m.group(), m.end())
+        m = _FACTOR.match(text, pos) if not self.statements[-1] else None
+        if m:
+            return self.take("FACTOR", "+=", m.end())
+        m = _POSITIVE_REALS.match(text, pos) if self.after_in() else None
+        if m:
+            return self.take("POSREALS", "R+", m.end())
         m = _SPACE_WORD.match(text, pos) if self.after_in() else None
         if m:
             return self.take(SPACE_WORDS[m.group()], m.group(), m.end())
+        if self.after_distribution():
+            for pattern, kind in ((_RESTRICT, "RESTRICT"), (_STAN_TRUNCATION, "RESTRICT"),
+                                  (_TRUNCATION_SUBSCRIPT, "TRUNC")):
+                m = pattern.match(text, pos)
+                if m:
+                    return self.take(kind, m.group().strip(), m.end())
+        m = _INF_WORD.match(text, pos) if self.in_interval() else None
+        if m:
+            return self.take("INF", "inf", m.end())
         if text[pos] == "\\":
             return self.command(text, pos)
         if text[pos] == "'" and self.latex:
@@ -245,7 +272,7 @@ class _Scanner:
         last = self.statements[-1][-1] if self.statements[-1] else None
         if text[pos] == "[" and last is not None and last.type == "NAME" and last.end_pos == pos:
             return self.take("LSUB", "[", pos + 1)
-        if text[pos] == "[" and last is not None and last.type in INDEXABLE:
+        if text[pos] == "[" and last is not None and last.type in INDEXABLE and not self.after_in():
             raise self.fail("square brackets right after a name index it (x[i]); use ( ) to group", pos, pos + 1)
         if kind in CLOSE and self.brackets and self.brackets[-1]:
             if text[pos] == ")":
@@ -313,6 +340,17 @@ class _Scanner:
             if token.type not in ("NAME", "COMMA"):
                 return False
         return False
+
+    def after_distribution(self) -> bool:
+        """Whether the statement so far is ``… ~ Family(…)``, its ``)`` just closed: a truncation may follow."""
+        tokens = self.statements[-1]
+        return (bool(tokens) and tokens[-1].type == "RPAR" and self.depth == 0
+                and any(t.type == "SIM" for t in tokens))
+
+    def in_interval(self) -> bool:
+        """Whether ``inf`` here is ∞: inside a truncation's bounds, or a declared interval (``x in [0, inf)``)."""
+        tokens = self.statements[-1]
+        return self.depth > 0 and (any(t.type in ("RESTRICT", "TRUNC") for t in tokens) or self.after_reals())
 
     def after_in(self) -> bool:
         """Whether the statement so far ends with ``∈`` or ``in``: there ``nat`` and ``int`` are ℕ and ℤ."""

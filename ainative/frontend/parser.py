@@ -19,9 +19,21 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
 from ..errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownNameError
-from . import lexer, recurrences, subscripts
+from . import lexer, recurrences, subscripts, supports
 from .distributions import DISTRIBUTIONS, violates
-from .ir import REALS, Assignment, Cell, Declaration, Distribution, Domain, Header, IndexRange, Plate, Sampling
+from .ir import (
+    REALS,
+    Assignment,
+    Cell,
+    Declaration,
+    Distribution,
+    Domain,
+    Factor,
+    Header,
+    IndexRange,
+    Plate,
+    Sampling,
+)
 from .nodes import (
     OVER_INDEX,
     Delta,
@@ -296,10 +308,31 @@ class _Builder(Transformer_NonRecursive):
         value = int(token.value)
         return (-value if len(tokens) == 2 else value, tokens[0], token)
 
+    def edge(self, *tokens):
+        """A bound of a declared interval: a number, or ±∞ (``None``), with its first and last token."""
+        last = tokens[-1]
+        negative = tokens[0].type == "MINUS"
+        if last.type == "INF":
+            return (("-inf" if negative else "inf"), tokens[0], last)
+        value = float(last.value)
+        return (-value if negative else value, tokens[0], last)
+
     def domain(self, first, *rest):
-        """``ℝ``, ``ℕ`` (from 0), ``ℤ``, or the integers ``{low..high}``; a range of two numbers must not be empty."""
+        """``ℝ``, ``ℕ`` (from 0), ``ℤ``, ``ℝ₊``, the integers ``{low..high}`` or the reals ``[low, high]``; a range
+        or an interval of two numbers must not be empty."""
+        if first.type == "LPAR":
+            (low, start, _), (high, _, end) = (item for item in rest if isinstance(item, tuple))
+            if low == "inf" or high == "-inf":
+                raise self.fail(ModelSyntaxError, "an interval runs from its lower bound to its upper one: -∞ may "
+                                "only be first and ∞ only last", start.column, end.end_column)
+            low, high = (None if b in ("inf", "-inf") else b for b in (low, high))
+            if low is not None and high is not None and low >= high:
+                raise self.fail(ModelSyntaxError, f"[{low:g}, {high:g}] is empty: its lower bound is not below its "
+                                "upper one", start.column, end.end_column)
+            return Domain(False, low, high)
         if first.type != "LBRACE":
-            return {"REALS": REALS, "NATS": Domain(True, 0, None), "INTS": Domain(True, None, None)}[first.type]
+            return {"REALS": REALS, "NATS": Domain(True, 0, None), "INTS": Domain(True, None, None),
+                    "POSREALS": Domain(False, 0, None)}[first.type]
         (low, start, _), (high, _, end) = (item for item in rest if isinstance(item, tuple))
         if isinstance(low, int) and isinstance(high, int) and low > high:
             raise self.fail(ModelSyntaxError, f"{{{low}..{high}}} is empty: its first bound is above its last",
@@ -338,7 +371,29 @@ class _Builder(Transformer_NonRecursive):
     def assignment(self, target, _, value, plate=None):
         return ("assignment", target, value, plate)
 
-    def sampling(self, target, _, func, left, args, right, plate=None):
+    def side(self, *items):
+        """One side of a truncation: an expression, ±∞ (``("inf", sign, first, last)``), or None when empty."""
+        if not items:
+            return None
+        if isinstance(items[-1], Token) and items[-1].type == "INF":
+            return ("inf", -1 if items[0].type == "MINUS" else 1, items[0], items[-1])
+        return items[0]
+
+    def truncation(self, *items):
+        """``restricted to [low, high]``: ``(low, high, restriction token, closing token)``, an open side None."""
+        first, tokens = items[0], [i for i in items if isinstance(i, Token)]
+        sides = [i for i in items if not isinstance(i, Token)]
+        low, high = sides
+        for side, wrong, word in ((low, 1, "lower"), (high, -1, "upper")):
+            if side is not None and not isinstance(side, Located) and side[1] == wrong:
+                raise self.fail(ModelSyntaxError, f"the {word} bound of a truncation cannot be "
+                                f"{'' if wrong > 0 else '-'}∞", side[2].column, side[3].end_column)
+        low, high = (side if isinstance(side, Located) else None for side in (low, high))
+        return (low, high, first, tokens[-1])
+
+    def sampling(self, target, _, func, left, args, right, *rest):
+        truncation = rest[0] if rest and len(rest[0]) == 4 and isinstance(rest[0][2], Token) else None
+        plate = rest[-1] if rest and rest[-1] is not truncation else None
         family = func.value
         if family not in DISTRIBUTIONS:
             raise self.fail(UnknownNameError, f"unknown distribution {family!r}{_suggest(family, DISTRIBUTIONS)}",
@@ -371,7 +426,14 @@ class _Builder(Transformer_NonRecursive):
             raise self.fail(ModelSyntaxError, f"{family} got a parameter twice", func.column, right.end_column)
         if not spec.complete(keys):
             raise self.fail(ModelSyntaxError, f"{family} needs {spec.requirement()}", func.column, right.end_column)
-        return ("sampling", target, Distribution(family, tuple(named)), plate)
+        if truncation is None:
+            return ("sampling", target, Distribution(family, tuple(named)), plate)
+        low, high, start, end = truncation
+        supports.check_truncation(spec, low, high, Span(self.line, start.column, end.end_column), self.source_line)
+        return ("sampling", target, Distribution(family, tuple(named), *(b and b.expr for b in (low, high))), plate)
+
+    def factor(self, token, value):
+        return ("factor", token, value)
 
 
 def _term(token: Token) -> sympy.Expr:
@@ -443,7 +505,8 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
         resolved, indices = subscripts.resolve(tokens, variables, source_line)
         statements.append(_statement(resolved, variables, indices, tokens[0].line, source_line))
     cell = Cell(header, tuple(statements), tuple(lines), line_offset)
-    return Cell(header, recurrences.read(cell.statements, header.inputs, cell.line_text), tuple(lines), line_offset)
+    return supports.apply(Cell(header, recurrences.read(cell.statements, header.inputs, cell.line_text),
+                               tuple(lines), line_offset))
 
 
 def _variables(header: Header, raw: list[list[Token]], sources: list[str]) -> frozenset[str]:
@@ -502,9 +565,18 @@ def _statement(tokens: list[Token], variables: frozenset[str], indices: set[str]
     if kind == "declaration":
         names, shape = rest
         return Declaration(names, shape, span, text)
+    if kind == "factor":
+        token, body = rest
+        where = _too_deep(body.expr, builder.spans)
+        if where is not None:
+            raise ModelSyntaxError(f"the expression nests more than {MAX_DEPTH} levels deep here; split it into "
+                                   "several statements", where, source_line)
+        written = _Written("", token, [], token, [], builder, line, source_line)
+        written.layout(body.expr)
+        return Factor(body.expr, "", span, text, spans)
     (name_token, left, right), body, ranges = rest
     target = name_token.value
-    for expr in [body.expr] if kind == "assignment" else list(body.values):
+    for expr in [body.expr] if kind == "assignment" else list(body.values + body.bounds):
         where = _too_deep(expr, builder.spans)
         if where is not None:
             raise ModelSyntaxError(f"the expression nests more than {MAX_DEPTH} levels deep here; split it into "
@@ -512,7 +584,7 @@ def _statement(tokens: list[Token], variables: frozenset[str], indices: set[str]
     if left and len(left) == 1 and left[0].expr.is_Integer and left[0].expr >= 0 and not ranges:
         target, left = f"{target}_{left[0].expr}", []
     written = _Written(target, name_token, left or [], right, ranges or [], builder, line, source_line)
-    plate, free = written.layout(body.expr if kind == "assignment" else body.values)
+    plate, free = written.layout(body.expr if kind == "assignment" else body.values + body.bounds)
     if plate is not None:
         body = _as_elements(body, plate.index)
     if kind == "assignment":
@@ -527,7 +599,8 @@ def _as_elements(body, index: str):
 
     if isinstance(body, Located):
         return Located(rows(body.expr), body.column, body.end_column)
-    return Distribution(body.family, tuple((key, rows(value)) for key, value in body.args))
+    low, high = (None if b is None else rows(b) for b in (body.low, body.high))
+    return Distribution(body.family, tuple((key, rows(value)) for key, value in body.args), low, high)
 
 
 class _Written:

@@ -10,6 +10,7 @@ at the character, rather than read some other way.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 
@@ -188,7 +189,7 @@ class _Reader:
         if earlier:
             statement = Assignment(statement.target, _put(statement.expr, earlier), statement.span, statement.text,
                                    None, _moved(statement.spans, earlier))
-        expr, spans = self.rows(statement, set(self.inputs) | self.defined, first_rows=True)
+        (expr,), spans = self.rows(statement, set(self.inputs) | self.defined, first_rows=True)
         return Initial(base, int(position), expr, statement.span, statement.text, spans)
 
     def check_rows(self, recurrence: Recurrence, initial: list[Assignment], first: Assignment) -> None:
@@ -235,18 +236,18 @@ class _Reader:
                         Index) and node.args[0].name in bases:
                     replaced[node] = Row(*node.args)
         spans = _moved(statement.spans, replaced) if replaced else statement.spans
-        exprs = tuple(_put(e, replaced) for e in statement.exprs)
-        return (exprs[0] if isinstance(statement, Assignment) else exprs), spans
+        return tuple(_put(e, replaced) for e in statement.exprs), spans
 
     def with_rows(self, statement, bases: set[str]):
         exprs, spans = self.rows(statement, bases)
-        if isinstance(statement, Assignment):
-            return Assignment(statement.target, exprs, statement.span, statement.text, statement.plate, spans,
-                              statement.indices)
-        distribution = type(statement.distribution)(statement.distribution.family, tuple(
-            (key, value) for (key, _), value in zip(statement.distribution.args, exprs)))
-        return Sampling(statement.target, distribution, statement.span, statement.text, statement.plate, spans,
-                        statement.indices)
+        if not isinstance(statement, Sampling):
+            return dataclasses.replace(statement, expr=exprs[0], spans=spans)
+        distribution = statement.distribution
+        values, bounds = exprs[: len(distribution.args)], iter(exprs[len(distribution.args) :])
+        low, high = (None if b is None else next(bounds) for b in (distribution.low, distribution.high))
+        args = tuple((key, value) for (key, _), value in zip(distribution.args, values))
+        return dataclasses.replace(statement, distribution=dataclasses.replace(distribution, args=args, low=low,
+                                                                                high=high), spans=spans)
 
     # the cell ----------------------------------------------------------------------------------
     def read(self) -> tuple[Statement, ...]:

@@ -13,7 +13,7 @@ import sympy
 
 from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
 from .distributions import DISTRIBUTIONS
-from .ir import Assignment, Cell, Declaration, Initial, Recurrence, Roles, Sampling
+from .ir import Assignment, Cell, Declaration, Factor, Initial, Recurrence, Roles, Sampling
 from .nodes import Element, Entry, FirstRow, Identity, Index, Lagged, OverIndex, Row
 
 
@@ -98,6 +98,8 @@ def assign_roles(cell: Cell) -> Roles:
         if isinstance(statement, Declaration):
             dims.update((d, None) for d in (*statement.shape, *statement.domain.dims) if isinstance(d, str))
             continue
+        if isinstance(statement, Factor):
+            continue
         if getattr(statement, "plate", None) is not None and isinstance(statement.plate.stop, str):
             dims[statement.plate.stop] = None
         for part in parts(statement):
@@ -119,6 +121,11 @@ def assign_roles(cell: Cell) -> Roles:
         if not isinstance(statement, Declaration):
             dims.update((d, None) for d in _bound_dimensions(statement, variables))
     probabilistic = any(isinstance(s, Sampling) for s in cell.statements)
+    factor = next((s for s in cell.statements if isinstance(s, Factor)), None)
+    if factor is not None and not probabilistic:
+        raise ModelSyntaxError("a log-density term (target +=) adds to the log density of a probabilistic model, and "
+                               "this cell has no '~' statement: it is a deterministic model, which has none",
+                               factor.span, cell.line_text(factor.span.line))
     params: dict[str, None] = {}
     seen: set[str] = set(inputs) | set(constants)
     for statement in cell.statements:
@@ -143,7 +150,8 @@ def assign_roles(cell: Cell) -> Roles:
                     raise UnknownNameError(
                         f"{name} is not an input, a constant, or given a distribution with '~'{hint}", span, line)
                 params[name] = None
-        seen.update(own or {statement.target})
+        if not isinstance(statement, Factor):
+            seen.update(own or {statement.target})
     for name in dims:
         if name in defined and name not in constants:
             statement = defined[name]

@@ -23,6 +23,7 @@ from .ir import (
     Condition,
     Declaration,
     Dim,
+    Factor,
     IndexRange,
     Initial,
     ModelIR,
@@ -742,6 +743,30 @@ class _Checker:
         axis = Axis(size, self.statement.span, self.statement.text)
         return (axis, axis)
 
+    def factor(self, statement: Factor) -> Factor:
+        """``target += e``: ``e`` is one number, a term of the log density (``Σ`` reduces a vector to one)."""
+        if statement.indexed:
+            (expr,), _, _ = self.indexed(statement)
+            return _with_exprs(statement, (expr,))
+        expr, shape = self.infer(statement.expr)
+        if shape:
+            raise self.error(f"a log-density term is one number, and {self.text(statement.expr)} has shape "
+                             f"{format_shape(shape)}: sum it (Σ) or write its entries with indices",
+                             self.span(statement.expr) or statement.span, self.describe((statement.expr, shape)))
+        return _with_exprs(statement, (expr,))
+
+    def bounds(self, statement: Sampling) -> tuple[sympy.Basic, ...]:
+        """A truncation's bounds, each one number shared by every entry."""
+        exprs = []
+        for bound in statement.distribution.bounds:
+            expr, shape = self.infer(bound)
+            if shape:
+                raise self.error(f"a truncation's bound is one number, and {self.text(bound)} has shape "
+                                 f"{format_shape(shape)}", self.span(bound) or statement.span,
+                                 self.describe((bound, shape)))
+            exprs.append(expr)
+        return tuple(exprs)
+
     def run(self) -> ModelIR:
         roles = self.roles
         for name in roles.params + roles.inputs:
@@ -756,6 +781,8 @@ class _Checker:
                 statements.append(statement)
             elif isinstance(statement, Recurrence):
                 statements.append(self.recurrence(statement))
+            elif isinstance(statement, Factor):
+                statements.append(self.factor(statement))
             elif statement.indexed:
                 exprs, ranges, axes = self.indexed(statement)
                 shape = axes
@@ -777,7 +804,7 @@ class _Checker:
                 statements.append(_with_exprs(statement, (expr,)))
             else:
                 operands = [self.infer(v) for v in statement.distribution.values]
-                exprs = tuple(e for e, _ in operands)
+                exprs = tuple(e for e, _ in operands) + self.bounds(statement)
                 shape = self.sampled_shape(statement, list(zip(statement.distribution.values,
                                                                [s for _, s in operands])))
                 if statement.target in self.declared and statement.plate is None:
@@ -801,11 +828,16 @@ def _with_exprs(statement, exprs, indices=None):
             return statement
         return Assignment(statement.target, expr, statement.span, statement.text, statement.plate, statement.spans,
                           indices)
+    if isinstance(statement, Factor):
+        (expr,) = exprs
+        return statement if expr is statement.expr else replace(statement, expr=expr)
     dist = statement.distribution
-    if all(a is b for a, b in zip(exprs, dist.values)) and indices == statement.indices:
+    if all(a is b for a, b in zip(exprs, statement.exprs)) and indices == statement.indices:
         return statement
     args = tuple((key, e) for (key, _), e in zip(dist.args, exprs))
-    return Sampling(statement.target, type(dist)(dist.family, args), statement.span, statement.text,
+    rest = iter(exprs[len(args):])
+    low, high = (None if b is None else next(rest) for b in (dist.low, dist.high))
+    return Sampling(statement.target, type(dist)(dist.family, args, low, high), statement.span, statement.text,
                     statement.plate, statement.spans, indices)
 
 

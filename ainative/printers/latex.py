@@ -7,7 +7,17 @@ from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..frontend.distributions import DISTRIBUTIONS
-from ..frontend.ir import Assignment, Declaration, IndexRange, ModelIR, Plate, Recurrence, Sampling
+from ..frontend.ir import (
+    Assignment,
+    Declaration,
+    Distribution,
+    Factor,
+    IndexRange,
+    ModelIR,
+    Plate,
+    Recurrence,
+    Sampling,
+)
 from ..frontend.nodes import OVER_INDEX, Lagged, MatrixProduct
 from ..frontend.operations import Kind
 from .common import install
@@ -137,6 +147,12 @@ def _space(printer: LatexPrinter, declaration: Declaration) -> str:
     """``\\mathbb{R}``, ``\\mathbb{N}``, ``\\mathbb{Z}`` or ``\\{1, \\dots, J\\}``: as the cell may write it."""
     domain = declaration.domain
     if not domain.integer:
+        if domain.low == 0 and domain.high is None:
+            return r"\mathbb{R}_{+}"
+        if domain.bounded:
+            low = r"-\infty" if domain.low is None else f"{domain.low:g}"
+            high = r"\infty" if domain.high is None else f"{domain.high:g}"
+            return f"[{low}, {high}]"
         return r"\mathbb{R}"
     if domain.high is None:
         return r"\mathbb{N}" if domain.low == 0 else r"\mathbb{Z}"
@@ -158,6 +174,8 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
     if isinstance(statement, Assignment):
         return (rf"{_target(printer, statement)} &= {printer._print(statement.expr)}"
                 f"{_plate(printer, statement.plate, statement.indices)}")
+    if isinstance(statement, Factor):
+        return rf"\log p &\mathrel{{+}}= {printer._print(statement.expr)}"
     assert isinstance(statement, Sampling)
     dist = statement.distribution
     family = DISTRIBUTIONS[dist.family]
@@ -166,7 +184,7 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
         printer._print(value) if key == positional[i] else rf"\text{{{key}}}={printer._print(value)}"
         for i, (key, value) in enumerate(dist.args)
     )
-    return (rf"{_target(printer, statement)} &\sim {family.latex}\left({args}\right)"
+    return (rf"{_target(printer, statement)} &\sim {family.latex}\left({args}\right){_truncation(printer, dist)}"
             f"{_plate(printer, statement.plate, statement.indices)}")
 
 
@@ -182,6 +200,15 @@ def _recurrence(recurrence: Recurrence, printer: LatexPrinter) -> str:
         ranges = (IndexRange(recurrence.index, recurrence.start, recurrence.stop, recurrence.span), *step.indices)
         rows.append(rf"{target} &= {printer._print(step.expr)}{_plate(printer, None, ranges)}")
     return " \\\\\n".join(rows)
+
+
+def _truncation(printer: LatexPrinter, distribution: Distribution) -> str:
+    r"""``_{[0, \infty)}``: a truncation as a subscript interval, an open side at ±∞."""
+    if not distribution.truncated:
+        return ""
+    low = r"(-\infty" if distribution.low is None else f"[{printer._print(distribution.low)}"
+    high = r"\infty)" if distribution.high is None else f"{printer._print(distribution.high)}]"
+    return f"_{{{low}, {high}}}"
 
 
 def print_latex(ir: ModelIR) -> str:

@@ -19,6 +19,7 @@ ALIASES = {
     "jax": "_jax", "jax.lax": "_lax", "jax.numpy": "_jnp", "jax.nn": "_jnn", "jax.scipy.special": "_jss",
     "jax.numpy.linalg": "_jla", "torch": "_torch", "torch.nn.functional": "_tnf", "torch.linalg": "_tla",
     "pyro": "_pyro", "pyro.distributions": "_dist", "numpyro": "_numpyro", "numpyro.distributions": "_dist",
+    "ainative.runtime.truncated.for_pyro": "_truncated", "ainative.runtime.truncated.for_numpyro": "_truncated",
 }
 
 #: model names that are not identifiers as they are: Python's keywords, and the generated function's argument

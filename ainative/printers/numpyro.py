@@ -11,7 +11,8 @@ class VectorisedJaxPrinter(WholePlates, JaxPrinter):
     """JAX expressions where a plate's ``η_j`` is the whole vector ``η``."""
 
 
-NUMPYRO = ProbabilisticPrinter("numpyro", "jax.numpy.asarray", VectorisedJaxPrinter)
+NUMPYRO = ProbabilisticPrinter("numpyro", "jax.numpy.asarray", VectorisedJaxPrinter,
+                                "ainative.runtime.truncated.for_numpyro.Truncated")
 
 
 def print_numpyro(ir: ModelIR) -> str:

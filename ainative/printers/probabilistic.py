@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sympy.printing.codeprinter import CodePrinter
 
 from ..errors import ShapeError
-from ..frontend.distributions import DISTRIBUTIONS, Sampled, integer_valued
-from ..frontend.ir import Assignment, ModelIR, Recurrence, Sampling, Shape
+from ..frontend.distributions import DISTRIBUTIONS, SUPPORT_INTERVALS, Sampled, integer_valued
+from ..frontend.ir import Assignment, Factor, ModelIR, Recurrence, Sampling, Shape
 from .common import module_source
 from .indices import dimension_name, dimensions_used, value_dimensions
 from .names import python_name
@@ -52,6 +52,8 @@ class ProbabilisticPrinter:
     library: str
     as_tensor: str
     expressions: Callable[[], CodePrinter]
+    #: the class a truncation is printed with, fully qualified; it takes the base and ``low=``, ``high=``
+    truncated: str
 
     def library_name(self, printer, name: str) -> str:
         """A name from the library, its module recorded by ``printer`` (``pyro.sample``, ``dist.Normal``)."""
@@ -77,9 +79,32 @@ class ProbabilisticPrinter:
                 text = f"{broadcast}({location}, {self.shape_list(value[-1:])})"
             args.append(text if positional else f"{key}={text}")
         call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
+        if statement.distribution.truncated:
+            call = self.truncation(statement, printer, printer.doprint)
         if event:
             call += f".expand({self.shape_list(event)}).to_event({len(event)})"
         return call
+
+    def truncation(self, statement: Sampling, printer, show: Callable) -> str:
+        """``restricted to [low, high]``: the family's truncation base (a half-normal's is a normal about 0) cut to
+        the bounds, each printed by ``show``; a family with values ≥ 0 keeps its lower bound there."""
+        distribution = statement.distribution
+        family = DISTRIBUTIONS[distribution.family]
+        base = DISTRIBUTIONS[family.truncation]
+        given = dict(distribution.args)
+        args = [show(given[p]) if p in given else "0.0" for p in base.params]
+        call = f"{self.library_name(printer, 'distributions.' + base.constructor)}({', '.join(args)})"
+        low, high = (None if b is None else repr(float(b)) if b.is_number else show(b)
+                     for b in (distribution.low, distribution.high))
+        floor = SUPPORT_INTERVALS[family.support][0]
+        if floor is not None:
+            if low is None or (distribution.low.is_number and float(distribution.low) <= floor):
+                low = repr(floor)
+            elif not distribution.low.is_number:
+                tensor = printer._module_format(self.as_tensor)
+                low = f"{printer._module_format(printer.LIBRARY.maximum)}({tensor}({low}), {tensor}({floor!r}))"
+        bounds = "".join(f", {side}={text}" for side, text in (("low", low), ("high", high)) if text is not None)
+        return f"{printer._module_format(self.truncated)}({call}{bounds})"
 
     def indexed_sample_lines(self, ir: ModelIR, statement: Sampling, printer) -> list[str]:
         """``y_i ~ …`` with indices: its arguments over the grid of its free indices, inside one plate each."""
@@ -96,6 +121,9 @@ class ProbabilisticPrinter:
         if obs and any(r.start != 1 for r in statement.indices):
             obs = f", obs={name}[{', '.join(f'{r.start - 1}:{printer._integer(r.stop)}' for r in statement.indices)}]"
         call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
+        if statement.distribution.truncated:
+            call = self.truncation(statement, printer,
+                                   lambda value: printer.in_scope(statement.indices, value, ir.shape_of))
         lines, depth = [], len(statement.indices)
         for k, r in enumerate(statement.indices):
             size = printer._integer(r.stop - r.start + 1)
@@ -172,7 +200,8 @@ class ProbabilisticPrinter:
         dims, keywords = self.dimension_lines(ir), keyword_dimensions(ir)
         for statement in ir.statements:
             if isinstance(statement, Assignment) and statement.target in constants:
-                value = printer.doprint(statement.expr)
+                # a dimension is a whole number: plates and ``expand`` take no float
+                value = str(int(statement.expr)) if statement.target in roles.dims else printer.doprint(statement.expr)
                 if statement.target not in roles.dims:
                     value = f"{printer._module_format(self.as_tensor)}({value})"
                 body.append(f"{python_name(statement.target)} = {value}")
@@ -188,6 +217,11 @@ class ProbabilisticPrinter:
                          for name in statement.targets]
             elif isinstance(statement, Sampling):
                 body += self.sample_lines(ir, statement, printer)
+            elif isinstance(statement, Factor):
+                value = printer.in_scope((), statement.expr, ir.shape_of) if statement.indexed else \
+                    printer.doprint(statement.expr)
+                tensor = printer._module_format(self.as_tensor)
+                body.append(f'{self.library_name(printer, "factor")}("{statement.site}", {tensor}({value}))')
             elif isinstance(statement, Assignment) and statement.target not in constants:
                 value = printer.in_scope(statement.indices, statement.expr, ir.shape_of) if statement.indexed else \
                     printer.doprint(statement.expr)

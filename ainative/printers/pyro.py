@@ -55,7 +55,7 @@ install(TorchPrinter, "torch", print_call)
 install_over_index(TorchPrinter)
 
 
-PYRO = ProbabilisticPrinter("pyro", "torch.as_tensor", TorchPrinter)
+PYRO = ProbabilisticPrinter("pyro", "torch.as_tensor", TorchPrinter, "ainative.runtime.truncated.for_pyro.Truncated")
 
 
 def print_pyro(ir: ModelIR) -> str:

@@ -51,10 +51,13 @@ def notation() -> dict:
     symbols = (s for s, token in SYMBOLS.items()
                if token in (*OPERATOR_TOKENS, *spaces) and (not s.isascii() or s in "~@"))
     latex = (f"\\{command}" for command, token in LATEX_TOKENS.items() if token in ("SIM", "IN"))
-    operators = sorted({*symbols, *latex, *(rf"\mathbb{{{letter}}}" for letter in "RNZ")})
+    # ∞ and ℝ₊ bound truncations and supports, += adds a log-density term
+    operators = sorted({*symbols, *latex, *(rf"\mathbb{{{letter}}}" for letter in "RNZ"), "∞", "ℝ₊", "+=",
+                        "\\infty"})
     return {
         "header": header_schema(),
-        "keywords": ["%%model", *(f"--{option.name}" for option in OPTIONS), "for", "in", "->", "→"],
+        "keywords": ["%%model", *(f"--{option.name}" for option in OPTIONS), "for", "in", "->", "→", "restricted to",
+                     "target"],
         "operators": operators,
         "functions": functions,
         "distributions": distributions,

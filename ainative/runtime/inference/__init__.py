@@ -89,8 +89,10 @@ def integer_observations(ir: ModelIR) -> set[str]:
 
 
 def _conform(values: dict, shapes: dict, leading: int) -> dict:
-    """Each site as ``(*leading axes, *its shape)``: Pyro's ``Predictive`` adds singleton plate axes."""
-    return {k: v.reshape((*v.shape[:leading], *shapes[k])) for k, v in values.items()}
+    """Each variable's site as ``(*leading axes, *its shape)``: Pyro's ``Predictive`` adds singleton plate axes.
+
+    The log-density terms' sites (``_target_1``: no model name starts with ``_``) are no variables, and left out."""
+    return {k: v.reshape((*v.shape[:leading], *shapes[k])) for k, v in values.items() if not k.startswith("_")}
 
 
 def _float32(draws: np.ndarray) -> np.ndarray:

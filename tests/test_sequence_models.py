@@ -262,3 +262,73 @@ def test_an_arma_model_recovers_its_coefficients_through_its_error_recurrence():
         assert abs(draws.mean() - value) < 4 * draws.std() + 0.01, (name, draws.mean(), draws.std())
     errors, means = (posterior.samples[n].reshape(-1, 600).mean(axis=0) for n in ("epsilon", "nu"))
     np.testing.assert_allclose(errors, y - means, rtol=1e-4, atol=1e-4)
+
+
+HMM = """y ∈ ℝ^T
+K = 2
+m ~ 𝒩(0, 5)
+d ~ HalfNormal(3)
+σ ~ HalfNormal(2)
+s_k ~ Beta(2, 2)  for k in 1..K
+μ_k = m + (k - 1) d  for k in 1..K
+L_{j,k} = log(δ_{jk} s_j + (1 - δ_{jk}) (1 - s_j))  for j in 1..K, k in 1..K
+e_{t,k} = -(y_t - μ_k)² / (2σ²) - log(σ) - log(2π) / 2
+a_1 = e_1 - log(K)
+a_{t,k} = logsumexp_j(a_{t-1,j} + L_{j,k}) + e_{t,k}  for t in 2..T, k in 1..K
+target += logsumexp_k a_{T,k}"""
+
+
+def _simulate_hmm(steps: int, means=(-1.0, 2.0), stay=(0.9, 0.8), scale=0.7, seed=6):
+    rng = np.random.default_rng(seed)
+    state, y = 0, np.empty(steps)
+    for t in range(steps):
+        if t and rng.uniform() >= stay[state]:
+            state = 1 - state
+        y[t] = means[state] + scale * rng.normal()
+    return y.astype(np.float32)
+
+
+def _forward(y, means, stay, scale) -> float:
+    """The marginal log-likelihood of a 2-state Gaussian HMM (uniform start), by the forward algorithm in NumPy."""
+    transition = np.array([[stay[0], 1 - stay[0]], [1 - stay[1], stay[1]]])
+    emission = stats.norm(np.asarray(means)[None, :], scale).pdf(np.asarray(y, np.float64)[:, None])
+    alpha = 0.5 * emission[0]
+    total = np.log(alpha.sum())
+    alpha /= alpha.sum()
+    for t in range(1, len(y)):
+        alpha = (alpha @ transition) * emission[t]
+        total += np.log(alpha.sum())
+        alpha /= alpha.sum()
+    return total
+
+
+@pytest.mark.parametrize("backend", ["pyro", "numpyro"])
+def test_an_hmms_forward_recurrence_gives_the_marginal_likelihood_of_a_hand_written_forward_algorithm(backend):
+    y = _simulate_hmm(50)
+    values = {"m": -0.5, "d": 2.0, "sigma": 0.8, "s": [0.7, 0.6]}
+    expected = _forward(y, (-0.5, 1.5), (0.7, 0.6), 0.8)
+    program = ainative.model(HMM, header=f"hmm(y) --backend {backend}").program
+    if backend == "pyro":
+        import pyro
+
+        conditioned = pyro.poutine.condition(program, data={k: torch.tensor(x) for k, x in values.items()})
+        site = pyro.poutine.trace(conditioned).get_trace(torch.tensor(y)).nodes["_target_1"]
+        value = float(site["fn"].log_prob(site["value"]))
+    else:
+        import numpyro
+
+        conditioned = numpyro.handlers.condition(program, data={k: jnp.asarray(x) for k, x in values.items()})
+        site = numpyro.handlers.trace(numpyro.handlers.seed(conditioned, 0)).get_trace(jnp.asarray(y))["_target_1"]
+        value = float(site["fn"].log_prob(site["value"]))
+    assert value == pytest.approx(expected, rel=1e-5)
+
+
+def test_an_hmm_marginalised_by_its_forward_recurrence_recovers_its_parameters():
+    y = _simulate_hmm(200)
+    model = ainative.model(HMM, header="hmm(y) --backend numpyro")
+    posterior = model.fit({"y": y}, num_warmup=250, num_samples=250, seed=3, progress=False)
+    for name, value in {"m": -1.0, "d": 3.0, "sigma": 0.7}.items():
+        draws = posterior.samples[name].ravel()
+        assert abs(draws.mean() - value) < 4 * draws.std() + 0.02, (name, draws.mean(), draws.std())
+    stays = posterior.samples["s"].reshape(-1, 2)
+    assert np.all(np.abs(stays.mean(axis=0) - [0.9, 0.8]) < 4 * stays.std(axis=0) + 0.02)

@@ -51,6 +51,8 @@ class PythonCode:
 
     #: the dimensions the generated function holds as integers (``_n_N``): a dimension used as a value is its size
     dimensions: frozenset[str] = frozenset()
+    #: the dimensions the cell fixes (``K = 2``), which the generated function holds as Python ints under their names
+    fixed: frozenset[str] = frozenset()
 
     def _module_format(self, fqn, register=True):
         return qualified(super()._module_format(fqn, register))

@@ -180,6 +180,12 @@ class IndexArrays:
         return f"{python_name(base.name)}[{row}]"
 
     def _print_Entry(self, expr):
+        base, first, *rest = expr.args
+        last = self.final_rows.get((base.name, first))
+        if last is not None and rest:
+            if base.name in self._shapes:
+                self._shapes[last] = self._shapes[base.name][1:]
+            return self._print_Entry(Entry(sympy.Symbol(last), *rest))
         sliced = self._sliced(expr)
         if sliced is not None:
             return self._spread(*sliced)

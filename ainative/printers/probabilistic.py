@@ -196,6 +196,7 @@ class ProbabilisticPrinter:
         printer = self.expressions()
         printer.dimensions = value_dimensions(ir)
         constants = ir.constants
+        printer.fixed = frozenset(d for d in roles.dims if d in constants)
         body = []
         dims, keywords = self.dimension_lines(ir), keyword_dimensions(ir)
         for statement in ir.statements:

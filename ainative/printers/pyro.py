@@ -44,7 +44,7 @@ class TorchPrinter(WholePlates, PythonCode, IndexArrays, PythonCodePrinter):
 
     def _tensor(self, arg) -> str:
         text = self._print(arg)
-        number = arg.is_number or (isinstance(arg, sympy.Symbol) and arg.name in self.dimensions)
+        number = arg.is_number or (isinstance(arg, sympy.Symbol) and arg.name in self.dimensions | self.fixed)
         return f"{self._module_format('torch.as_tensor')}({text})" if number else text
 
     def _arguments(self, expr) -> str:

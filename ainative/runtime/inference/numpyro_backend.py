@@ -42,14 +42,21 @@ def to_native(array: np.ndarray | None, integer: bool = False, place=None):
 
 def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, progress):
     """NUTS draws of every site; a first point or proposal where the model is not finite (an error recurrence that
-    explodes for some coefficients) is rejected and another tried, rather than raised by a distribution's check."""
+    explodes for some coefficients) is rejected and another tried, rather than raised by a distribution's check.
+
+    The sampler keeps only the latents; the deterministic sites are computed afterwards for every draw at once,
+    not one draw at a time inside the sampling loop (a recurrence's rows made that a third of the time).
+    """
     import jax
     import numpyro
+    from numpyro import handlers
     from numpyro.infer import MCMC, NUTS
+    from numpyro.infer.util import constrain_fn
 
     method = "parallel" if jax.local_device_count() >= num_chains else "sequential"
     mcmc = MCMC(NUTS(fn), num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-                chain_method=method, progress_bar=progress)
+                chain_method=method, progress_bar=progress,
+                postprocess_fn=lambda z: constrain_fn(handlers.seed(fn, 0), args, kwargs, z))
     with numpyro.validation_enabled(False):
         mcmc.run(jax.random.key(seed), *args, **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))
@@ -57,6 +64,9 @@ def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, 
     if derived:
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}
         extra = predictive(fn, flat, args, kwargs, seed=seed, sites=derived, discrete=True)
+        rest = [s for s in derived if s not in extra]
+        if rest:  # the deterministic sites, from every draw of the latents, summed-out ones included
+            extra.update(predictive(fn, {**flat, **extra}, args, kwargs, seed=seed, sites=rest))
         chains.update({k: v.reshape((num_chains, num_samples, *v.shape[1:])) for k, v in extra.items()})
     return {k: v for k, v in chains.items() if k in sites}
 

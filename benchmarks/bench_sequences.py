@@ -220,23 +220,20 @@ def _simulated_states(steps: int) -> np.ndarray:
 
 
 def nuts_rows() -> list[tuple[str, str, str, str, str]]:
-    """Our NUTS (``fit``'s sampler: the latents, then every deterministic site for all draws) against the hand-written
-    program under NumPyro's own MCMC, which records nothing else."""
+    """The generated program and the hand-written one under NumPyro's MCMC, both keeping only the latents (as
+    ``fit``'s sampler does); ``fit`` then computes every deterministic site for all draws, timed apart."""
+    from numpyro import handlers
     from numpyro.infer import MCMC, NUTS
+    from numpyro.infer.util import constrain_fn
 
     from ainative.runtime.inference import numpyro_backend
 
-    def hand_seconds(model, data) -> float:
-        mcmc = MCMC(NUTS(model), num_warmup=300, num_samples=300, progress_bar=False)
+    def seconds(model, data) -> float:
+        mcmc = MCMC(NUTS(model), num_warmup=300, num_samples=300, progress_bar=False,
+                    postprocess_fn=lambda z: constrain_fn(handlers.seed(model, 0), (data,), {}, z))
         start = time.perf_counter()
         mcmc.run(jax.random.key(0), data)
         jax.block_until_ready(mcmc.get_samples())
-        return time.perf_counter() - start
-
-    def our_seconds(model, data) -> float:
-        start = time.perf_counter()
-        numpyro_backend.nuts(model.program, [data], {}, sites=[*model.latents, *model.ir.roles.deterministic],
-                             num_warmup=300, num_samples=300, num_chains=1, seed=0, progress=False)
         return time.perf_counter() - start
 
     out = []
@@ -244,10 +241,15 @@ def nuts_rows() -> list[tuple[str, str, str, str, str]]:
                                     ("2-state HMM (forward algorithm), T=300", HMM, hand_hmm, _simulated_states(300))):
         model = ainative.model(body, header="seq(" + ("r" if "GARCH" in label else "y") + ") --backend numpyro")
         data = jnp.asarray(data)
-        medians = interleaved({"ours": lambda m=model, d=data: our_seconds(m, d),
-                               "hand": lambda h=hand, d=data: hand_seconds(h, d)}, repeats=3, timed=True, warmup=1)
-        out.append((f"NumPyro NUTS 300+300, {label}", f"{medians['ours']:.2f} s", f"{medians['hand']:.2f} s",
-                    f"{medians['ours'] / medians['hand']:.3f}×", "≤ 1.1×"))
+        medians = interleaved({"ours": lambda p=model.program, d=data: seconds(p, d),
+                               "hand": lambda h=hand, d=data: seconds(h, d)}, repeats=3, timed=True, warmup=1)
+        start = time.perf_counter()
+        numpyro_backend.nuts(model.program, [data], {}, sites=[*model.latents, *model.ir.roles.deterministic],
+                             num_warmup=300, num_samples=300, num_chains=1, seed=0, progress=False)
+        fit = time.perf_counter() - start
+        out.append((f"NumPyro NUTS 300+300, {label} (fit with every deterministic site: {fit:.2f} s)",
+                    f"{medians['ours']:.2f} s", f"{medians['hand']:.2f} s", f"{medians['ours'] / medians['hand']:.3f}×",
+                    "≤ 1.1×"))
     return out
 
 

@@ -3,7 +3,7 @@
 Each comparison interleaves the two contenders over many repetitions (after a warm-up that
 compiles) and reports the ratio of their medians, so machine drift cancels out. Run with
 ``make bench`` (or ``.venv/bin/python benchmarks/run.py``); prints the table and writes
-``results.md``. About 2.5 minutes on 2 CPU cores.
+``results.md``. About 4 minutes on 2 CPU cores.
 
 It measures the installed ``ainative`` (``make bench`` reinstalls it from the working tree
 first); run directly, it warns when the installed copy differs from ``ainative/``.
@@ -52,8 +52,9 @@ def main() -> None:
     import bench_notebook
     import bench_ppl
     import bench_scaleout
+    import bench_sequences
 
-    rows = bench_jax.rows() + bench_indices.rows() + bench_notebook.rows() + bench_export.rows() + bench_ppl.rows()
+    rows = bench_jax.rows() + bench_indices.rows() + bench_sequences.rows() + bench_notebook.rows() + bench_export.rows() + bench_ppl.rows()
     rows += bench_scaleout.rows()
     rows += bench_federated.rows()
     table = "\n".join([

@@ -54,7 +54,8 @@ def main() -> None:
     import bench_scaleout
     import bench_sequences
 
-    rows = bench_jax.rows() + bench_indices.rows() + bench_sequences.rows() + bench_notebook.rows() + bench_export.rows() + bench_ppl.rows()
+    rows = bench_jax.rows() + bench_indices.rows() + bench_sequences.rows() + bench_notebook.rows()
+    rows += bench_export.rows() + bench_ppl.rows()
     rows += bench_scaleout.rows()
     rows += bench_federated.rows()
     table = "\n".join([

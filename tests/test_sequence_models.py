@@ -332,3 +332,19 @@ def test_an_hmm_marginalised_by_its_forward_recurrence_recovers_its_parameters()
         assert abs(draws.mean() - value) < 4 * draws.std() + 0.02, (name, draws.mean(), draws.std())
     stays = posterior.samples["s"].reshape(-1, 2)
     assert np.all(np.abs(stays.mean(axis=0) - [0.9, 0.8]) < 4 * stays.std(axis=0) + 0.02)
+
+
+@pytest.mark.parametrize("form", ["elman network", "volatility", "second order", "forward algorithm"])
+def test_each_form_of_recurrence_exports_an_onnx_scan_that_matches_jax(tmp_path, form):
+    from tests.frontend.test_recurrences import SPELLINGS
+
+    header, body = SPELLINGS[form][:2]
+    model = ainative.model(body, header=header)
+    dims = {"elman network": {"D": 3, "H": 4}, "forward algorithm": {"K": 3}}.get(form, {})
+    params = {k: (np.abs(RNG.normal(size=np.shape(v))) * 0.3 + 0.1).astype(np.float32)
+              for k, v in model.init(0, **dims).items()}
+    report = model.export_onnx(tmp_path / "m.onnx", params, T=6, **({"D": 3} if "D" in dims else {}))
+    assert report.max_abs_error < 1e-4 and report.random_max_abs_error < 1e-4
+    import onnx
+
+    assert "Scan" in {node.op_type for node in onnx.load(tmp_path / "m.onnx").graph.node}

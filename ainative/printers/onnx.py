@@ -503,7 +503,9 @@ class OnnxPrinter:
             rows[row.target, row.position] = value
             self.symbols[FirstRow.of(row.target, row.position).name] = value
         body = OnnxPrinter(self.opset)
-        body.initializers, body.sizes, body.dims = self.initializers, self.sizes, self.dims
+        body.initializers, body.dims = self.initializers, self.dims
+        rows_read = {lagged for step in recurrence.steps for lagged in step.expr.atoms(Lagged)}
+        body.sizes = {**self.sizes, **{lagged.name: self.sizes[lagged.base][1:] for lagged in rows_read}}
         body.integers, body.symbols, body.count = self.integers, dict(self.symbols), self.count
         body.scope = f"{self.scope}{targets[0]}/step/"
         carried = [(name, k) for name, lag in lags.items() for k in range(lag, 0, -1)]

@@ -61,6 +61,11 @@ class Family:
         return self.name
 
     @property
+    def enumerable(self) -> bool:
+        """Whether a latent of the family takes finitely many values, so that NUTS sums it out (enumerates it)."""
+        return self.support in ("boolean", "integer_interval")
+
+    @property
     def needed(self) -> tuple[str, ...]:
         return tuple(p for p in self.params if p not in self.optional and p not in self.one_of)
 

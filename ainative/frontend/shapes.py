@@ -88,6 +88,12 @@ class _Checker:
         self.conditions: list[Condition] = []
         #: integer data's declared values, for subscripts that are entries of it
         self.domains: dict[str, tuple[sympy.Expr, sympy.Expr]] = {}
+        #: each class-label latent (``z ~ Categorical(θ)``) and its number of classes, θ's last axis
+        self.labels: dict[str, Dim] = {}
+        #: the latents NUTS sums out by enumeration (discrete families), whose values gain leading axes there
+        self.enumerated = {s.target for s in cell.statements if isinstance(s, Sampling)
+                           and s.target not in roles.inputs
+                           and DISTRIBUTIONS[s.distribution.family].enumerable}
         for statement in cell.statements:
             if isinstance(statement, Declaration):
                 axes = tuple(Axis(d, statement.span, statement.text) for d in statement.shape)
@@ -202,6 +208,12 @@ class _Checker:
     def infer(self, expr) -> tuple[sympy.Basic, tuple[Axis, ...]]:
         if isinstance(expr, Index):
             return expr, ()
+        if isinstance(expr, (sympy.Symbol, Element, Entry)) and _base(expr) in self.labels:
+            name = _base(expr)
+            written = Entry(expr.args[0], Index(expr.args[1].name)) if isinstance(expr, Element) else expr
+            raise self.error(f"{name} is a class label (a Categorical latent, 0..{as_expr(self.labels[name]) - 1}): "
+                             f"its value is only read as a subscript that picks an entry, e.g. μ_{{{name}_i+1}}, "
+                             "never as a number", self.span(written))
         if isinstance(expr, sympy.Symbol):
             return expr, self.symbol(expr)
         if isinstance(expr, Identity):
@@ -376,8 +388,21 @@ class _Checker:
         for axis, (sub, size) in enumerate(zip(subscripts, shape)):
             if isinstance(sub, Index):
                 self.bind_range(self.scope[sub.name], size, f"{name}'s axis {axis + 1}", expr)
+        if name in self.enumerated:
+            self.enumerated_entry(expr, shape)
         self.uses.append((expr, dict(self.scope)))
         return expr, ()
+
+    def enumerated_entry(self, expr: Entry, shape: tuple[Axis, ...]) -> None:
+        """A latent NUTS sums out has its values along extra leading axes there, so the program reads it whole:
+        ``z_i`` in a statement whose one index is ``i`` and runs over all of ``z`` (checked once ranges are known)."""
+        name, subscripts = expr.args[0].name, expr.args[1:]
+        free = [r.index for r in self.statement.indices]
+        if len(shape) != 1 or subscripts != (Index(free[0]),) if len(free) == 1 else True:
+            raise self.error(f"{self.text(expr)}: {name} is a discrete latent that inference sums out, so a "
+                             "statement written with indices reads it as z_i, with i its only index (a plate over "
+                             f"all of {name})", self.span(expr))
+        self.whole.append((expr, shape[0]))
 
     def subscript(self, sub: sympy.Expr, where: sympy.Basic) -> None:
         """A subscript's entries of data are checked as entries; its other names must be dimensions."""
@@ -436,10 +461,13 @@ class _Checker:
         return "Σ" if expr.word == "sum" else "∏" if expr.word == "prod" else expr.word
 
     def data_range(self, entry: Entry) -> tuple[sympy.Expr, sympy.Expr]:
-        """The declared values of integer data used as a subscript."""
+        """The declared values of integer data used as a subscript, or a class label's 0..K-1."""
         name = entry.args[0].name
         if name in self.domains:
             return self.domains[name]
+        if name in self.roles.latents:
+            raise self.error(f"{name} is used as a subscript, but it is a latent that is not a class label: only "
+                             "integer data and Categorical latents pick entries", self.span(entry))
         raise self.error(f"{name} is used as a subscript, so its values must be declared whole numbers in a range "
                          f"(e.g. {name} ∈ {{1..J}}^N)", self.span(entry))
 
@@ -447,7 +475,7 @@ class _Checker:
         """Check a statement written with indices: ranges, every subscript within its axis; its free indices."""
         self.scope = {r.index: _Range(r.index, None if r.inferred else r.start, None if r.inferred else r.stop,
                                       not r.inferred, "the plate") for r in statement.indices}
-        self.uses, self.pending = [], []
+        self.uses, self.pending, self.whole = [], [], []
         try:
             exprs = [self.infer(value)[0] for value in statement.exprs]
             free = self.scope
@@ -458,6 +486,12 @@ class _Checker:
                     self.infer_from_offsets(index)
             for entry, scope in self.uses:
                 self.check_entry(entry, scope)
+            for entry, size in self.whole:
+                index = free[entry.args[1].name]
+                if not (index.start == 1 and self.same(Axis(as_dim(index.stop)), size, self.span(entry))):
+                    raise self.error(f"{self.text(entry)}: {entry.args[0].name} is a discrete latent that inference "
+                                     f"sums out, so the statement runs over all its {size.size} entries, not "
+                                     f"{index.start}..{index.stop}", self.span(entry))
         finally:
             self.scope = None
         ranges, axes = [], []
@@ -546,6 +580,23 @@ class _Checker:
         used = {i.name for i in sub.atoms(Index)}
         return ", ".join(f"{n} ∈ {r.start}..{r.stop}" for n, r in scope.items() if n in used) or "nothing"
 
+    def check_enumerated(self, expr: sympy.Basic) -> None:
+        """A latent NUTS sums out is enumerated along new leading axes: only operations entry by entry may see it
+        (a reduction, a matrix product or a transpose would mix its enumerated values)."""
+        stack = [(expr, None)]
+        while stack:
+            node, mixing = stack.pop()
+            latent = isinstance(node, (sympy.Symbol, Element, Entry)) and _base(node) in self.enumerated
+            if mixing is not None and latent:
+                raise self.error(f"{self.text(mixing)} combines entries of {_base(node)}, a discrete latent that "
+                                 "inference sums out, which is read only entry by entry (elementwise, or as a "
+                                 "subscript)", self.span(mixing))
+            if mixing is None and (isinstance(node, (OverIndex, MatrixProduct, Transposed)) or (
+                    not isinstance(node, (Entry, Element, Delta)) and kind_of(node) not in (
+                        None, Kind.ELEMENTWISE, Kind.BROADCAST))):
+                mixing = node
+            stack.extend((arg, mixing) for arg in node.args)
+
     def plate_axis(self) -> Axis:
         plate = self.statement.plate
         return Axis(plate.stop, plate.span, self.statement.text)
@@ -633,17 +684,30 @@ class _Checker:
                 exprs = tuple(e for e, _ in operands)
                 shape = self.sampled_shape(statement, list(zip(statement.distribution.values,
                                                                [s for _, s in operands])))
+                if DISTRIBUTIONS[statement.distribution.family].labels and statement.target in self.enumerated:
+                    classes = operands[0][1][-1].size
+                    self.labels[statement.target] = classes
+                    self.domains[statement.target] = (sympy.Integer(0), as_expr(classes) - 1)
                 if statement.target in self.declared and statement.plate is None:
                     declared = self.declared[statement.target][0]
                     shape = self.broadcast(statement.distribution.values[0], [(None, declared), (None, shape)])
                     shape = declared if len(declared) >= len(shape) else shape
                 self.define(statement.target, shape, statement)
                 statements.append(_with_exprs(statement, exprs))
+            if not isinstance(statement, Declaration):
+                for expr in statements[-1].exprs:
+                    self.check_enumerated(expr)
         self.statement = None
         names = roles.inputs + roles.params + roles.latents + roles.deterministic
         table = tuple((n, tuple(a.size for a in self.shapes.get(n, ()))) for n in dict.fromkeys(names))
         return ModelIR(self.cell.header, tuple(statements), roles, table,
-                       tuple((n, v[0]) for n, v in self.dims.items()), tuple(self.conditions))
+                       tuple((n, v[0]) for n, v in self.dims.items()), tuple(self.conditions),
+                       tuple(self.labels.items()))
+
+
+def _base(expr: sympy.Basic) -> str:
+    """The variable a symbol, a plate's row or an entry belongs to."""
+    return expr.name if isinstance(expr, sympy.Symbol) else expr.args[0].name
 
 
 def _with_exprs(statement, exprs, indices=None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sympy
 from sympy.printing.codeprinter import CodePrinter
 
 from ..errors import ShapeError
@@ -21,6 +22,12 @@ from ..frontend.ir import Assignment, ModelIR, Sampling, Shape
 from .common import module_source
 from .indices import dimension_name, dimensions_used, value_dimensions
 from .names import python_name
+
+
+def enumerated_latents(ir: ModelIR) -> frozenset[str]:
+    """The discrete latents NUTS sums out: under enumeration their values have extra leading axes."""
+    return frozenset(s.target for s in ir.statements if isinstance(s, Sampling) and s.target in ir.roles.latents
+                     and DISTRIBUTIONS[s.distribution.family].enumerable)
 
 
 def data_dimensions(ir: ModelIR) -> dict[str, list[tuple[str, int]]]:
@@ -86,21 +93,36 @@ class ProbabilisticPrinter:
         if family.event_rank:
             raise ShapeError(f"{statement.distribution.family} has vector values, so it cannot be written entry by "
                              "entry; write it without indices", statement.span)
-        args = []
+        args, enumerated = [], enumerated_latents(ir)
         for i, (key, value) in enumerate(statement.distribution.args):
-            text = printer.in_scope(statement.indices, value, ir.shape_of)
+            whole = not any(s.name in enumerated for s in value.free_symbols)
+            text = printer.in_scope(statement.indices, value, ir.shape_of, broadcast=whole)
             args.append(text if i < len(family.params) and family.params[i] == key else f"{key}={text}")
         name = python_name(statement.target)
         obs = f", obs={name}" if statement.target in ir.roles.inputs else ""
         call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
+        sample = self.library_name(printer, "sample")
+        shared = self.shared_plate(ir, statement)
+        if shared is not None:
+            return [f"with {self.plate_name(shared)}:", f'    {name} = {sample}("{statement.target}", {call}{obs})']
         lines, depth = [], len(statement.indices)
         for k, r in enumerate(statement.indices):
             size = printer._integer(r.stop - r.start + 1)
             lines.append("    " * k + f'with {self.library_name(printer, "plate")}("{statement.target}_{r.index}", '
                          f"{size}, dim={k - depth}):")
-        sample = self.library_name(printer, "sample")
         lines.append("    " * depth + f'{name} = {sample}("{statement.target}", {call}{obs})')
         return lines
+
+    def shared_plate(self, ir: ModelIR, statement: Sampling) -> str | None:
+        """The plate a row statement opened for this statement's one index, when it runs over the same
+        ``1..n``: one plate, so that inference sees the entries of both statements as the same entries (what
+        summing a discrete latent out needs)."""
+        if len(statement.indices) != 1:
+            return None
+        (r,) = statement.indices
+        size = self.plates(ir).get(r.index)
+        written = python_name(r.stop.name) if isinstance(r.stop, sympy.Symbol) else str(r.stop)
+        return r.index if r.start == 1 and size == written else None
 
     def sample_lines(self, ir: ModelIR, statement: Sampling, printer) -> list[str]:
         if statement.indexed:

@@ -1,0 +1,106 @@
+"""Discrete structure: a Categorical latent picks entries (μ_{z_i+1}); its labels count from 0, subscripts from 1,
+and every other use of it is an error at the character."""
+
+import numpy as np
+import pytest
+
+import ainative
+from ainative.errors import ShapeError
+
+GMM = """y ∈ ℝ^N;  lo, hi, a ∈ ℝ^K
+θ ~ Dirichlet(a)
+μ_k ~ Uniform(lo_k, hi_k)  for k in 1..K
+σ ~ HalfNormal(2)
+z_i ~ Categorical(θ)  for i in 1..N
+y_i ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N"""
+
+GMM_ASCII = """y in R^N;  lo, hi, a in R^K
+theta ~ Dirichlet(a)
+mu[k] ~ Uniform(lo[k], hi[k])  for k in 1..K
+sigma ~ HalfNormal(2)
+z[i] ~ Categorical(theta)  for i in 1..N
+y[i] ~ Normal(mu[z[i] + 1], sigma)  for i in 1..N"""
+
+GMM_LATEX = r"""y \in \mathbb{R}^N;  \text{lo}, \text{hi}, a \in \mathbb{R}^K
+\theta \sim \operatorname{Dirichlet}(a)
+\mu_k \sim \operatorname{Uniform}(\text{lo}_k, \text{hi}_k), k = 1..K
+\sigma \sim \operatorname{HalfNormal}(2)
+z_i \sim \operatorname{Categorical}(\theta), i = 1..N
+y_i \sim \mathcal{N}(\mu_{z_i+1}, \sigma), i = 1..N"""
+
+HEADER = "gmm(lo, hi, a, y)"
+
+
+def ir(text, header=HEADER):
+    return ainative.model(text, header=header).ir
+
+
+@pytest.mark.parametrize(("text", "header"), [(GMM_ASCII, HEADER), (GMM_LATEX, HEADER + " --latex")],
+                         ids=["ascii", "latex"])
+def test_three_spellings_of_a_mixture_by_a_latent_label_give_one_ir(text, header):
+    one, other = ir(text, header), ir(GMM)
+    assert (one.statements, one.roles, one.shapes, one.classes) == (other.statements, other.roles, other.shapes,
+                                                                    other.classes)
+
+
+def test_a_categorical_latent_has_as_many_classes_as_its_probabilities_last_axis():
+    model = ir(GMM)
+    assert model.classes == (("z", "K"),)
+    assert model.shape_of["z"] == ("N",)
+
+
+def fails(text, words, column, header=HEADER):
+    with pytest.raises(ShapeError) as caught:
+        ainative.model(text, header=header)
+    for word in words:
+        assert word in str(caught.value)
+    assert caught.value.span.column == column, str(caught.value)
+
+
+def test_a_label_counts_from_0_so_it_picks_entry_label_plus_1():
+    # z ∈ 0..K-1: μ_{z_i} reaches entry 0, which μ (counted from 1) does not have
+    fails(GMM.replace("μ_{z_i+1}", "μ_{z_i}"), ["z_i reaches 0", "entries along axis 1 start at 1"], 9)
+    fails(GMM.replace("μ_{z_i+1}", "μ_{z_i+2}"), ["reaches K + 1", "beyond the K entries"], 9)
+
+
+def test_classes_beyond_the_entries_are_refused_when_the_data_binds_them():
+    text = GMM.replace("μ_k ~ Uniform(lo_k, hi_k)  for k in 1..K", "μ ~ 𝒩(0, 1); μ ∈ ℝ^J")
+    model = ainative.model(text, header=HEADER)
+    with pytest.raises(ShapeError, match=r"reaches K, beyond the J entries.*J = 2.*K = 3"):
+        model.sample_prior(2, lo=np.zeros(3), hi=np.ones(3), a=np.ones(3), J=2, N=4)
+
+
+@pytest.mark.parametrize(("use", "column"), [("𝒩(z_i, σ)", 9), ("𝒩(σ + z_i, σ)", 13),
+                                             ("𝒩(2 z_i, σ)", 11)])
+def test_a_label_used_as_a_number_is_an_error_at_the_label(use, column):
+    fails(GMM.replace("𝒩(μ_{z_i+1}, σ)", use), ["z is a class label", "only read as a subscript"], column)
+
+
+def test_a_whole_label_vector_is_an_error():
+    text = GMM.replace("y_i ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N", "s = Σ z\ny_i ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N")
+    fails(text, ["z is a class label"], 7)
+
+
+def test_a_continuous_latent_picks_no_entries():
+    text = "y ∈ ℝ^N; μ ∈ ℝ^K\nμ ~ 𝒩(0, 1)\nw_i ~ 𝒩(0, 1)  for i in 1..N\ny_i ~ 𝒩(μ_{w_i}, 1)  for i in 1..N"
+    fails(text, ["w is used as a subscript", "not a class label"], 12, "g(y)")
+
+
+def test_a_label_is_read_in_a_statement_over_all_its_entries_with_one_index():
+    two = GMM.replace("y ∈ ℝ^N;", "y ∈ ℝ^{N×D};").replace(
+        "y_i ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N", "y_{i,d} ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N, d in 1..D")
+    fails(two, ["z_i", "z is a discrete latent that inference sums out", "its only index"], 16)
+    part = GMM.replace("y_i ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N", "y_i ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N-1")
+    fails(part, ["all its N entries, not 1..N - 1"], 12)
+
+
+def test_a_summed_out_latent_is_only_read_entry_by_entry():
+    bernoulli = "y ∈ ℝ^N\nz_i ~ Bernoulli(0.5)  for i in 1..N\ny ~ 𝒩(Σ z, 1)"
+    fails(bernoulli, ["Σ z combines entries of z", "sums out"], 7, "g(y)")
+    inside = "y ∈ ℝ^N\nz_i ~ Bernoulli(0.5)  for i in 1..N\ny_i ~ 𝒩(Σ_{j} z_j, 1)  for i in 1..N"
+    fails(inside, ["z_j", "sums out"], 15, "g(y)")
+
+
+def test_a_bernoulli_latent_still_reads_as_a_number_entry_by_entry():
+    text = "y ∈ ℝ^N\nθ ~ Beta(1, 1)\nz_i ~ Bernoulli(θ)  for i in 1..N\ny_i ~ 𝒩(-2 + 4 z_i, 1)  for i in 1..N"
+    assert ainative.model(text, header="g(y)").ir.classes == ()

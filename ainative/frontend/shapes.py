@@ -16,9 +16,21 @@ import numpy as np
 import sympy
 
 from ..errors import DataError, ShapeError, Span
-from .distributions import DISTRIBUTIONS, Sampled
+from .distributions import DISTRIBUTIONS, Components, Sampled
 from .ir import Assignment, Cell, Condition, Declaration, Dim, IndexRange, ModelIR, Roles, Sampling, Shape, Size
-from .nodes import Delta, Element, Entry, Identity, Index, IndexSoftmax, Inverse, MatrixProduct, OverIndex, Transposed
+from .nodes import (
+    Component,
+    Delta,
+    Element,
+    Entry,
+    Identity,
+    Index,
+    IndexSoftmax,
+    Inverse,
+    MatrixProduct,
+    OverIndex,
+    Transposed,
+)
 from .operations import Kind, kind_of
 from .ranges import NotLinear, arithmetic, as_dim, as_expr, extent, nonnegative
 
@@ -216,6 +228,8 @@ class _Checker:
                              "never as a number", self.span(written))
         if isinstance(expr, sympy.Symbol):
             return expr, self.symbol(expr)
+        if isinstance(expr, Component):
+            return self.component(expr)
         if isinstance(expr, Identity):
             return self.identity(expr)
         if not expr.args:
@@ -629,6 +643,49 @@ class _Checker:
             return self.correlation(operands[0][0])
         return self.broadcast(statement.distribution.values[0], operands)
 
+    def component(self, expr: Component) -> tuple[Component, tuple[Axis, ...]]:
+        """A mixture's component (or its Categorical): its batch shape, the Categorical's with the classes last."""
+        family = DISTRIBUTIONS[expr.family]
+        if family.event_rank:
+            raise self.error(f"{self.text(expr)}: a mixture's components have scalar values, and {expr.family}'s "
+                             "are arrays", self.span(expr))
+        keys = [key for key, _ in expr.arguments]
+        operands = [self.infer(value) for _, value in expr.arguments]
+        rebuilt = Component.of(expr.family, zip(keys, (e for e, _ in operands)))
+        self.spans.setdefault(rebuilt, self.span(expr))
+        if family.sampled is Sampled.LABEL:
+            return rebuilt, operands[0][1]
+        return rebuilt, self.broadcast(expr, [(value, shape) for (_, value), (_, shape) in zip(expr.arguments,
+                                                                                                operands)])
+
+    def mixture(self, statement: Sampling) -> tuple[tuple[sympy.Basic, ...], tuple[Axis, ...]]:
+        """A mixture's arguments, checked: as many weights (classes) as components, on the last axis."""
+        family = DISTRIBUTIONS[statement.distribution.family]
+        args = dict(statement.distribution.args)
+        if family.components is Components.SAME_FAMILY:
+            (mixing, classes), (component, shape) = (self.infer(args[k]) for k in family.params)
+            written = args["component_distribution"]
+            if not shape:
+                raise self.error(f"{self.text(written)}: its parameters' last axis holds the components, and here "
+                                 "they are scalars", self.span(written))
+            if not self.same(classes[-1], shape[-1], self.span(written)):
+                raise self.error(f"{self.text(written)} has {shape[-1].size} components along its last axis, and "
+                                 f"{self.text(args['mixture_distribution'])} picks one of {classes[-1].size}",
+                                 self.span(written), self.describe((args["mixture_distribution"], classes),
+                                                                   (written, shape)))
+            value = self.broadcast(written, [(args["mixture_distribution"], classes[:-1]), (written, shape[:-1])])
+            return (mixing, component), value
+        weights, shape = self.infer(args["probs"])
+        written = args["components"].args
+        components = [self.infer(c) for c in written]
+        if not shape or not self.same(shape[-1], Axis(len(components)), self.span(args["probs"])):
+            raise self.error(f"{self.text(args['probs'])} weighs {len(components)} components along its last axis, "
+                             f"and it has shape {format_shape(shape)}", self.span(args["probs"]),
+                             self.describe((args["probs"], shape)))
+        value = self.broadcast(args["probs"], [(args["probs"], shape[:-1]),
+                                               *((c, s) for c, (_, s) in zip(written, components))])
+        return (weights, sympy.Tuple(*(c for c, _ in components))), value
+
     def gaussian(self, operands) -> tuple[Axis, ...]:
         """A multivariate normal's value: its location broadcast with the rows of its square matrix."""
         (matrix, shape), = (operands[k] for k in operands if k != "loc")
@@ -664,6 +721,9 @@ class _Checker:
             if isinstance(statement, Declaration):
                 statements.append(statement)
             elif statement.indexed:
+                if isinstance(statement, Sampling) and DISTRIBUTIONS[statement.distribution.family].components:
+                    raise self.error(f"{statement.distribution.family} is written without indices (its components "
+                                     "are whole arrays)", statement.span)
                 exprs, ranges, axes = self.indexed(statement)
                 shape = axes
                 if isinstance(statement, Sampling):
@@ -679,6 +739,14 @@ class _Checker:
                     continue
                 self.define(statement.target, shape, statement)
                 statements.append(_with_exprs(statement, (expr,)))
+            elif DISTRIBUTIONS[statement.distribution.family].components is not None:
+                exprs, shape = self.mixture(statement)
+                if statement.target in self.declared and statement.plate is None:
+                    declared = self.declared[statement.target][0]
+                    shape = self.broadcast(statement.distribution.values[0], [(None, declared), (None, shape)])
+                    shape = declared if len(declared) >= len(shape) else shape
+                self.define(statement.target, shape, statement)
+                statements.append(_with_exprs(statement, exprs))
             else:
                 operands = [self.infer(v) for v in statement.distribution.values]
                 exprs = tuple(e for e, _ in operands)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import sympy
 from sympy.printing.codeprinter import CodePrinter
 
-from ..errors import ShapeError
-from ..frontend.distributions import DISTRIBUTIONS, Sampled, integer_valued
+from ..errors import ModelError, ShapeError
+from ..frontend.distributions import DISTRIBUTIONS, MIXING, Components, Family, Sampled, integer_valued
 from ..frontend.ir import Assignment, ModelIR, Sampling, Shape
 from .common import module_source
 from .indices import dimension_name, dimensions_used, value_dimensions
@@ -72,8 +72,19 @@ class ProbabilisticPrinter:
         name some differently); a multivariate normal's location is broadcast to its event (``value``'s last axis),
         because PyTorch's takes no scalar."""
         family = DISTRIBUTIONS[statement.distribution.family]
+        if family.components is not None:
+            call = self.mixture(statement, printer)
+        else:
+            call = self.call(printer, statement.distribution.family, statement.distribution.args, value)
+        if event:
+            call += f".expand({self.shape_list(event)}).to_event({len(event)})"
+        return call
+
+    def call(self, printer, name: str, arguments, value: Shape = ()) -> str:
+        """``Family(args)`` for one family that is no mixture."""
+        family = DISTRIBUTIONS[name]
         args, positional = [], True
-        ordered = sorted(statement.distribution.args, key=lambda arg: family.params.index(arg[0]))
+        ordered = sorted(arguments, key=lambda arg: family.params.index(arg[0]))
         for i, (key, expr) in enumerate(ordered):
             positional = positional and family.params[i] == key
             text = str(int(expr)) if expr.is_Integer and integer_valued(key) else printer.doprint(expr)
@@ -82,10 +93,42 @@ class ProbabilisticPrinter:
                 broadcast = printer._module_format(printer.LIBRARY.broadcast_to)
                 text = f"{broadcast}({location}, {self.shape_list(value[-1:])})"
             args.append(text if positional else f"{key}={text}")
-        call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
-        if event:
-            call += f".expand({self.shape_list(event)}).to_event({len(event)})"
-        return call
+        return f"{self.constructor(printer, family)}({', '.join(args)})"
+
+    def constructor(self, printer, family: Family) -> str:
+        return self.library_name(printer, "distributions." + family.constructor_in(self.library))
+
+    def mixture(self, statement: Sampling, printer) -> str:
+        """``MixtureSameFamily(Categorical(w), 𝒩(μ, σ))``, or ``Mixture(w, …)`` as NumPyro's ``MixtureGeneral`` (which
+        broadcasts its components' batch shapes); Pyro has no mixture of listed components, so their parameters
+        are stacked along a last axis of one family's ``MixtureSameFamily``, and different families are refused."""
+        family = DISTRIBUTIONS[statement.distribution.family]
+        args = dict(statement.distribution.args)
+        if family.components is Components.SAME_FAMILY:
+            parts = ", ".join(self.call(printer, args[key].family, args[key].arguments) for key in family.params)
+            return f"{self.constructor(printer, family)}({parts})"
+        weights = self.call(printer, MIXING, (("probs", args["probs"]),))
+        components = args["components"].args
+        if self.library == "numpyro":
+            listed = ", ".join(self.call(printer, c.family, c.arguments) for c in components)
+            return f"{self.constructor(printer, family)}({weights}, [{listed}])"
+        first = components[0]
+        spans = dict(statement.spans)
+        for other in components[1:]:
+            if other.family != first.family or [k for k, _ in other.arguments] != [k for k, _ in first.arguments]:
+                raise ModelError(f"Pyro has no mixture of {first.family} and {other.family}: write components of one "
+                                 "family with the same parameters (they are stacked into a MixtureSameFamily), or "
+                                 "use --backend numpyro (MixtureGeneral)", spans.get(other, statement.span))
+        stack, together = (printer._module_format(f) for f in ("torch.stack", "torch.broadcast_tensors"))
+        tensor = printer._module_format(self.as_tensor)
+        stacked = []
+        for position, (key, _) in enumerate(first.arguments):
+            values = ", ".join(f"{tensor}({printer.doprint(c.arguments[position][1])})" for c in components)
+            stacked.append((key, f"{stack}({together}({values}), -1)"))
+        params = DISTRIBUTIONS[first.family].params
+        text = ", ".join(t if params[i] == k else f"{k}={t}" for i, (k, t) in enumerate(stacked))
+        inner = f"{self.constructor(printer, DISTRIBUTIONS[first.family])}({text})"
+        return f"{self.constructor(printer, family)}({weights}, {inner})"
 
     def indexed_sample_lines(self, ir: ModelIR, statement: Sampling, printer) -> list[str]:
         """``y_i ~ …`` with indices: its arguments over the grid of its free indices, inside one plate each."""

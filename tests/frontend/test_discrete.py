@@ -104,3 +104,89 @@ def test_a_summed_out_latent_is_only_read_entry_by_entry():
 def test_a_bernoulli_latent_still_reads_as_a_number_entry_by_entry():
     text = "y ∈ ℝ^N\nθ ~ Beta(1, 1)\nz_i ~ Bernoulli(θ)  for i in 1..N\ny_i ~ 𝒩(-2 + 4 z_i, 1)  for i in 1..N"
     assert ainative.model(text, header="g(y)").ir.classes == ()
+
+
+SAME = "y ∈ ℝ^N;  w, μ, σ ∈ ℝ^K\ny ~ MixtureSameFamily(Categorical(w), 𝒩(μ, σ))"
+SAME_ASCII = "y in R^N;  w, mu, sigma in R^K\ny ~ MixtureSameFamily(Categorical(w), Normal(mu, sigma))"
+SAME_LATEX = (r"y \in \mathbb{R}^N;  w, \mu, \sigma \in \mathbb{R}^K" "\n"
+              r"y \sim \operatorname{MixtureSameFamily}(\operatorname{Categorical}(w), \mathcal{N}(\mu, \sigma))")
+LISTED = "y ∈ ℝ^N;  w ∈ ℝ^2\ny ~ Mixture(w, 𝒩(μ₁, σ₁), StudentT(3, μ₂, σ₂))"
+LISTED_ASCII = "y in R^N;  w in R^2\ny ~ Mixture(w, Normal(mu_1, sigma_1), StudentT(3, mu_2, sigma_2))"
+LISTED_LATEX = (r"y \in \mathbb{R}^N;  w \in \mathbb{R}^2" "\n"
+                r"y \sim \operatorname{Mixture}(w, \mathcal{N}(\mu_1, \sigma_1), \operatorname{StudentT}(3, \mu_2, "
+                r"\sigma_2))")
+SAME_HEADER = "same(w, μ, σ, y)"
+LISTED_HEADER = "listed(w, μ₁, σ₁, μ₂, σ₂, y)"
+
+
+@pytest.mark.parametrize(("text", "header", "unicode", "unicode_header"), [
+    (SAME_ASCII, SAME_HEADER, SAME, SAME_HEADER), (SAME_LATEX, SAME_HEADER + " --latex", SAME, SAME_HEADER),
+    (LISTED_ASCII, LISTED_HEADER, LISTED, LISTED_HEADER),
+    (LISTED_LATEX, LISTED_HEADER + " --latex", LISTED, LISTED_HEADER)], ids=["same-ascii", "same-latex",
+                                                                            "listed-ascii", "listed-latex"])
+def test_three_spellings_of_a_mixture_give_one_ir(text, header, unicode, unicode_header):
+    one, other = ir(text, header), ir(unicode, unicode_header)
+    assert (one.statements, one.roles, one.shapes) == (other.statements, other.roles, other.shapes)
+
+
+def test_a_mixture_holds_its_components_as_distributions():
+    from ainative.frontend.nodes import Component
+
+    (statement,) = [s for s in ir(LISTED, LISTED_HEADER).statements if hasattr(s, "distribution")]
+    assert statement.distribution.family == "Mixture"
+    weights, components = statement.distribution.values
+    assert str(weights) == "w" and [c.family for c in components.args] == ["Normal", "StudentT"]
+    assert all(isinstance(c, Component) for c in components.args)
+    assert [k for k, _ in components.args[1].arguments] == ["df", "loc", "scale"]
+    assert ir(SAME, SAME_HEADER).shape_of["y"] == ("N",)
+
+
+def test_the_latex_of_a_mixture_shows_its_components():
+    from ainative.printers.latex import print_latex
+
+    latex = print_latex(ir(LISTED, LISTED_HEADER))
+    assert (r"y &\sim \operatorname{Mixture}\left(w, \mathcal{N}\left(\mu_{1}, \sigma_{1}\right), "
+            r"t\left(3, \mu_{2}, \sigma_{2}\right)\right)") in latex
+
+
+@pytest.mark.parametrize(("text", "words", "column"), [
+    ("h = 𝒩(0, 1)", ["𝒩 is a distribution", "Normal is a distribution"], 5),
+    ("y ~ 𝒩(𝒩(0, 1), 1)", ["Normal is a distribution"], 7),
+    ("y ~ 𝒩(1 + 𝒩(0, 1), 1)", ["Normal is a distribution"], 11),
+    ("y ~ MixtureSameFamily(w, 𝒩(μ, σ))", ["argument 1 is a Categorical over the components, not w"], 23),
+    ("y ~ MixtureSameFamily(Categorical(w), Categorical(w))", ["argument 2 is one distribution",
+                                                              "not Categorical(w)"], 39),
+    ("y ~ Mixture(w, 𝒩(0, 1))", ["takes the weights, then a distribution a component (3 arguments), not 2"], 5),
+    ("y ~ Mixture(Categorical(w), 𝒩(0, 1), 𝒩(1, 1))", ["argument 1 is the weights, not Categorical(w)"], 13),
+    ("y ~ Mixture(w, 𝒩(0, 1), Mixture(w, 𝒩(0, 1), 𝒩(1, 1)))", ["Mixture is a mixture", "not a component"], 25),
+    ("y ~ Mixture(w, 𝒩(0, 1), 𝒩(1, -1))", ["scale must be positive"], 30),
+    ("y ~ Mixture(probs=w, 𝒩(0, 1), 𝒩(1, 1))", ["takes its arguments by position"], 5),
+    ("y ~ Mixture(w, 𝒩(0, 1), Gamma(1, 1))", ["one set: Normal's are real, Gamma's positive"], 25),
+    ("y ~ Mixture(w, 𝒩(0, 1), Dirichlet(μ))", ["one set: Normal's are real, Dirichlet's simplex"], 25),
+])
+def test_distributions_as_arguments_only_in_a_mixture(text, words, column):
+    from ainative.errors import ModelSyntaxError
+
+    with pytest.raises(ModelSyntaxError) as caught:
+        ainative.model("y ∈ ℝ^N;  w ∈ ℝ^2;  μ, σ ∈ ℝ^2\n" + text, header="bad(w, μ, σ, y)")
+    assert any(word in str(caught.value) for word in words), str(caught.value)
+    assert caught.value.span.column == column, str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "words", "column"), [
+    ("y ∈ ℝ^N;  w ∈ ℝ^3;  μ, σ ∈ ℝ^2\ny ~ MixtureSameFamily(Categorical(w), 𝒩(μ, σ))",
+     ["𝒩(μ, σ) has 2 components along its last axis, and Categorical(w) picks one of 3"], 39),
+    ("y ∈ ℝ^N;  w ∈ ℝ^3\ny ~ MixtureSameFamily(Categorical(w), 𝒩(0, 1))", ["last axis holds the components"], 39),
+    ("y ∈ ℝ^N;  w ∈ ℝ^3\ny ~ Mixture(w, 𝒩(0, 1), 𝒩(1, 1))", ["w weighs 2 components", "shape (3,)"], 13),
+    ("y ∈ ℝ^N;  w ∈ ℝ^2\ny_i ~ Mixture(w, 𝒩(0, 1), 𝒩(x_{N+1-i}, 1))  for i in 1..N", ["without indices"], 1),
+])
+def test_mixture_shapes_are_checked_when_the_cell_is_read(text, words, column):
+    with pytest.raises(ShapeError) as caught:
+        ainative.model(text, header="bad(w, x, y)" if "x_" in text else "bad(w, μ, σ, y)")
+    assert all(word in str(caught.value) for word in words), str(caught.value)
+    assert caught.value.span.column == column, str(caught.value)
+
+
+def test_the_weights_bind_a_dimension_to_the_number_of_components():
+    model = ir("y ∈ ℝ^N;  w ∈ ℝ^K\ny ~ Mixture(w, 𝒩(0, 1), 𝒩(3, 1))", "two(w, y)")
+    assert dict(model.dim_values) == {"K": 2}

@@ -54,10 +54,107 @@ def test_a_gaussian_mixture_recovers_its_components_and_class_probabilities(back
                          * [1, 0]) < 0.05)
 
 
-def test_class_probabilities_of_a_variable_that_is_no_label_are_an_error():
-    y, _ = simulated(n=10)
-    model = ainative.model(GMM, header="gmm(lo, hi, a, y) --backend numpyro")
-    posterior = model.fit({**BOUNDS, "a": np.ones(2), "y": y}, num_warmup=5, num_samples=5,
-                          progress=False)
+def test_class_probabilities_are_the_share_of_draws_in_each_class_and_only_for_labels():
+    from ainative.runtime.inference import Posterior
+
+    labels = np.array([[[0, 2], [1, 2], [0, 2], [0, 1]]])  # one chain, four draws of two labels, K = 3
+    posterior = Posterior("gmm", "numpyro", "nuts", {"z": labels, "mu": np.zeros((1, 4, 3))}, classes={"z": 3})
+    np.testing.assert_allclose(posterior.class_probabilities("z"), [[0.75, 0.25, 0], [0, 0.25, 0.75]])
     with pytest.raises(ainative.ModelError, match=r"mu is not a class-label latent of gmm \(those it has: z\)"):
         posterior.class_probabilities("mu")
+
+
+SAME = "y ∈ ℝ^N;  w, μ, σ ∈ ℝ^K\ny ~ MixtureSameFamily(Categorical(w), 𝒩(μ, σ))"
+LISTED = "y ∈ ℝ^N;  w ∈ ℝ^2\ny ~ Mixture(w, 𝒩(μ₁, σ₁), StudentT(3, μ₂, σ₂))"
+NORMALS = "y ∈ ℝ^N;  w ∈ ℝ^2\ny ~ Mixture(w, 𝒩(μ₁, σ₁), 𝒩(μ₂, σ₂))"
+W, MU, SIGMA = np.array([0.3, 0.7]), np.array([-1.0, 2.0]), np.array([0.5, 1.5])
+POINTS = np.array([-1.2, 0.0, 0.7, 2.5, 4.0])
+
+
+def log_density(model, backend, args):
+    """The log joint of the generated program with every variable observed (here: y's log likelihood)."""
+    if backend == "pyro":
+        import pyro
+        import torch
+
+        trace = pyro.poutine.trace(model.program).get_trace(*(torch.as_tensor(a, dtype=torch.float32) for a in args))
+        return float(trace.log_prob_sum())
+    import jax.numpy as jnp
+    from numpyro.infer.util import log_density as numpyro_log_density
+
+    return float(numpyro_log_density(model.program, tuple(jnp.asarray(a, jnp.float32) for a in args), {}, {})[0])
+
+
+def by_hand(components):
+    """Σ_i log Σ_k w_k p_k(y_i), with scipy's densities and logsumexp."""
+    logs = np.stack([np.log(W[k]) + c.logpdf(POINTS) for k, c in enumerate(components)])
+    return scipy.special.logsumexp(logs, axis=0).sum()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_log_density_of_a_same_family_mixture_is_the_logsumexp_over_components(backend):
+    model = ainative.model(SAME, header=f"same(w, μ, σ, y) --backend {backend}")
+    expected = by_hand([scipy.stats.norm(m, s) for m, s in zip(MU, SIGMA)])
+    assert log_density(model, backend, (W, MU, SIGMA, POINTS)) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize(("backend", "text"), [("numpyro", LISTED), ("pyro", NORMALS), ("numpyro", NORMALS)])
+def test_the_log_density_of_a_listed_mixture_is_the_logsumexp_over_components(backend, text):
+    model = ainative.model(text, header=f"listed(w, μ₁, σ₁, μ₂, σ₂, y) --backend {backend}")
+    second = scipy.stats.t(3, MU[1], SIGMA[1]) if "StudentT" in text else scipy.stats.norm(MU[1], SIGMA[1])
+    expected = by_hand([scipy.stats.norm(MU[0], SIGMA[0]), second])
+    args = (W, MU[0], SIGMA[0], MU[1], SIGMA[1], POINTS)
+    assert log_density(model, backend, args) == pytest.approx(expected, rel=1e-5)
+
+
+def test_pyro_refuses_a_mixture_of_different_families_at_the_component():
+    model = ainative.model(LISTED, header="listed(w, μ₁, σ₁, μ₂, σ₂, y) --backend pyro")
+    with pytest.raises(ainative.ModelError, match="Pyro has no mixture of Normal and StudentT") as caught:
+        model.source("pyro")
+    assert (caught.value.span.line, caught.value.span.column) == (2, 27)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_prior_draws_of_a_mixture_have_its_moments(backend):
+    model = ainative.model(SAME, header=f"same(w, μ, σ, y) --backend {backend}")
+    draws = model.sample_prior(4000, w=W, mu=MU, sigma=SIGMA, N=5, seed=3)["y"].ravel()
+    mean = (W * MU).sum()
+    variance = (W * (SIGMA**2 + MU**2)).sum() - mean**2
+    assert abs(draws.mean() - mean) < 4 * np.sqrt(variance / draws.size)
+    # the variance of a sample variance is (m4 - σ⁴)/n; the mixture's fourth central moment by hand
+    central = MU - mean
+    m4 = (W * (central**4 + 6 * central**2 * SIGMA**2 + 3 * SIGMA**4)).sum()
+    assert abs(draws.var() - variance) < 4 * np.sqrt((m4 - variance**2) / draws.size)
+    # and the share of draws below the components' boundary is the mixture's CDF there
+    cdf = (W * scipy.stats.norm.cdf(0.5, MU, SIGMA)).sum()
+    assert abs((draws < 0.5).mean() - cdf) < 4 * np.sqrt(cdf * (1 - cdf) / draws.size)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nuts_fits_a_mixture_density_and_its_export_is_refused(backend, tmp_path):
+    text = "y ∈ ℝ^N;  w, m ∈ ℝ^K\nμ_k ~ 𝒩(m_k, 1)  for k in 1..K\ny ~ MixtureSameFamily(Categorical(w), 𝒩(μ, 0.5))"
+    model = ainative.model(text, header=f"fitted(w, m, y) --backend {backend}")
+    rng = np.random.default_rng(0)
+    y = np.where(rng.random(40) < 0.5, -2.0, 2.0) + 0.5 * rng.standard_normal(40)
+    posterior = model.fit({"w": np.array([0.5, 0.5]), "m": np.array([-2.0, 2.0]), "y": y}, num_warmup=100,
+                          num_samples=100, seed=0, progress=False)
+    mu = posterior.samples["mu"]
+    assert mu.shape == (100, 2) and np.all(np.isfinite(mu))
+    assert mu.mean(0)[0] < -1 and mu.mean(0)[1] > 1
+    with pytest.raises(ainative.ExportError, match="MixtureSameFamily has no location"):
+        model.export_onnx(tmp_path / "fitted.onnx", posterior)
+
+
+@pytest.mark.parametrize(("backend", "text"), [("numpyro", LISTED), ("pyro", NORMALS), ("numpyro", NORMALS)])
+def test_prior_draws_of_a_listed_mixture_follow_its_distribution(backend, text):
+    model = ainative.model(text, header=f"listed(w, μ₁, σ₁, μ₂, σ₂, y) --backend {backend}")
+    draws = model.sample_prior(4000, w=W, mu_1=MU[0], sigma_1=SIGMA[0], mu_2=MU[1], sigma_2=SIGMA[1], N=5,
+                               seed=4)["y"].ravel()
+    second = scipy.stats.t(3, MU[1], SIGMA[1]) if "StudentT" in text else scipy.stats.norm(MU[1], SIGMA[1])
+    components = [scipy.stats.norm(MU[0], SIGMA[0]), second]
+    mean = sum(w * c.mean() for w, c in zip(W, components))
+    variance = sum(w * (c.var() + c.mean() ** 2) for w, c in zip(W, components)) - mean**2
+    assert abs(draws.mean() - mean) < 4 * np.sqrt(variance / draws.size)
+    for point in (-1.0, 0.5, 3.0):
+        cdf = sum(w * c.cdf(point) for w, c in zip(W, components))
+        assert abs((draws < point).mean() - cdf) < 4 * np.sqrt(cdf * (1 - cdf) / draws.size)

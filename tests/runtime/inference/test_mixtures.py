@@ -158,3 +158,36 @@ def test_prior_draws_of_a_listed_mixture_follow_its_distribution(backend, text):
     for point in (-1.0, 0.5, 3.0):
         cdf = sum(w * c.cdf(point) for w, c in zip(W, components))
         assert abs((draws < point).mean() - cdf) < 4 * np.sqrt(cdf * (1 - cdf) / draws.size)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_summing_the_label_out_by_enumeration_gives_the_mixture_likelihood(backend):
+    """With θ, μ, σ fixed, enumerating z (its values along a new leading axis, which the gather μ_{z_i+1} must
+    broadcast) gives log p(θ, μ, σ) + Σ_i log Σ_k θ_k N(y_i; μ_k, σ), computed here with scipy."""
+    y, _ = simulated(n=12)
+    theta, mu, sigma = np.array([0.4, 0.6]), np.array([-2.2, 1.9]), 0.8
+    args = (BOUNDS["lo"], BOUNDS["hi"], np.ones(2), y)
+    mixture = scipy.special.logsumexp(np.log(theta) + scipy.stats.norm.logpdf(y[:, None], mu, sigma), axis=1).sum()
+    prior = (scipy.stats.dirichlet.logpdf(theta, np.ones(2)) + scipy.stats.halfnorm.logpdf(sigma, scale=2)
+             + scipy.stats.uniform.logpdf(mu, BOUNDS["lo"], BOUNDS["hi"] - BOUNDS["lo"]).sum())
+    model = ainative.model(GMM, header=f"gmm(lo, hi, a, y) --backend {backend}")
+    fixed = {"theta": theta, "mu": mu, "sigma": np.asarray(sigma)}
+    if backend == "pyro":
+        import torch
+        from pyro import poutine
+        from pyro.infer import TraceEnum_ELBO, config_enumerate
+
+        given = {k: torch.as_tensor(v, dtype=torch.float32) for k, v in fixed.items()}
+        program = config_enumerate(poutine.condition(model.program, data=given))
+        loss = TraceEnum_ELBO(max_plate_nesting=1).loss(program, lambda *a: None,
+                                                        *(torch.as_tensor(a, dtype=torch.float32) for a in args))
+        got = -loss
+    else:
+        import jax.numpy as jnp
+        from numpyro.contrib.funsor import config_enumerate, enum, log_density
+        from numpyro.handlers import condition
+
+        given = {k: jnp.asarray(v, jnp.float32) for k, v in fixed.items()}
+        program = enum(config_enumerate(condition(model.program, given)), first_available_dim=-2)
+        got = float(log_density(program, tuple(jnp.asarray(a, jnp.float32) for a in args), {}, {})[0])
+    assert got == pytest.approx(mixture + prior, rel=1e-4)

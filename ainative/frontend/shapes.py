@@ -106,6 +106,9 @@ class _Checker:
         self.enumerated = {s.target for s in cell.statements if isinstance(s, Sampling)
                            and s.target not in roles.inputs
                            and DISTRIBUTIONS[s.distribution.family].enumerable}
+        #: the plate each of those is drawn in (its index), which every statement reading its entries shares
+        self.drawn_over = {s.target: s.plate.index if s.plate else None for s in cell.statements
+                           if isinstance(s, Sampling) and s.target in self.enumerated}
         for statement in cell.statements:
             if isinstance(statement, Declaration):
                 axes = tuple(Axis(d, statement.span, statement.text) for d in statement.shape)
@@ -222,10 +225,9 @@ class _Checker:
             return expr, ()
         if isinstance(expr, (sympy.Symbol, Element, Entry)) and _base(expr) in self.labels:
             name = _base(expr)
-            written = Entry(expr.args[0], Index(expr.args[1].name)) if isinstance(expr, Element) else expr
             raise self.error(f"{name} is a class label (a Categorical latent, 0..{as_expr(self.labels[name]) - 1}): "
                              f"its value is only read as a subscript that picks an entry, e.g. μ_{{{name}_i+1}}, "
-                             "never as a number", self.span(written))
+                             "never as a number", self.span(_written(expr)))
         if isinstance(expr, sympy.Symbol):
             return expr, self.symbol(expr)
         if isinstance(expr, Component):
@@ -416,7 +418,19 @@ class _Checker:
             raise self.error(f"{self.text(expr)}: {name} is a discrete latent that inference sums out, so a "
                              "statement written with indices reads it as z_i, with i its only index (a plate over "
                              f"all of {name})", self.span(expr))
+        self.same_plate(expr, free[0])
         self.whole.append((expr, shape[0]))
+
+    def same_plate(self, expr: Entry | Element, index: str) -> None:
+        """A summed-out latent's entries are read in the plate it was drawn in: inference sums it out entry by
+        entry only where it knows the entries are the same."""
+        name, drawn = _base(expr), self.drawn_over[_base(expr)]
+        if drawn != index:
+            where = f"in the plate over {drawn}" if drawn else "without a plate"
+            raise self.error(f"{self.text(_written(expr))}: {name} is a discrete latent that inference sums out, "
+                             f"drawn {where}, so the statements that read its entries run over "
+                             f"{drawn or 'the same plate'} too (z_i ~ …  for i in 1..N, then … z_i …  for i in 1..N)",
+                             self.span(_written(expr)))
 
     def subscript(self, sub: sympy.Expr, where: sympy.Basic) -> None:
         """A subscript's entries of data are checked as entries; its other names must be dimensions."""
@@ -596,7 +610,8 @@ class _Checker:
 
     def check_enumerated(self, expr: sympy.Basic) -> None:
         """A latent NUTS sums out is enumerated along new leading axes: only operations entry by entry may see it
-        (a reduction, a matrix product or a transpose would mix its enumerated values)."""
+        (a reduction, a matrix product or a transpose would mix its enumerated values), in the plate it is drawn in
+        (a whole array, or a row in another plate, would not line its entries up with the plate's)."""
         stack = [(expr, None)]
         while stack:
             node, mixing = stack.pop()
@@ -605,11 +620,17 @@ class _Checker:
                 raise self.error(f"{self.text(mixing)} combines entries of {_base(node)}, a discrete latent that "
                                  "inference sums out, which is read only entry by entry (elementwise, or as a "
                                  "subscript)", self.span(mixing))
+            if latent and isinstance(node, sympy.Symbol) and self.shapes.get(node.name):
+                raise self.error(f"{node.name} has shape {format_shape(self.shapes[node.name])} and is a discrete "
+                                 "latent that inference sums out, so it is read entry by entry, in the plate it is "
+                                 f"drawn in ({node.name}_i …  for i in 1..N)", self.span(node))
+            if latent and isinstance(node, Element):
+                self.same_plate(node, node.args[1].name)
             if mixing is None and (isinstance(node, (OverIndex, MatrixProduct, Transposed)) or (
                     not isinstance(node, (Entry, Element, Delta)) and kind_of(node) not in (
                         None, Kind.ELEMENTWISE, Kind.BROADCAST))):
                 mixing = node
-            stack.extend((arg, mixing) for arg in node.args)
+            stack.extend((arg, mixing) for arg in (node.args[1:] if isinstance(node, (Entry, Element)) else node.args))
 
     def plate_axis(self) -> Axis:
         plate = self.statement.plate
@@ -721,6 +742,10 @@ class _Checker:
             if isinstance(statement, Declaration):
                 statements.append(statement)
             elif statement.indexed:
+                if isinstance(statement, Sampling) and statement.target in self.enumerated:
+                    raise self.error(f"{statement.target} is a discrete latent that inference sums out: draw it in a "
+                                     f"plate over its rows ({statement.target}_i ~ Bernoulli(p_i)  for i in 1..N), "
+                                     "which the statements that read it share", statement.span)
                 if isinstance(statement, Sampling) and DISTRIBUTIONS[statement.distribution.family].components:
                     raise self.error(f"{statement.distribution.family} is written without indices (its components "
                                      "are whole arrays)", statement.span)
@@ -776,6 +801,11 @@ class _Checker:
 def _base(expr: sympy.Basic) -> str:
     """The variable a symbol, a plate's row or an entry belongs to."""
     return expr.name if isinstance(expr, sympy.Symbol) else expr.args[0].name
+
+
+def _written(expr: sympy.Basic) -> sympy.Basic:
+    """A plate's row ``η_j`` as the parser saw it (the entry), whose span the statement remembers."""
+    return Entry(expr.args[0], Index(expr.args[1].name)) if isinstance(expr, Element) else expr
 
 
 def _with_exprs(statement, exprs, indices=None):

@@ -246,8 +246,9 @@ class ProbabilisticPrinter:
             if isinstance(statement, Sampling):
                 body += self.sample_lines(ir, statement, printer)
             elif isinstance(statement, Assignment) and statement.target not in constants:
-                value = printer.in_scope(statement.indices, statement.expr, ir.shape_of) if statement.indexed else \
-                    printer.doprint(statement.expr)
+                whole = not statement.expr.free_symbols & {sympy.Symbol(n) for n in enumerated_latents(ir)}
+                value = printer.in_scope(statement.indices, statement.expr, ir.shape_of, broadcast=whole) \
+                    if statement.indexed else printer.doprint(statement.expr)
                 if statement.expr.is_number:
                     value = f"{printer._module_format(self.as_tensor)}({value})"
                 body.append(f'{python_name(statement.target)} = {self.library_name(printer, "deterministic")}('

@@ -190,3 +190,21 @@ def test_mixture_shapes_are_checked_when_the_cell_is_read(text, words, column):
 def test_the_weights_bind_a_dimension_to_the_number_of_components():
     model = ir("y ∈ ℝ^N;  w ∈ ℝ^K\ny ~ Mixture(w, 𝒩(0, 1), 𝒩(3, 1))", "two(w, y)")
     assert dict(model.dim_values) == {"K": 2}
+
+
+@pytest.mark.parametrize(("text", "words", "column"), [
+    ("y ∈ ℝ^N\nz_i ~ Bernoulli(0.3)  for i in 1..N\ny ~ 𝒩(4 z, 1)", ["z has shape (N,)", "entry by entry"], 9),
+    ("y ∈ ℝ^N\nz_i ~ Bernoulli(0.3)  for i in 1..N\ny_j ~ 𝒩(4 z_j, 1)  for j in 1..N",
+     ["z_j: z is a discrete latent", "drawn in the plate over i"], 11),
+    (GMM.replace("y_i ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N", "y_j ~ 𝒩(μ_{z_j+1}, σ)  for j in 1..N"),
+     ["drawn in the plate over i"], 12),
+    ("y ∈ ℝ^N; p ∈ ℝ^N\nz_i ~ Bernoulli(p_{N+1-i})\ny_i ~ 𝒩(4 z_i, 1)  for i in 1..N",
+     ["draw it in a plate over its rows"], 1),
+])
+def test_a_summed_out_latent_is_read_in_the_plate_it_is_drawn_in(text, words, column):
+    fails(text, words, column, "g(lo, hi, a, p, y)")
+
+
+def test_a_summed_out_latent_without_a_plate_is_read_whole():
+    model = ainative.model("y ∈ ℝ^N\nz ~ Bernoulli(0.3)\ny ~ 𝒩(4 z, 1)", header="g(y)")
+    assert model.ir.shape_of["z"] == ()

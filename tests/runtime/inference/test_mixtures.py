@@ -191,3 +191,15 @@ def test_summing_the_label_out_by_enumeration_gives_the_mixture_likelihood(backe
         program = enum(config_enumerate(condition(model.program, given)), first_available_dim=-2)
         got = float(log_density(program, tuple(jnp.asarray(a, jnp.float32) for a in args), {}, {})[0])
     assert got == pytest.approx(mixture + prior, rel=1e-4)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_defined_entry_picked_by_a_label_follows_each_draw_of_the_label(backend):
+    text = GMM.replace("y_i ~ 𝒩(μ_{z_i+1}, σ)  for i in 1..N",
+                       "m_i = μ_{z_i+1}  for i in 1..N\ny_i ~ 𝒩(m_i, σ)  for i in 1..N")
+    y, _ = simulated(n=20)
+    model = ainative.model(text, header=f"gmm(lo, hi, a, y) --backend {backend}")
+    draws = model.fit({**BOUNDS, "a": np.ones(2), "y": y}, num_warmup=30, num_samples=30, seed=0,
+                      progress=False).samples
+    assert draws["m"].shape == (30, len(y))
+    np.testing.assert_allclose(draws["m"], np.take_along_axis(draws["mu"], draws["z"], axis=1))

@@ -190,7 +190,9 @@ class ProbabilisticPrinter:
         if family.event_rank:
             event = event[: len(event) - family.event_rank]
         call = self.distribution(statement, printer, event, value)
-        line = f'{name} = {self.library_name(printer, "sample")}("{statement.target}", {call}{obs})'
+        # a latent NUTS sums out says so (NumPyro will stop guessing it), and each library enumerates it in parallel
+        enumerate_ = ', infer={"enumerate": "parallel"}' if statement.target in enumerated_latents(ir) else ""
+        line = f'{name} = {self.library_name(printer, "sample")}("{statement.target}", {call}{obs}{enumerate_})'
         if plate is None:
             return [line]
         return [f"with {self.plate_name(plate[0])}:", f"    {line}"]

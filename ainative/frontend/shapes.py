@@ -441,6 +441,10 @@ class _Checker:
                 self.entry(node)
                 continue
             stack.extend(node.args)
+            if isinstance(node, sympy.Symbol) and node.name in self.labels:
+                raise self.error(f"{node.name} is a class label drawn without a plate: a label picks entries as "
+                                 f"{node.name}_i, drawn in a plate ({node.name}_i ~ Categorical(θ)  for i in 1..N)",
+                                 self.span(where))
             if isinstance(node, sympy.Symbol) and not isinstance(node, Index) and node.name not in self.roles.dims:
                 raise self.error(f"{node.name} is in a subscript, but it is not an index here (of a plate, of the "
                                  "left side or of a reduction around it) nor a dimension", self.span(where))

@@ -208,3 +208,8 @@ def test_a_summed_out_latent_is_read_in_the_plate_it_is_drawn_in(text, words, co
 def test_a_summed_out_latent_without_a_plate_is_read_whole():
     model = ainative.model("y ∈ ℝ^N\nz ~ Bernoulli(0.3)\ny ~ 𝒩(4 z, 1)", header="g(y)")
     assert model.ir.shape_of["z"] == ()
+
+
+def test_a_label_drawn_without_a_plate_picks_no_entries():
+    text = "y ∈ ℝ^N;  μ, θ ∈ ℝ^2\nz ~ Categorical(θ)\ny ~ 𝒩(μ_{z+1}, 1)"
+    fails(text, ["z is a class label drawn without a plate", "z_i ~ Categorical(θ)"], 7, "g(μ, θ, y)")

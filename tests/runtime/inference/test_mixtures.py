@@ -21,7 +21,7 @@ def simulated(seed=0, n=60):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_gaussian_mixture_recovers_its_components_and_class_probabilities(backend):
+def test_a_gaussian_mixture_recovers_its_components_and_class_probabilities(backend, tmp_path):
     y, truth = simulated()
     model = ainative.model(GMM, header=f"gmm(lo, hi, a, y) --backend {backend}")
     # the components are told apart by their priors (μ₁ below 0, μ₂ above), so their labels cannot switch
@@ -48,6 +48,9 @@ def test_a_gaussian_mixture_recovers_its_components_and_class_probabilities(back
     at_means = by_hand(draws["theta"].mean(0), mu, np.asarray(draws["sigma"].mean()), points)
     np.testing.assert_array_less(np.abs(reported - at_means), 4 * error + 0.05)
     assert 0.05 < reported[1, 0] < 0.95
+    # a served model would predict one location per point: the labels are per point, so the export refuses
+    with pytest.raises(ainative.ExportError, match="written with indices"):
+        model.export_onnx(tmp_path / "gmm.onnx", posterior)
     # the points far from the boundary are certain
     far = np.abs(y[:-3]) > 1.5
     assert np.all(np.abs(probabilities[:-3][far] - (y[:-3][far, None] > 0) * [0, 1] - (y[:-3][far, None] < 0)

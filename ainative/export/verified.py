@@ -336,6 +336,9 @@ def export_posterior(ir: ModelIR, path: str | os.PathLike, posterior: Posterior,
     means = {k: samples[k].mean(axis=0) for k in ir.roles.latents}
     options = dict(quantiles=tuple(quantiles), opset=opset, ir_version=ir_version, atol=atol, rtol=rtol, seed=seed,
                    **dims)
+    from ..printers.onnx import predictive_exportable
+
+    predictive_exportable(ir)
     reference = _location_function(ir, target)
     data, yours = _verify_posterior(ir, target, reference, means, thinned, "your posterior", **options)
     _, theirs = _verify_posterior(ir, target, reference, *random_posterior(ir, means, thinned, seed),

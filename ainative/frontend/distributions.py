@@ -32,6 +32,14 @@ class Sampled(Enum):
     LABEL = "the first parameter's shape without its last axis, which holds the classes"
     GAUSSIAN = "the location's shape broadcast with the rows of the square matrix (covariance, precision or factor)"
     CORRELATION = "a dim × dim matrix, dim being the first parameter (a whole number)"
+    MIXTURE = "the components' shapes without the axis of components, broadcast with the weights' (without theirs)"
+
+
+class Components(Enum):
+    """How a mixture's arguments give its components."""
+
+    SAME_FAMILY = "a Categorical over the components, and one distribution whose last batch axis holds them"
+    LISTED = "the weights, then one distribution a component"
 
 
 @dataclass(frozen=True)
@@ -57,11 +65,26 @@ class Family:
     #: the family whose truncation a ``restricted to`` of this one is, its parameters named as this one's (a
     #: half-normal restricted to [a, b] is a normal about 0 restricted to [a, b]); None: it cannot be restricted
     truncation: str | None = None
+    #: for a mixture: how its arguments give its components (distributions as arguments)
+    components: Components | None = None
 
     @property
     def constructor(self) -> str:
         """The family's class in ``pyro.distributions`` and ``numpyro.distributions`` (both use its name)."""
         return self.name
+
+    def constructor_in(self, library: str) -> str:
+        """The family's class in ``<library>.distributions``: a mixture of listed components is NumPyro's
+        ``MixtureGeneral``; Pyro has none, so its printer stacks components of one family into a
+        ``MixtureSameFamily``."""
+        if self.components is Components.LISTED:
+            return "MixtureGeneral" if library == "numpyro" else "MixtureSameFamily"
+        return self.name
+
+    @property
+    def enumerable(self) -> bool:
+        """Whether a latent of the family takes finitely many values, so that NUTS sums it out (enumerates it)."""
+        return self.support in ("boolean", "integer_interval")
 
     @property
     def needed(self) -> tuple[str, ...]:
@@ -165,9 +188,16 @@ _TABLE = (
     Family("Dirichlet", ("concentration",), "simplex", r"\operatorname{Dir}", event_rank=1, sampled=Sampled.EVENT),
     Family("MultivariateNormal", ("loc", *_SPREAD), "real_vector", r"\mathcal{N}", one_of=_SPREAD, event_rank=1,
            sampled=Sampled.GAUSSIAN),
+    Family("MixtureSameFamily", ("mixture_distribution", "component_distribution"), "real",
+           r"\operatorname{MixtureSameFamily}", sampled=Sampled.MIXTURE, components=Components.SAME_FAMILY),
+    Family("Mixture", ("probs", "components"), "real", r"\operatorname{Mixture}", sampled=Sampled.MIXTURE,
+           components=Components.LISTED),
     Family("LKJCholesky", ("dim", "concentration"), "corr_cholesky", r"\operatorname{LKJ}",
            optional=("concentration",), event_rank=2, sampled=Sampled.CORRELATION),
 )
+
+#: the family that picks a mixture's component
+MIXING = "Categorical"
 
 #: family name → Family
 DISTRIBUTIONS = {family.name: family for family in _TABLE}

@@ -354,6 +354,8 @@ class ModelIR:
     shapes: tuple[tuple[str, Shape], ...]
     dim_values: tuple[tuple[str, int], ...] = ()
     conditions: tuple[Condition, ...] = ()
+    #: each class-label latent (``z ~ Categorical(θ)``) and its number of classes, the last axis of θ
+    classes: tuple[tuple[str, Dim], ...] = ()
 
     @property
     def kind(self) -> str:

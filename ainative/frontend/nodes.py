@@ -8,7 +8,8 @@ each node its meaning through a row of the operation table or a ``_print_<Node>`
 
 from __future__ import annotations
 
-from sympy import Function, Symbol
+from sympy import Expr, Function, Symbol, Tuple
+from sympy.core.symbol import Str
 from sympy.printing.precedence import PRECEDENCE
 
 
@@ -94,6 +95,26 @@ class Entry(Node):
     Its first argument is the array's ``Symbol``; the others are integer expressions of ``Index``
     symbols, numbers and entries of integer data.
     """
+
+
+class Component(Expr):
+    """``𝒩(μ, σ)`` as an argument of a mixture: its family (a ``Str``) and its arguments as ``(Str(key), value)``.
+
+    Not a ``Node``: the parser refuses it anywhere but as a mixture's argument; its free symbols are its arguments'.
+    """
+
+    @classmethod
+    def of(cls, family: str, args) -> Component:
+        return cls(Str(family), *(Tuple(Str(key), value) for key, value in args))
+
+    @property
+    def family(self) -> str:
+        return self.args[0].name
+
+    @property
+    def arguments(self) -> tuple:
+        """``((key, value), …)``, as ``Distribution.args`` holds them."""
+        return tuple((pair.args[0].name, pair.args[1]) for pair in self.args[1:])
 
 
 class Identity(Node):

@@ -6,6 +6,7 @@ operator becomes a SymPy node with ``evaluate=False`` so the IR is exactly what 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import struct
@@ -20,7 +21,7 @@ from lark.lexer import Lexer
 
 from ..errors import ModelError, ModelSyntaxError, ShapeError, Span, UnknownNameError
 from . import lexer, recurrences, subscripts, supports
-from .distributions import DISTRIBUTIONS, violates
+from .distributions import DISTRIBUTIONS, MIXING, Components, Family, violates
 from .ir import (
     REALS,
     Assignment,
@@ -36,6 +37,7 @@ from .ir import (
 )
 from .nodes import (
     OVER_INDEX,
+    Component,
     Delta,
     Element,
     Entry,
@@ -106,6 +108,9 @@ class _Builder(Transformer_NonRecursive):
         super().__init__()
         self.variables, self.index_names, self.line, self.source_line = variables, indices, line, source_line
         self.spans: dict[sympy.Basic, Span] = {}
+        #: each distribution written as an argument (``𝒩(μ, σ)`` in a mixture), and those a mixture took
+        self.components: list[Located] = []
+        self.taken: set[int] = set()
 
     # helpers -----------------------------------------------------------------------------
     def fail(self, cls, message: str, column: int, end_column: int) -> ModelError:
@@ -198,8 +203,13 @@ class _Builder(Transformer_NonRecursive):
     def call(self, func, left, args, right):
         name = func.value
         if name in DISTRIBUTIONS:
-            raise self.fail(ModelSyntaxError, f"{name} is a distribution: use it on the right of '~'",
-                            func.column, right.end_column)
+            distribution = self.distribution(func, args, right)
+            if DISTRIBUTIONS[name].components is not None:
+                raise self.fail(ModelSyntaxError, f"{name} is a mixture: it is the whole right side of '~', not "
+                                "a component of another", func.column, right.end_column)
+            located = self.located(Component.of(name, distribution.args), func, right)
+            self.components.append(located)
+            return located
         if name not in FUNCTIONS:
             raise self.fail(UnknownNameError, f"unknown function {name!r}{_suggest(name, FUNCTIONS)}",
                             func.column, func.end_column)
@@ -394,11 +404,28 @@ class _Builder(Transformer_NonRecursive):
     def sampling(self, target, _, func, left, args, right, *rest):
         truncation = rest[0] if rest and len(rest[0]) == 4 and isinstance(rest[0][2], Token) else None
         plate = rest[-1] if rest and rest[-1] is not truncation else None
+        distribution = self.distribution(func, args, right, top=True)
+        if truncation is None:
+            return ("sampling", target, distribution, plate)
+        low, high, start, end = truncation
+        supports.check_truncation(DISTRIBUTIONS[func.value], low, high, Span(self.line, start.column, end.end_column),
+                                  self.source_line)
+        bounds = {"low": low and low.expr, "high": high and high.expr}
+        return ("sampling", target, dataclasses.replace(distribution, **bounds), plate)
+
+    def factor(self, token, value):
+        return ("factor", token, value)
+
+    def distribution(self, func, args, right, top: bool = False) -> Distribution:
+        """``Family(args)``: its parameters by name, checked against the family's row; a mixture's components
+        are distributions (``Mixture(w, 𝒩(μ₁, σ₁), StudentT(3, μ₂, σ₂))``)."""
         family = func.value
         if family not in DISTRIBUTIONS:
             raise self.fail(UnknownNameError, f"unknown distribution {family!r}{_suggest(family, DISTRIBUTIONS)}",
                             func.column, func.end_column)
         spec = DISTRIBUTIONS[family]
+        if spec.components is not None:
+            return self.mixture(spec, func, args, right)
         named, seen_keyword = [], False
         for position, (key, value) in enumerate(args):
             if key is None:
@@ -426,15 +453,43 @@ class _Builder(Transformer_NonRecursive):
             raise self.fail(ModelSyntaxError, f"{family} got a parameter twice", func.column, right.end_column)
         if not spec.complete(keys):
             raise self.fail(ModelSyntaxError, f"{family} needs {spec.requirement()}", func.column, right.end_column)
-        if truncation is None:
-            return ("sampling", target, Distribution(family, tuple(named)), plate)
-        low, high, start, end = truncation
-        supports.check_truncation(spec, low, high, Span(self.line, start.column, end.end_column), self.source_line)
-        return ("sampling", target, Distribution(family, tuple(named), *(b and b.expr for b in (low, high))), plate)
+        return Distribution(family, tuple(named))
 
-    def factor(self, token, value):
-        return ("factor", token, value)
-
+    def mixture(self, spec: Family, func, args, right) -> Distribution:
+        """``MixtureSameFamily(Categorical(w), 𝒩(μ, σ))`` or ``Mixture(w, 𝒩(μ₁, σ₁), …)``, positional only."""
+        family = func.value
+        if any(key is not None for key, _ in args):
+            raise self.fail(ModelSyntaxError, f"{family} takes its arguments by position", func.column,
+                            right.end_column)
+        values = [value for _, value in args]
+        if spec.components is Components.SAME_FAMILY:
+            wanted = ["a Categorical over the components", "one distribution whose last axis holds them"]
+        else:
+            wanted = ["the weights"] + ["a distribution a component"] * max(len(values) - 1, 2)
+        if len(values) != len(wanted):
+            raise self.fail(ModelSyntaxError, f"{family} takes {', then '.join(dict.fromkeys(wanted))} "
+                            f"({len(wanted)} arguments), not {len(values)}", func.column, right.end_column)
+        for position, (value, what) in enumerate(zip(values, wanted)):
+            component = isinstance(value.expr, Component)
+            categorical = component and value.expr.family == MIXING
+            right_kind = categorical if position == 0 and spec.components is Components.SAME_FAMILY else (
+                not component if position == 0 else component and not categorical)
+            if not right_kind:
+                written = self.source_line[value.column - 1 : value.end_column - 1]
+                raise self.fail(ModelSyntaxError, f"{family}'s argument {position + 1} is {what}, not {written}",
+                                value.column, value.end_column)
+            self.taken.add(id(value))
+        components = [v for v in values if isinstance(v.expr, Component) and v.expr.family != MIXING]
+        for other in components[1:]:
+            first, second = (DISTRIBUTIONS[c.expr.family] for c in (components[0], other))
+            if first.support != second.support:
+                raise self.fail(ModelSyntaxError, f"a mixture's components take values in one set: {first.name}'s "
+                                f"are {first.support}, {second.name}'s {second.support}", other.column,
+                                other.end_column)
+        if spec.components is Components.SAME_FAMILY:
+            return Distribution(family, tuple(zip(spec.params, (v.expr for v in values))))
+        return Distribution(family, (("probs", values[0].expr), ("components", sympy.Tuple(*(v.expr for v in
+                                                                                             values[1:])))))
 
 def _term(token: Token) -> sympy.Expr:
     return sympy.Symbol(token.value) if token.type == "NAME" else sympy.Integer(token.value)
@@ -556,6 +611,11 @@ def _statement(tokens: list[Token], variables: frozenset[str], indices: set[str]
         if isinstance(inner, ModelError):
             raise inner from None
         raise
+    for component in builder.components:
+        if id(component) not in builder.taken:
+            name = component.expr.family
+            raise ModelSyntaxError(f"{name} is a distribution: use it on the right of '~' (or as a mixture's "
+                                   "component)", Span(line, component.column, component.end_column), source_line)
     span = Span(line, tokens[0].column, tokens[-1].end_column)
     text = source_line[span.column - 1 : span.end_column - 1]
     spans = tuple(builder.spans.items())

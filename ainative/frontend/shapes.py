@@ -16,7 +16,7 @@ import numpy as np
 import sympy
 
 from ..errors import DataError, ShapeError, Span
-from .distributions import DISTRIBUTIONS, Sampled
+from .distributions import DISTRIBUTIONS, Components, Sampled
 from .ir import (
     Assignment,
     Cell,
@@ -34,6 +34,7 @@ from .ir import (
     Size,
 )
 from .nodes import (
+    Component,
     Delta,
     Element,
     Entry,
@@ -117,6 +118,15 @@ class _Checker:
         self.conditions: list[Condition] = []
         #: integer data's declared values, for subscripts that are entries of it
         self.domains: dict[str, tuple[sympy.Expr, sympy.Expr]] = {}
+        #: each class-label latent (``z ~ Categorical(θ)``) and its number of classes, θ's last axis
+        self.labels: dict[str, Dim] = {}
+        #: the latents NUTS sums out by enumeration (discrete families), whose values gain leading axes there
+        self.enumerated = {s.target for s in cell.statements if isinstance(s, Sampling)
+                           and s.target not in roles.inputs
+                           and DISTRIBUTIONS[s.distribution.family].enumerable}
+        #: the plate each of those is drawn in (its index), which every statement reading its entries shares
+        self.drawn_over = {s.target: s.plate.index if s.plate else None for s in cell.statements
+                           if isinstance(s, Sampling) and s.target in self.enumerated}
         for statement in cell.statements:
             if isinstance(statement, Declaration):
                 axes = tuple(Axis(d, statement.span, statement.text) for d in statement.shape)
@@ -231,8 +241,15 @@ class _Checker:
     def infer(self, expr) -> tuple[sympy.Basic, tuple[Axis, ...]]:
         if isinstance(expr, Index):
             return expr, ()
+        if isinstance(expr, (sympy.Symbol, Element, Entry)) and _base(expr) in self.labels:
+            name = _base(expr)
+            raise self.error(f"{name} is a class label (a Categorical latent, 0..{as_expr(self.labels[name]) - 1}): "
+                             f"its value is only read as a subscript that picks an entry, e.g. μ_{{{name}_i+1}}, "
+                             "never as a number", self.span(_written(expr)))
         if isinstance(expr, sympy.Symbol):
             return expr, self.symbol(expr)
+        if isinstance(expr, Component):
+            return self.component(expr)
         if isinstance(expr, Identity):
             return self.identity(expr)
         if not expr.args:
@@ -505,8 +522,33 @@ class _Checker:
         for axis, (sub, size) in enumerate(zip(subscripts, shape)):
             if isinstance(sub, Index):
                 self.bind_range(self.scope[sub.name], size, f"{name}'s axis {axis + 1}", expr)
+        if name in self.enumerated:
+            self.enumerated_entry(expr, shape)
         self.uses.append((expr, dict(self.scope)))
         return expr, ()
+
+    def enumerated_entry(self, expr: Entry, shape: tuple[Axis, ...]) -> None:
+        """A latent NUTS sums out has its values along extra leading axes there, so the program reads it whole:
+        ``z_i`` in a statement whose one index is ``i`` and runs over all of ``z`` (checked once ranges are known)."""
+        name, subscripts = expr.args[0].name, expr.args[1:]
+        free = [r.index for r in self.statement.indices]
+        if len(shape) != 1 or subscripts != (Index(free[0]),) if len(free) == 1 else True:
+            raise self.error(f"{self.text(expr)}: {name} is a discrete latent that inference sums out, so a "
+                             "statement written with indices reads it as z_i, with i its only index (a plate over "
+                             f"all of {name})", self.span(expr))
+        self.same_plate(expr, free[0])
+        self.whole.append((expr, shape[0]))
+
+    def same_plate(self, expr: Entry | Element, index: str) -> None:
+        """A summed-out latent's entries are read in the plate it was drawn in: inference sums it out entry by
+        entry only where it knows the entries are the same."""
+        name, drawn = _base(expr), self.drawn_over[_base(expr)]
+        if drawn != index:
+            where = f"in the plate over {drawn}" if drawn else "without a plate"
+            raise self.error(f"{self.text(_written(expr))}: {name} is a discrete latent that inference sums out, "
+                             f"drawn {where}, so the statements that read its entries run over "
+                             f"{drawn or 'the same plate'} too (z_i ~ …  for i in 1..N, then … z_i …  for i in 1..N)",
+                             self.span(_written(expr)))
 
     def subscript(self, sub: sympy.Expr, where: sympy.Basic) -> None:
         """A subscript's entries of data are checked as entries; its other names must be dimensions."""
@@ -517,6 +559,10 @@ class _Checker:
                 self.entry(node)
                 continue
             stack.extend(node.args)
+            if isinstance(node, sympy.Symbol) and node.name in self.labels:
+                raise self.error(f"{node.name} is a class label drawn without a plate: a label picks entries as "
+                                 f"{node.name}_i, drawn in a plate ({node.name}_i ~ Categorical(θ)  for i in 1..N)",
+                                 self.span(where))
             if isinstance(node, sympy.Symbol) and not isinstance(node, Index) and node.name not in self.roles.dims:
                 raise self.error(f"{node.name} is in a subscript, but it is not an index here (of a plate, of the "
                                  "left side or of a reduction around it) nor a dimension", self.span(where))
@@ -565,10 +611,13 @@ class _Checker:
         return "Σ" if expr.word == "sum" else "∏" if expr.word == "prod" else expr.word
 
     def data_range(self, entry: Entry) -> tuple[sympy.Expr, sympy.Expr]:
-        """The declared values of integer data used as a subscript."""
+        """The declared values of integer data used as a subscript, or a class label's 0..K-1."""
         name = entry.args[0].name
         if name in self.domains:
             return self.domains[name]
+        if name in self.roles.latents:
+            raise self.error(f"{name} is used as a subscript, but it is a latent that is not a class label: only "
+                             "integer data and Categorical latents pick entries", self.span(entry))
         raise self.error(f"{name} is used as a subscript, so its values must be declared whole numbers in a range "
                          f"(e.g. {name} ∈ {{1..J}}^N)", self.span(entry))
 
@@ -576,7 +625,7 @@ class _Checker:
         """Check a statement written with indices: ranges, every subscript within its axis; its free indices."""
         self.scope = {r.index: _Range(r.index, None if r.inferred else r.start, None if r.inferred else r.stop,
                                       not r.inferred, "the plate") for r in statement.indices}
-        self.uses, self.pending = [], []
+        self.uses, self.pending, self.whole = [], [], []
         try:
             exprs = [self.infer(value)[0] for value in statement.exprs]
             free = self.scope
@@ -587,6 +636,12 @@ class _Checker:
                     self.infer_from_offsets(index)
             for entry, scope in self.uses:
                 self.check_entry(entry, scope)
+            for entry, size in self.whole:
+                index = free[entry.args[1].name]
+                if not (index.start == 1 and self.same(Axis(as_dim(index.stop)), size, self.span(entry))):
+                    raise self.error(f"{self.text(entry)}: {entry.args[0].name} is a discrete latent that inference "
+                                     f"sums out, so the statement runs over all its {size.size} entries, not "
+                                     f"{index.start}..{index.stop}", self.span(entry))
         finally:
             self.scope = None
         ranges, axes = [], []
@@ -689,6 +744,30 @@ class _Checker:
         used = {i.name for i in sub.atoms(Index)}
         return ", ".join(f"{n} ∈ {r.start}..{r.stop}" for n, r in scope.items() if n in used) or "nothing"
 
+    def check_enumerated(self, expr: sympy.Basic) -> None:
+        """A latent NUTS sums out is enumerated along new leading axes: only operations entry by entry may see it
+        (a reduction, a matrix product or a transpose would mix its enumerated values), in the plate it is drawn in
+        (a whole array, or a row in another plate, would not line its entries up with the plate's)."""
+        stack = [(expr, None)]
+        while stack:
+            node, mixing = stack.pop()
+            latent = isinstance(node, (sympy.Symbol, Element, Entry)) and _base(node) in self.enumerated
+            if mixing is not None and latent:
+                raise self.error(f"{self.text(mixing)} combines entries of {_base(node)}, a discrete latent that "
+                                 "inference sums out, which is read only entry by entry (elementwise, or as a "
+                                 "subscript)", self.span(mixing))
+            if latent and isinstance(node, sympy.Symbol) and self.shapes.get(node.name):
+                raise self.error(f"{node.name} has shape {format_shape(self.shapes[node.name])} and is a discrete "
+                                 "latent that inference sums out, so it is read entry by entry, in the plate it is "
+                                 f"drawn in ({node.name}_i …  for i in 1..N)", self.span(node))
+            if latent and isinstance(node, Element):
+                self.same_plate(node, node.args[1].name)
+            if mixing is None and (isinstance(node, (OverIndex, MatrixProduct, Transposed)) or (
+                    not isinstance(node, (Entry, Element, Delta)) and kind_of(node) not in (
+                        None, Kind.ELEMENTWISE, Kind.BROADCAST))):
+                mixing = node
+            stack.extend((arg, mixing) for arg in (node.args[1:] if isinstance(node, (Entry, Element)) else node.args))
+
     def plate_axis(self) -> Axis:
         plate = self.statement.plate
         return Axis(plate.stop, plate.span, self.statement.text)
@@ -720,6 +799,49 @@ class _Checker:
         if sampled is Sampled.CORRELATION:
             return self.correlation(operands[0][0])
         return self.broadcast(statement.distribution.values[0], operands)
+
+    def component(self, expr: Component) -> tuple[Component, tuple[Axis, ...]]:
+        """A mixture's component (or its Categorical): its batch shape, the Categorical's with the classes last."""
+        family = DISTRIBUTIONS[expr.family]
+        if family.event_rank:
+            raise self.error(f"{self.text(expr)}: a mixture's components have scalar values, and {expr.family}'s "
+                             "are arrays", self.span(expr))
+        keys = [key for key, _ in expr.arguments]
+        operands = [self.infer(value) for _, value in expr.arguments]
+        rebuilt = Component.of(expr.family, zip(keys, (e for e, _ in operands)))
+        self.spans.setdefault(rebuilt, self.span(expr))
+        if family.sampled is Sampled.LABEL:
+            return rebuilt, operands[0][1]
+        return rebuilt, self.broadcast(expr, [(value, shape) for (_, value), (_, shape) in zip(expr.arguments,
+                                                                                                operands)])
+
+    def mixture(self, statement: Sampling) -> tuple[tuple[sympy.Basic, ...], tuple[Axis, ...]]:
+        """A mixture's arguments, checked: as many weights (classes) as components, on the last axis."""
+        family = DISTRIBUTIONS[statement.distribution.family]
+        args = dict(statement.distribution.args)
+        if family.components is Components.SAME_FAMILY:
+            (mixing, classes), (component, shape) = (self.infer(args[k]) for k in family.params)
+            written = args["component_distribution"]
+            if not shape:
+                raise self.error(f"{self.text(written)}: its parameters' last axis holds the components, and here "
+                                 "they are scalars", self.span(written))
+            if not self.same(classes[-1], shape[-1], self.span(written)):
+                raise self.error(f"{self.text(written)} has {shape[-1].size} components along its last axis, and "
+                                 f"{self.text(args['mixture_distribution'])} picks one of {classes[-1].size}",
+                                 self.span(written), self.describe((args["mixture_distribution"], classes),
+                                                                   (written, shape)))
+            value = self.broadcast(written, [(args["mixture_distribution"], classes[:-1]), (written, shape[:-1])])
+            return (mixing, component), value
+        weights, shape = self.infer(args["probs"])
+        written = args["components"].args
+        components = [self.infer(c) for c in written]
+        if not shape or not self.same(shape[-1], Axis(len(components)), self.span(args["probs"])):
+            raise self.error(f"{self.text(args['probs'])} weighs {len(components)} components along its last axis, "
+                             f"and it has shape {format_shape(shape)}", self.span(args["probs"]),
+                             self.describe((args["probs"], shape)))
+        value = self.broadcast(args["probs"], [(args["probs"], shape[:-1]),
+                                               *((c, s) for c, (_, s) in zip(written, components))])
+        return (weights, sympy.Tuple(*(c for c, _ in components))), value
 
     def gaussian(self, operands) -> tuple[Axis, ...]:
         """A multivariate normal's value: its location broadcast with the rows of its square matrix."""
@@ -784,6 +906,13 @@ class _Checker:
             elif isinstance(statement, Factor):
                 statements.append(self.factor(statement))
             elif statement.indexed:
+                if isinstance(statement, Sampling) and statement.target in self.enumerated:
+                    raise self.error(f"{statement.target} is a discrete latent that inference sums out: draw it in a "
+                                     f"plate over its rows ({statement.target}_i ~ Bernoulli(p_i)  for i in 1..N), "
+                                     "which the statements that read it share", statement.span)
+                if isinstance(statement, Sampling) and DISTRIBUTIONS[statement.distribution.family].components:
+                    raise self.error(f"{statement.distribution.family} is written without indices (its components "
+                                     "are whole arrays)", statement.span)
                 exprs, ranges, axes = self.indexed(statement)
                 shape = axes
                 if isinstance(statement, Sampling):
@@ -802,22 +931,48 @@ class _Checker:
                     continue
                 self.define(statement.target, shape, statement)
                 statements.append(_with_exprs(statement, (expr,)))
-            else:
-                operands = [self.infer(v) for v in statement.distribution.values]
-                exprs = tuple(e for e, _ in operands) + self.bounds(statement)
-                shape = self.sampled_shape(statement, list(zip(statement.distribution.values,
-                                                               [s for _, s in operands])))
+            elif DISTRIBUTIONS[statement.distribution.family].components is not None:
+                exprs, shape = self.mixture(statement)
                 if statement.target in self.declared and statement.plate is None:
                     declared = self.declared[statement.target][0]
                     shape = self.broadcast(statement.distribution.values[0], [(None, declared), (None, shape)])
                     shape = declared if len(declared) >= len(shape) else shape
                 self.define(statement.target, shape, statement)
                 statements.append(_with_exprs(statement, exprs))
+            else:
+                operands = [self.infer(v) for v in statement.distribution.values]
+                exprs = tuple(e for e, _ in operands) + self.bounds(statement)
+                shape = self.sampled_shape(statement, list(zip(statement.distribution.values,
+                                                               [s for _, s in operands])))
+                if DISTRIBUTIONS[statement.distribution.family].labels and statement.target in self.enumerated:
+                    classes = operands[0][1][-1].size
+                    self.labels[statement.target] = classes
+                    self.domains[statement.target] = (sympy.Integer(0), as_expr(classes) - 1)
+                if statement.target in self.declared and statement.plate is None:
+                    declared = self.declared[statement.target][0]
+                    shape = self.broadcast(statement.distribution.values[0], [(None, declared), (None, shape)])
+                    shape = declared if len(declared) >= len(shape) else shape
+                self.define(statement.target, shape, statement)
+                statements.append(_with_exprs(statement, exprs))
+            if not isinstance(statement, Declaration):
+                for expr in statements[-1].exprs:
+                    self.check_enumerated(expr)
         self.statement = None
         names = roles.inputs + roles.params + roles.latents + roles.deterministic
         table = tuple((n, tuple(a.size for a in self.shapes.get(n, ()))) for n in dict.fromkeys(names))
         return ModelIR(self.cell.header, tuple(statements), roles, table,
-                       tuple((n, v[0]) for n, v in self.dims.items()), tuple(self.conditions))
+                       tuple((n, v[0]) for n, v in self.dims.items()), tuple(self.conditions),
+                       tuple(self.labels.items()))
+
+
+def _base(expr: sympy.Basic) -> str:
+    """The variable a symbol, a plate's row or an entry belongs to."""
+    return expr.name if isinstance(expr, sympy.Symbol) else expr.args[0].name
+
+
+def _written(expr: sympy.Basic) -> sympy.Basic:
+    """A plate's row ``η_j`` as the parser saw it (the entry), whose span the statement remembers."""
+    return Entry(expr.args[0], Index(expr.args[1].name)) if isinstance(expr, Element) else expr
 
 
 def _with_exprs(statement, exprs, indices=None):

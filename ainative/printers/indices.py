@@ -115,8 +115,10 @@ class IndexArrays:
         #: a recurrence's last rows, held by its final carry (``h_T`` is ``_h_last``): autodiff then skips the stack
         self.final_rows: dict[tuple[str, sympy.Expr], str] = {}
 
-    def in_scope(self, indices: Iterable[IndexRange], expr: sympy.Basic, shapes: dict[str, Shape] | None = None) -> str:
-        """``expr`` over the grid of a statement's free indices, broadcast to their sizes.
+    def in_scope(self, indices: Iterable[IndexRange], expr: sympy.Basic, shapes: dict[str, Shape] | None = None,
+                 broadcast: bool = True) -> str:
+        """``expr`` over the grid of a statement's free indices, broadcast to their sizes unless ``broadcast`` is
+        False (a plate broadcasts a sample's parameters itself, and then the value may have leading axes).
 
         Given the model's ``shapes``, an entry whose subscripts are distinct indices (each times a
         whole number, plus a constant) is a slice of its array, and a sum of products is an ``einsum``.
@@ -129,7 +131,7 @@ class IndexArrays:
         ranges.update({r.index: (r.start, r.stop) for r in indices})
         try:
             text = self._print(expr)
-            if not indices:
+            if not indices or not broadcast:
                 return text
             sizes = ", ".join(self._integer(r.stop - r.start + 1) for r in indices)
             if expr.is_number:

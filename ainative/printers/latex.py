@@ -18,7 +18,7 @@ from ..frontend.ir import (
     Recurrence,
     Sampling,
 )
-from ..frontend.nodes import OVER_INDEX, Lagged, MatrixProduct
+from ..frontend.nodes import OVER_INDEX, Component, Lagged, MatrixProduct
 from ..frontend.operations import Kind
 from .common import install
 
@@ -178,14 +178,26 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
         return rf"\log p &\mathrel{{+}}= {printer._print(statement.expr)}"
     assert isinstance(statement, Sampling)
     dist = statement.distribution
-    family = DISTRIBUTIONS[dist.family]
-    positional = family.params[: len(dist.args)]
-    args = ", ".join(
-        printer._print(value) if key == positional[i] else rf"\text{{{key}}}={printer._print(value)}"
-        for i, (key, value) in enumerate(dist.args)
-    )
-    return (rf"{_target(printer, statement)} &\sim {family.latex}\left({args}\right){_truncation(printer, dist)}"
-            f"{_plate(printer, statement.plate, statement.indices)}")
+    return (rf"{_target(printer, statement)} &\sim {_distribution(printer, dist.family, dist.args)}"
+            f"{_truncation(printer, dist)}{_plate(printer, statement.plate, statement.indices)}")
+
+
+def _distribution(printer: LatexPrinter, name: str, arguments) -> str:
+    """``\\mathcal{N}\\left(\\mu, \\sigma\\right)``; a mixture's components (a ``Component`` each, listed in a
+    ``Tuple``) are distributions too."""
+    family = DISTRIBUTIONS[name]
+    positional = family.params[: len(arguments)]
+
+    def shown(value) -> str:
+        if isinstance(value, Component):
+            return _distribution(printer, value.family, value.arguments)
+        if isinstance(value, sympy.Tuple):
+            return ", ".join(shown(v) for v in value.args)
+        return printer._print(value)
+
+    args = ", ".join(shown(value) if key == positional[i] else rf"\text{{{key}}}={shown(value)}"
+                     for i, (key, value) in enumerate(arguments))
+    return rf"{family.latex}\left({args}\right)"
 
 
 def _recurrence(recurrence: Recurrence, printer: LatexPrinter) -> str:

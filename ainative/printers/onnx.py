@@ -707,6 +707,15 @@ def _quantile(printer: OnnxPrinter, values: Tensor, count: int, q: float, out: s
     return printer.node("Add", [picks[0], step], out)
 
 
+def predictive_exportable(ir: ModelIR) -> None:
+    """An ExportError unless the posterior predictive graph of ``ir`` can be exported (no statement with indices)."""
+    from ..frontend.ir import Declaration
+
+    if any(not isinstance(s, Declaration) and s.indexed for s in ir.statements):
+        raise ExportError(f"{ir.header.name} is written with indices, and its posterior predictive graph is not "
+                          "exported yet")
+
+
 def print_onnx_predictive(
     ir: ModelIR,
     target: str,
@@ -724,12 +733,10 @@ def print_onnx_predictive(
 
     The data axis of the observed variable is the graph's batch axis; ``limits`` are the integer inputs' ranges.
     """
-    from ..frontend.ir import Declaration, Sampling
+    from ..frontend.ir import Sampling
 
     statement = next(s for s in ir.statements if isinstance(s, Sampling) and s.target == target)
-    if any(not isinstance(s, Declaration) and s.indexed for s in ir.statements):
-        raise ExportError(f"{ir.header.name} is written with indices, and its posterior predictive graph is not "
-                          "exported yet")
+    predictive_exportable(ir)
     batch = ir.shape_of[target][:1]
     if not batch or not isinstance(batch[0], str) or batch[0] in ir.constants:
         raise ExportError(f"{target} has no data axis to serve: declare one (e.g. {target} ∈ ℝ^N)")

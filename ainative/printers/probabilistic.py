@@ -13,15 +13,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sympy
 from sympy.printing.codeprinter import CodePrinter
 
-from ..errors import ShapeError
-from ..frontend.distributions import DISTRIBUTIONS, SUPPORT_INTERVALS, Sampled, integer_valued
+from ..errors import ModelError, ShapeError
+from ..frontend.distributions import (
+    DISTRIBUTIONS,
+    MIXING,
+    SUPPORT_INTERVALS,
+    Components,
+    Family,
+    Sampled,
+    integer_valued,
+)
 from ..frontend.ir import Assignment, Factor, ModelIR, Recurrence, Sampling, Shape
 from .common import module_source
 from .indices import dimension_name, dimensions_used, value_dimensions
 from .names import python_name
 from .recurrences import recurrence_lines
+
+
+def enumerated_latents(ir: ModelIR) -> frozenset[str]:
+    """The discrete latents NUTS sums out: under enumeration their values have extra leading axes."""
+    return frozenset(s.target for s in ir.statements if isinstance(s, Sampling) and s.target in ir.roles.latents
+                     and DISTRIBUTIONS[s.distribution.family].enumerable)
 
 
 def data_dimensions(ir: ModelIR) -> dict[str, list[tuple[str, int]]]:
@@ -68,8 +83,21 @@ class ProbabilisticPrinter:
         name some differently); a multivariate normal's location is broadcast to its event (``value``'s last axis),
         because PyTorch's takes no scalar."""
         family = DISTRIBUTIONS[statement.distribution.family]
+        if family.components is not None:
+            call = self.mixture(statement, printer)
+        else:
+            call = self.call(printer, statement.distribution.family, statement.distribution.args, value)
+        if statement.distribution.truncated:
+            call = self.truncation(statement, printer, printer.doprint)
+        if event:
+            call += f".expand({self.shape_list(event)}).to_event({len(event)})"
+        return call
+
+    def call(self, printer, name: str, arguments, value: Shape = ()) -> str:
+        """``Family(args)`` for one family that is no mixture."""
+        family = DISTRIBUTIONS[name]
         args, positional = [], True
-        ordered = sorted(statement.distribution.args, key=lambda arg: family.params.index(arg[0]))
+        ordered = sorted(arguments, key=lambda arg: family.params.index(arg[0]))
         for i, (key, expr) in enumerate(ordered):
             positional = positional and family.params[i] == key
             text = str(int(expr)) if expr.is_Integer and integer_valued(key) else printer.doprint(expr)
@@ -78,12 +106,42 @@ class ProbabilisticPrinter:
                 broadcast = printer._module_format(printer.LIBRARY.broadcast_to)
                 text = f"{broadcast}({location}, {self.shape_list(value[-1:])})"
             args.append(text if positional else f"{key}={text}")
-        call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
-        if statement.distribution.truncated:
-            call = self.truncation(statement, printer, printer.doprint)
-        if event:
-            call += f".expand({self.shape_list(event)}).to_event({len(event)})"
-        return call
+        return f"{self.constructor(printer, family)}({', '.join(args)})"
+
+    def constructor(self, printer, family: Family) -> str:
+        return self.library_name(printer, "distributions." + family.constructor_in(self.library))
+
+    def mixture(self, statement: Sampling, printer) -> str:
+        """``MixtureSameFamily(Categorical(w), 𝒩(μ, σ))``, or ``Mixture(w, …)`` as NumPyro's ``MixtureGeneral`` (which
+        broadcasts its components' batch shapes); Pyro has no mixture of listed components, so their parameters
+        are stacked along a last axis of one family's ``MixtureSameFamily``, and different families are refused."""
+        family = DISTRIBUTIONS[statement.distribution.family]
+        args = dict(statement.distribution.args)
+        if family.components is Components.SAME_FAMILY:
+            parts = ", ".join(self.call(printer, args[key].family, args[key].arguments) for key in family.params)
+            return f"{self.constructor(printer, family)}({parts})"
+        weights = self.call(printer, MIXING, (("probs", args["probs"]),))
+        components = args["components"].args
+        if self.library == "numpyro":
+            listed = ", ".join(self.call(printer, c.family, c.arguments) for c in components)
+            return f"{self.constructor(printer, family)}({weights}, [{listed}])"
+        first = components[0]
+        spans = dict(statement.spans)
+        for other in components[1:]:
+            if other.family != first.family or [k for k, _ in other.arguments] != [k for k, _ in first.arguments]:
+                raise ModelError(f"Pyro has no mixture of {first.family} and {other.family}: write components of one "
+                                 "family with the same parameters (they are stacked into a MixtureSameFamily), or "
+                                 "use --backend numpyro (MixtureGeneral)", spans.get(other, statement.span))
+        stack, together = (printer._module_format(f) for f in ("torch.stack", "torch.broadcast_tensors"))
+        tensor = printer._module_format(self.as_tensor)
+        stacked = []
+        for position, (key, _) in enumerate(first.arguments):
+            values = ", ".join(f"{tensor}({printer.doprint(c.arguments[position][1])})" for c in components)
+            stacked.append((key, f"{stack}({together}({values}), -1)"))
+        params = DISTRIBUTIONS[first.family].params
+        text = ", ".join(t if params[i] == k else f"{k}={t}" for i, (k, t) in enumerate(stacked))
+        inner = f"{self.constructor(printer, DISTRIBUTIONS[first.family])}({text})"
+        return f"{self.constructor(printer, family)}({weights}, {inner})"
 
     def truncation(self, statement: Sampling, printer, show: Callable) -> str:
         """``restricted to [low, high]``: the family's truncation base (a half-normal's is a normal about 0) cut to
@@ -93,7 +151,7 @@ class ProbabilisticPrinter:
         base = DISTRIBUTIONS[family.truncation]
         given = dict(distribution.args)
         args = [show(given[p]) if p in given else "0.0" for p in base.params]
-        call = f"{self.library_name(printer, 'distributions.' + base.constructor)}({', '.join(args)})"
+        call = f"{self.constructor(printer, base)}({', '.join(args)})"
         low, high = (None if b is None else repr(float(b)) if b.is_number else show(b)
                      for b in (distribution.low, distribution.high))
         floor = SUPPORT_INTERVALS[family.support][0]
@@ -112,9 +170,10 @@ class ProbabilisticPrinter:
         if family.event_rank:
             raise ShapeError(f"{statement.distribution.family} has vector values, so it cannot be written entry by "
                              "entry; write it without indices", statement.span)
-        args = []
+        args, enumerated = [], enumerated_latents(ir)
         for i, (key, value) in enumerate(statement.distribution.args):
-            text = printer.in_scope(statement.indices, value, ir.shape_of)
+            whole = not any(s.name in enumerated for s in value.free_symbols)
+            text = printer.in_scope(statement.indices, value, ir.shape_of, broadcast=whole)
             args.append(text if i < len(family.params) and family.params[i] == key else f"{key}={text}")
         name = python_name(statement.target)
         obs = f", obs={name}" if statement.target in ir.roles.inputs else ""
@@ -124,14 +183,28 @@ class ProbabilisticPrinter:
         if statement.distribution.truncated:
             call = self.truncation(statement, printer,
                                    lambda value: printer.in_scope(statement.indices, value, ir.shape_of))
+        sample = self.library_name(printer, "sample")
+        shared = self.shared_plate(ir, statement)
+        if shared is not None:
+            return [f"with {self.plate_name(shared)}:", f'    {name} = {sample}("{statement.target}", {call}{obs})']
         lines, depth = [], len(statement.indices)
         for k, r in enumerate(statement.indices):
             size = printer._integer(r.stop - r.start + 1)
             lines.append("    " * k + f'with {self.library_name(printer, "plate")}("{statement.target}_{r.index}", '
                          f"{size}, dim={k - depth}):")
-        sample = self.library_name(printer, "sample")
         lines.append("    " * depth + f'{name} = {sample}("{statement.target}", {call}{obs})')
         return lines
+
+    def shared_plate(self, ir: ModelIR, statement: Sampling) -> str | None:
+        """The plate a row statement opened for this statement's one index, when it runs over the same
+        ``1..n``: one plate, so that inference sees the entries of both statements as the same entries (what
+        summing a discrete latent out needs)."""
+        if len(statement.indices) != 1:
+            return None
+        (r,) = statement.indices
+        size = self.plates(ir).get(r.index)
+        written = python_name(r.stop.name) if isinstance(r.stop, sympy.Symbol) else str(r.stop)
+        return r.index if r.start == 1 and size == written else None
 
     def sample_lines(self, ir: ModelIR, statement: Sampling, printer) -> list[str]:
         if statement.indexed:
@@ -156,7 +229,9 @@ class ProbabilisticPrinter:
         if family.event_rank:
             event = event[: len(event) - family.event_rank]
         call = self.distribution(statement, printer, event, value)
-        line = f'{name} = {self.library_name(printer, "sample")}("{statement.target}", {call}{obs})'
+        # a latent NUTS sums out says so (NumPyro will stop guessing it), and each library enumerates it in parallel
+        enumerate_ = ', infer={"enumerate": "parallel"}' if statement.target in enumerated_latents(ir) else ""
+        line = f'{name} = {self.library_name(printer, "sample")}("{statement.target}", {call}{obs}{enumerate_})'
         if plate is None:
             return [line]
         return [f"with {self.plate_name(plate[0])}:", f"    {line}"]
@@ -224,8 +299,9 @@ class ProbabilisticPrinter:
                 tensor = printer._module_format(self.as_tensor)
                 body.append(f'{self.library_name(printer, "factor")}("{statement.site}", {tensor}({value}))')
             elif isinstance(statement, Assignment) and statement.target not in constants:
-                value = printer.in_scope(statement.indices, statement.expr, ir.shape_of) if statement.indexed else \
-                    printer.doprint(statement.expr)
+                whole = not statement.expr.free_symbols & {sympy.Symbol(n) for n in enumerated_latents(ir)}
+                value = printer.in_scope(statement.indices, statement.expr, ir.shape_of, broadcast=whole) \
+                    if statement.indexed else printer.doprint(statement.expr)
                 if statement.expr.is_number:
                     value = f"{printer._module_format(self.as_tensor)}({value})"
                 body.append(f'{python_name(statement.target)} = {self.library_name(printer, "deterministic")}('

@@ -12,7 +12,8 @@ from ainative.printers.jax import JaxPrinter
 from ainative.printers.names import import_lines
 
 FAMILIES = ("Normal HalfNormal Cauchy HalfCauchy StudentT LogNormal Exponential Gamma InverseGamma Beta "
-                 "Uniform Bernoulli Binomial Poisson Categorical Dirichlet MultivariateNormal LKJCholesky").split()
+                 "Uniform Bernoulli Binomial Poisson Categorical Dirichlet MultivariateNormal LKJCholesky "
+                 "MixtureSameFamily Mixture").split()
 
 
 def test_every_spec_family_is_known():
@@ -45,10 +46,12 @@ def test_every_family_prints_for_pyro_and_numpyro(family):
     args = {"Normal": "0, 1", "HalfNormal": "1", "Cauchy": "0, 1", "HalfCauchy": "1", "StudentT": "3, 0, 1",
             "LogNormal": "0, 1", "Exponential": "1", "Gamma": "2, 1", "InverseGamma": "2, 1", "Beta": "1, 2",
             "Uniform": "0, 1", "Bernoulli": "0.3", "Binomial": "10, 0.3", "Poisson": "3", "Categorical": "p",
-            "Dirichlet": "a", "MultivariateNormal": "m, S", "LKJCholesky": "3, 2"}[family]
+            "Dirichlet": "a", "MultivariateNormal": "m, S", "LKJCholesky": "3, 2",
+            "MixtureSameFamily": "Categorical(p), Normal(m, 1)", "Mixture": "p, Normal(0, 1), Normal(1, 2)"}[family]
     text = f"p ∈ ℝ^K; a ∈ ℝ^K; m ∈ ℝ^K; S ∈ ℝ^{{K×K}}\nz ~ {family}({args})"
     m = ainative.model(text, header="f(p, a, m, S)")
-    assert f"_dist.{family}(" in m.source("pyro") and f"_dist.{family}(" in m.source("numpyro")
+    for library in ("pyro", "numpyro"):
+        assert f"_dist.{DISTRIBUTIONS[family].constructor_in(library)}(" in m.source(library)
 
 
 @pytest.mark.parametrize(

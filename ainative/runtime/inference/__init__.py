@@ -27,6 +27,9 @@ METHODS = ("nuts", "svi")
 #: the supports of the families whose values are whole numbers
 INTEGER_SUPPORTS = ("nonnegative_integer", "integer_interval")
 
+#: where ``_arguments``' shapes hold a class-label latent's number of classes (no model name starts with ``_``)
+_CLASSES = "_classes:"
+
 #: the largest seed both libraries take (Pyro seeds NumPy's legacy generator, which stops at 2³² − 1)
 MAX_SEED = 2**32 - 1
 
@@ -60,6 +63,7 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
     arrays, bound = read_data(ir, data, dims, need_observed=observe, draws=draws)
     shapes = {name: concrete(shape, bound, name) for name, shape in ir.shapes}
     integer = integer_observations(ir) | ir.subscripts
+    shapes.update({_CLASSES + name: concrete((count,), bound, name) for name, count in ir.classes})
     args = [backend.to_native(None if (name in ir.roles.observed and not observe) else arrays[name],
                               integer=name in integer, place=place)
             for name in ir.roles.inputs]
@@ -142,9 +146,10 @@ def fit(
         chains, losses = backend.svi(program, args, kwargs, sites=sites, steps=steps, lr=lr,
                                      num_samples=num_samples, seed=seed, progress=progress)
     chains = _conform({name: chains[name] for name in sites if name in chains}, shapes, leading=2)
+    classes = {name: shapes[_CLASSES + name][0] for name, _ in ir.classes}
     if losses is None:
-        return Posterior(ir.header.name, engine.name, method, chains)
-    return Posterior(ir.header.name, engine.name, method, chains, losses)
+        return Posterior(ir.header.name, engine.name, method, chains, classes=classes)
+    return Posterior(ir.header.name, engine.name, method, chains, losses, classes=classes)
 
 
 def sample_prior(ir: ModelIR, program: Callable, engine: Engine, num_samples: int, seed: int = 0,

@@ -60,15 +60,28 @@ def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, 
     with numpyro.validation_enabled(False):
         mcmc.run(jax.random.key(seed), *args, **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))
-    derived = [s for s in sites if s not in chains]
-    if derived:
+    if any(s not in chains for s in sites):
+        # discrete latents were summed out: MCMC recorded the deterministic sites while they were enumerated, so
+        # those are computed again from each draw, after the discrete latents are drawn from their posterior
+        computed = _deterministic(fn, args, kwargs)
+        chains = {k: v for k, v in chains.items() if k not in computed}
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}
-        extra = predictive(fn, flat, args, kwargs, seed=seed, sites=derived, discrete=True)
-        rest = [s for s in derived if s not in extra]
-        if rest:  # the deterministic sites, from every draw of the latents, summed-out ones included
+        discrete = [s for s in sites if s not in chains and s not in computed]
+        extra = predictive(fn, flat, args, kwargs, seed=seed, sites=discrete, discrete=True) if discrete else {}
+        rest = [s for s in sites if s not in chains and s in computed]
+        if rest:
             extra.update(predictive(fn, {**flat, **extra}, args, kwargs, seed=seed, sites=rest))
         chains.update({k: v.reshape((num_chains, num_samples, *v.shape[1:])) for k, v in extra.items()})
     return {k: v for k, v in chains.items() if k in sites}
+
+
+def _deterministic(fn, args, kwargs) -> set[str]:
+    """The model's deterministic sites (those a draw of the latents computes)."""
+    import jax
+    from numpyro import handlers
+
+    trace = handlers.trace(handlers.seed(fn, jax.random.key(0))).get_trace(*args, **kwargs)
+    return {name for name, site in trace.items() if site["type"] == "deterministic"}
 
 
 def svi(fn, args, kwargs, *, sites, steps, lr, num_samples, seed, progress):

@@ -16,6 +16,8 @@ class Posterior:
     method: str
     chains: dict[str, np.ndarray]
     history: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: each class-label latent (``z ~ Categorical(θ)``) and its number of classes
+    classes: dict[str, int] = field(default_factory=dict)
 
     @property
     def samples(self) -> dict[str, np.ndarray]:
@@ -30,6 +32,19 @@ class Posterior:
     def mean(self) -> dict[str, np.ndarray]:
         """Posterior means by variable."""
         return {k: v.mean(axis=0) for k, v in self.samples.items()}
+
+    def class_probabilities(self, name: str) -> np.ndarray:
+        """``P(name = k | data)`` for each entry of a class-label latent, shape ``(*its shape, K)``: the share of
+        draws in class ``k`` (labels count from 0). NUTS sums the latent out, and each of its draws comes from its
+        posterior given a draw of the rest, so this averages the exact conditional probabilities over the
+        posterior, within Monte-Carlo error ``√(p(1-p)/draws)``."""
+        from ...errors import ModelError
+
+        if name not in self.classes:
+            labels = ", ".join(self.classes) or "none"
+            raise ModelError(f"{name} is not a class-label latent of {self.model} (those it has: {labels})")
+        draws = self.samples[name]
+        return (draws[..., None] == np.arange(self.classes[name])).mean(axis=0)
 
     def summary(self, probs: tuple[float, ...] = (0.05, 0.5, 0.95)):
         """A table, one row a scalar component: mean, sd, quantiles, n_eff and r_hat.

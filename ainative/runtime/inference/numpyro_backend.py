@@ -76,11 +76,14 @@ def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, 
 
 
 def _deterministic(fn, args, kwargs) -> set[str]:
-    """The model's deterministic sites (those a draw of the latents computes)."""
+    """The model's deterministic sites (those a draw of the latents computes), read from one run of the model on a
+    draw from the prior, which may be a point where the model is not finite (an exploding error recurrence)."""
     import jax
+    import numpyro
     from numpyro import handlers
 
-    trace = handlers.trace(handlers.seed(fn, jax.random.key(0))).get_trace(*args, **kwargs)
+    with numpyro.validation_enabled(False):
+        trace = handlers.trace(handlers.seed(fn, jax.random.key(0))).get_trace(*args, **kwargs)
     return {name for name, site in trace.items() if site["type"] == "deterministic"}
 
 

@@ -245,7 +245,7 @@ def nuts_rows() -> list[tuple[str, str, str, str, str]]:
                                "hand": lambda h=hand, d=data: seconds(h, d)}, repeats=3, timed=True, warmup=1)
         start = time.perf_counter()
         numpyro_backend.nuts(model.program, [data], {}, sites=[*model.latents, *model.ir.roles.deterministic],
-                             num_warmup=300, num_samples=300, num_chains=1, seed=0, progress=False)
+                             summed=(), num_warmup=300, num_samples=300, num_chains=1, seed=0, progress=False)
         fit = time.perf_counter() - start
         out.append((f"NumPyro NUTS 300+300, {label} (fit with every deterministic site: {fit:.2f} s)",
                     f"{medians['ours']:.2f} s", f"{medians['hand']:.2f} s", f"{medians['ours'] / medians['hand']:.3f}×",

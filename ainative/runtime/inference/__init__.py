@@ -19,7 +19,7 @@ from ...frontend.distributions import DISTRIBUTIONS
 from ...frontend.ir import Declaration, ModelIR, Sampling
 from ...frontend.roles import parts, used_names
 from ...frontend.shapes import concrete
-from ...printers.probabilistic import keyword_dimensions
+from ...printers.probabilistic import enumerated_latents, keyword_dimensions
 from ..data import positive_number, read_data, whole_number
 from .posterior import Posterior
 
@@ -139,7 +139,7 @@ def fit(
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=True, device=device)
     sites = [*ir.roles.latents, *ir.roles.deterministic]
     if method == "nuts":
-        chains = backend.nuts(program, args, kwargs, sites=sites, num_warmup=num_warmup,
+        chains = backend.nuts(program, args, kwargs, sites=sites, summed=enumerated_latents(ir), num_warmup=num_warmup,
                               num_samples=num_samples, num_chains=num_chains, seed=seed, progress=progress)
         losses = None
     else:

@@ -40,12 +40,13 @@ def to_native(array: np.ndarray | None, integer: bool = False, place=None):
     return jax.device_put(value, place) if place is not None else value
 
 
-def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, progress):
+def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains, seed, progress):
     """NUTS draws of every site; a first point or proposal where the model is not finite (an error recurrence that
     explodes for some coefficients) is rejected and another tried, rather than raised by a distribution's check.
 
-    The sampler keeps only the latents; the deterministic sites are computed afterwards for every draw at once,
-    not one draw at a time inside the sampling loop (a recurrence's rows made that a third of the time).
+    The sampler keeps only the latents; the discrete latents it sums out (``summed``) are then drawn from their
+    posterior given each draw, and the deterministic sites computed from all of it at once, not one draw at a
+    time inside the sampling loop (a recurrence's rows made that a third of the time).
     """
     import jax
     import numpyro
@@ -60,31 +61,16 @@ def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, 
     with numpyro.validation_enabled(False):
         mcmc.run(jax.random.key(seed), *args, **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))
-    if any(s not in chains for s in sites):
-        # discrete latents were summed out: MCMC recorded the deterministic sites while they were enumerated, so
-        # those are computed again from each draw, after the discrete latents are drawn from their posterior
-        computed = _deterministic(fn, args, kwargs)
-        chains = {k: v for k, v in chains.items() if k not in computed}
+    missing = [s for s in sites if s not in chains]
+    if missing:
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}
-        discrete = [s for s in sites if s not in chains and s not in computed]
+        discrete = [s for s in missing if s in summed]
         extra = predictive(fn, flat, args, kwargs, seed=seed, sites=discrete, discrete=True) if discrete else {}
-        rest = [s for s in sites if s not in chains and s in computed]
+        rest = [s for s in missing if s not in extra]
         if rest:
             extra.update(predictive(fn, {**flat, **extra}, args, kwargs, seed=seed, sites=rest))
         chains.update({k: v.reshape((num_chains, num_samples, *v.shape[1:])) for k, v in extra.items()})
     return {k: v for k, v in chains.items() if k in sites}
-
-
-def _deterministic(fn, args, kwargs) -> set[str]:
-    """The model's deterministic sites (those a draw of the latents computes), read from one run of the model on a
-    draw from the prior, which may be a point where the model is not finite (an exploding error recurrence)."""
-    import jax
-    import numpyro
-    from numpyro import handlers
-
-    with numpyro.validation_enabled(False):
-        trace = handlers.trace(handlers.seed(fn, jax.random.key(0))).get_trace(*args, **kwargs)
-    return {name for name, site in trace.items() if site["type"] == "deterministic"}
 
 
 def svi(fn, args, kwargs, *, sites, steps, lr, num_samples, seed, progress):

@@ -44,7 +44,8 @@ def to_native(array: np.ndarray | None, integer: bool = False, place=None):
                            device=place)
 
 
-def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, progress):
+def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains, seed, progress):
+    """NUTS draws of every site; the discrete latents it sums out (``summed``) are drawn from their posterior."""
     import pyro
     from pyro.infer import MCMC, NUTS
 
@@ -57,21 +58,12 @@ def nuts(fn, args, kwargs, *, sites, num_warmup, num_samples, num_chains, seed, 
     derived = [s for s in sites if s not in chains]
     if derived:
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}
-        if _enumerated(fn, args, kwargs) & set(derived):
+        if set(summed) & set(derived):
             extra = _discrete_posterior(fn, flat, args, kwargs, seed=seed, sites=derived)
         else:
             extra = predictive(fn, flat, args, kwargs, seed=seed, sites=derived)
         chains.update({k: v.reshape((num_chains, num_samples, *v.shape[1:])) for k, v in extra.items()})
     return chains
-
-
-def _enumerated(fn, args, kwargs) -> set[str]:
-    """The latent sites NUTS sums out instead of sampling: discrete ones, whose values it never returns."""
-    from pyro import poutine
-
-    trace = poutine.trace(fn).get_trace(*args, **kwargs)
-    return {name for name, site in trace.nodes.items() if site["type"] == "sample" and not site["is_observed"]
-            and site["fn"].has_enumerate_support}
 
 
 def _discrete_posterior(fn, draws, args, kwargs, *, seed, sites):

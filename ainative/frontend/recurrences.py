@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import sympy
 
 from ..errors import ModelError, ModelSyntaxError, ShapeError
+from .distributions import DISTRIBUTIONS
 from .ir import Assignment, Declaration, Initial, Recurrence, Sampling, Statement
 from .nodes import Element, Entry, FirstRow, Index, Lagged, OverIndex, Row
 from .ranges import as_expr
@@ -110,9 +111,13 @@ class _Reader:
                 if isinstance(statement, Sampling):
                     if target in self.inputs:
                         continue
+                    hint = ("; a hidden Markov model sums its chain out with the forward algorithm, written as a "
+                            "recurrence: a_{t,k} = logsumexp_j(a_{t-1,j} + log(Θ_{j,k})) + e_{t,k} and target += "
+                            "logsumexp_k a_{T,k}") if DISTRIBUTIONS[statement.distribution.family].labels else ""
                     raise self.fail(ModelSyntaxError, f"{target} is drawn here given its own entries "
                                     f"({self.written(statement, node)}): a chain of latent variables is not read "
-                                    "yet; a deterministic recurrence (=) or an observed series is", statement, node)
+                                    f"yet; a deterministic recurrence (=) or an observed series is{hint}", statement,
+                                    node)
                 if isinstance(node, Entry) and _written_range(statement) is None and statement.indices:
                     index = statement.indices[0].index
                     raise self.fail(ModelSyntaxError, f"{target} is defined through {self.written(statement, node)}:"

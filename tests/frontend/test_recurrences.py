@@ -183,6 +183,14 @@ def test_a_chain_of_latent_variables_is_refused_not_misread():
     assert info.value.line == 3
 
 
+def test_a_chain_of_labels_is_refused_with_the_forward_algorithm_to_write_instead():
+    body = ("z ∈ ℝ^T\nΘ ∈ ℝ^{K×K}\nρ ∈ ℝ^K\nz_1 ~ Categorical(ρ)\n"
+            "z_t ~ Categorical(Θ_{z_{t-1}+1})  for t in 2..T")
+    with pytest.raises(ModelSyntaxError, match=r"forward algorithm, written as a recurrence: a_\{t,k\}") as info:
+        ainative.model(body, header="hmm(Θ, ρ) -> z")
+    assert info.value.line == 5
+
+
 def test_a_scalar_first_row_fills_a_declared_row():
     body = "x ∈ ℝ^{T×D}\nh ∈ ℝ^{T×H}\nW ∈ ℝ^{H×D}\nh_0 = 0\nh_t = tanh(W x_t) + h_{t-1}  for t in 1..T"
     (row,) = recurrence(body, "f(x) -> h").initial

@@ -57,7 +57,7 @@ x, y ∈ ℝ^N
 σ ~ HalfNormal(1)
 y_i ~ Normal(α_{county_i} + β x_i, σ)  for i in 1..N"""
 
-#: recurrences: a network over a sequence, and a volatility model over a series
+#: recurrences: networks over a sequence (RNN, LSTM), and a volatility model over a series
 RNN = """x ∈ ℝ^{T×D}
 h ∈ ℝ^{T×H}
 W ∈ ℝ^{H×H};  U ∈ ℝ^{H×D};  b ∈ ℝ^H
@@ -65,6 +65,19 @@ V ∈ ℝ^{K×H}
 h_0 = 0
 h_t = tanh(W h_{t-1} + U x_t + b)  for t in 1..T
 y = softmax(V h_T)"""
+LSTM = """x ∈ ℝ^{T×D}
+h, c ∈ ℝ^{T×H}
+W_f, W_i, W_o, W_g ∈ ℝ^{H×D}
+U_f, U_i, U_o, U_g ∈ ℝ^{H×H}
+b_f, b_i, b_o, b_g ∈ ℝ^H
+h_0 = 0
+c_0 = 0
+f_t = σ(W_f x_t + U_f h_{t-1} + b_f)  for t in 1..T
+i_t = σ(W_i x_t + U_i h_{t-1} + b_i)  for t in 1..T
+o_t = σ(W_o x_t + U_o h_{t-1} + b_o)  for t in 1..T
+g_t = tanh(W_g x_t + U_g h_{t-1} + b_g)  for t in 1..T
+c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t  for t in 1..T
+h_t = o_t ⊙ tanh(c_t)  for t in 1..T"""
 GARCH = """r ∈ ℝ^T
 μ ~ 𝒩(0, 1)
 ω ~ HalfNormal(0.5)

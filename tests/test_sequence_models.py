@@ -13,6 +13,7 @@ from scipy import stats
 
 import ainative
 from ainative.errors import ModelError
+from tests.cells import GARCH, LSTM
 
 RNG = np.random.default_rng(5)
 
@@ -23,20 +24,6 @@ U ∈ ℝ^{H×D}
 b ∈ ℝ^H
 h_0 = 0
 h_t = tanh(W h_{t-1} + U x_t + b)  for t in 1..T"""
-
-LSTM = """x ∈ ℝ^{T×D}
-h, c ∈ ℝ^{T×H}
-W_f, W_i, W_o, W_g ∈ ℝ^{H×D}
-U_f, U_i, U_o, U_g ∈ ℝ^{H×H}
-b_f, b_i, b_o, b_g ∈ ℝ^H
-h_0 = 0
-c_0 = 0
-f_t = σ(W_f x_t + U_f h_{t-1} + b_f)  for t in 1..T
-i_t = σ(W_i x_t + U_i h_{t-1} + b_i)  for t in 1..T
-o_t = σ(W_o x_t + U_o h_{t-1} + b_o)  for t in 1..T
-g_t = tanh(W_g x_t + U_g h_{t-1} + b_g)  for t in 1..T
-c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t  for t in 1..T
-h_t = o_t ⊙ tanh(c_t)  for t in 1..T"""
 
 GRU = """x ∈ ℝ^{T×D}
 h ∈ ℝ^{T×H}
@@ -144,16 +131,6 @@ def test_an_rnn_learns_a_sequence_task_and_stays_a_hand_written_scan():
 
     np.testing.assert_allclose(np.asarray(model(p, x=x, s=s)["y"]), np.asarray(jax.vmap(scanned)(x)),
                                rtol=1e-5, atol=1e-6)
-
-
-GARCH = """r ∈ ℝ^T
-μ ~ 𝒩(0, 1)
-ω ~ HalfNormal(0.5)
-α ~ Uniform(0, 1)
-β ~ Uniform(0, 1)
-v_1 = 0.5
-v_t = ω + α (r_{t-1} - μ)² + β v_{t-1}  for t in 2..T
-r ~ 𝒩(μ, √v)"""
 
 
 def _simulate_garch(steps: int, mu=0.2, omega=0.1, alpha=0.2, beta=0.7, seed=1):

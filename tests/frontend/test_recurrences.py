@@ -8,6 +8,7 @@ import ainative
 from ainative.errors import ModelSyntaxError, ShapeError
 from ainative.frontend.ir import Recurrence, Sampling
 from ainative.frontend.nodes import Entry, Lagged, Row
+from tests.cells import LSTM
 
 
 def statements(text, header, **options):
@@ -93,21 +94,6 @@ def test_a_step_written_with_indices_keeps_its_other_indices():
     assert step.expr.has(Lagged.of("a", 1)) and any(isinstance(e, Entry) and e.args[0] == Lagged.of("a", 1)
                                                      for e in sympy.preorder_traversal(step.expr))
     assert ainative.model(body, header=header).shapes["a"] == ("T", "K")
-
-
-LSTM = """x ∈ ℝ^{T×D}
-h, c ∈ ℝ^{T×H}
-W_f, W_i, W_o, W_g ∈ ℝ^{H×D}
-U_f, U_i, U_o, U_g ∈ ℝ^{H×H}
-b_f, b_i, b_o, b_g ∈ ℝ^H
-h_0 = 0
-c_0 = 0
-f_t = σ(W_f x_t + U_f h_{t-1} + b_f)  for t in 1..T
-i_t = σ(W_i x_t + U_i h_{t-1} + b_i)  for t in 1..T
-o_t = σ(W_o x_t + U_o h_{t-1} + b_o)  for t in 1..T
-g_t = tanh(W_g x_t + U_g h_{t-1} + b_g)  for t in 1..T
-c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t  for t in 1..T
-h_t = o_t ⊙ tanh(c_t)  for t in 1..T"""
 
 
 def test_statements_over_one_range_that_read_each_other_are_one_recurrence():

@@ -73,7 +73,7 @@ def _ours(clients, tick):
 
     model = ainative.model(CLASSIFIER, header="mlp(x, t) -> y, L")
     start = {k: np.asarray(v) for k, v in model.init(0, D=2, H=16, K=3).items()}
-    training = adapters.Training.for_model(model, local_steps=LOCAL_STEPS, learning_rate=RATE)
+    training = adapters.Training.for_model(model.ir, local_steps=LOCAL_STEPS, learning_rate=RATE)
     server = adapters.server_app(lambda grid: adapters.run_rounds(grid, model.text, start, ROUNDS,
                                                           adapters.strategy("fedavg", len(clients)), training,
                                                           on_round=lambda *_: tick()),

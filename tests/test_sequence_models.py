@@ -109,6 +109,18 @@ def test_a_gru_is_pytorchs_gru(tmp_path):
     _check_onnx(model, params, tmp_path, layer, "gru")
 
 
+def test_a_first_row_read_by_another_is_one_variable_even_under_a_keyword_name():
+    """λ is Python's ``lambda``: its first row and the first row that reads it name one variable."""
+    body = ("x ∈ ℝ^T\nλ_1 = x_1\nν_1 = λ_1 + 1\nλ_t = 0.5 λ_{t-1} + ν_{t-1}  for t in 2..T\n"
+            "ν_t = x_t + λ_t  for t in 2..T")
+    x = RNG.normal(size=5).astype(np.float32)
+    lam, nu = [x[0]], [x[0] + 1]
+    for t in range(1, 5):
+        lam.append(0.5 * lam[-1] + nu[-1])
+        nu.append(x[t] + lam[-1])
+    np.testing.assert_allclose(np.asarray(ainative.model(body, header="f(x) -> ν")({}, x=x)), nu, rtol=1e-5)
+
+
 def test_an_rnn_learns_a_sequence_task_and_stays_a_hand_written_scan():
     """The network learns the mean of a sequence from its last state; the trained weights give the same
     numbers as the hand-written scan."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy
 
 from ..frontend.ir import Initial, Recurrence, Shape
-from ..frontend.nodes import Lagged
+from ..frontend.nodes import FirstRow, Lagged
 from ..frontend.ranges import as_expr
 from .names import python_name
 
@@ -51,7 +51,8 @@ def _row_value(printer, row: Initial, shape: Shape) -> str:
 
 
 def _initial_name(target: str, position: int) -> str:
-    return f"_{python_name(target)}_{position}"
+    """The variable holding a first row: the name a later first row reads it by (``ν_1`` in ``ε_1 = y_1 - ν_1``)."""
+    return python_name(FirstRow.of(target, position).name)
 
 
 def _step_lines(recurrence: Recurrence, printer, shapes: dict[str, Shape]) -> list[str]:

@@ -25,7 +25,6 @@ from .ir import (
     Dim,
     Factor,
     IndexRange,
-    Initial,
     ModelIR,
     Recurrence,
     Roles,
@@ -386,10 +385,14 @@ class _Checker:
 
     def within(self, low: sympy.Expr, high: sympy.Expr, size: Axis, name: str, expr) -> None:
         """Positions ``low..high`` (1-based) lie on an axis of ``size``: proved, left for the data, or a ShapeError."""
-        problems = ((low - 1, f"{self.text(expr)} reaches row {low} of {name}, whose rows start at 1"),
+        self.prove(((low - 1, f"{self.text(expr)} reaches row {low} of {name}, whose rows start at 1"),
                     (as_expr(size.size) - high, f"{self.text(expr)} reaches row {high} of {name}, beyond its "
-                                                f"{size.size} rows"))
-        for margin, message in problems:
+                                                f"{size.size} rows")), size, expr)
+
+    def prove(self, margins, size: Axis, expr) -> None:
+        """Each ``(margin, message)``: a margin proved ≥ 0 for every dimension passes, one proved negative is a
+        ShapeError at ``expr``, and one that depends on dimensions the data binds is checked when they are bound."""
+        for margin, message in margins:
             proved = nonnegative(margin, self.values())
             if proved is False:
                 raise self.error(message, self.span(expr), tuple(self.origins((size,))))
@@ -411,20 +414,19 @@ class _Checker:
         for row in recurrence.initial:
             self.statement, self.spans = row, dict(row.spans)
             expr, shape = self.infer(row.expr)
-            initial.append(Initial(row.target, row.position, expr, row.span, row.text, row.spans))
+            initial.append(replace(row, expr=expr))
             first_shapes.append(shape)
             self.shapes[FirstRow.of(row.target, row.position).name] = shape
             if shape:
                 rows.setdefault(row.target, shape)
         start, stop = recurrence.start, recurrence.stop
         for lagged in recurrence.sequences:
-            self.statement = recurrence.steps[0]
+            first = next(step for step in recurrence.steps if lagged in step.expr.atoms(Lagged))
+            self.statement, self.spans = first, dict(first.spans)
             shape = self.shapes.get(lagged.base)
             if not shape:
                 raise self.error(f"the steps read {lagged.base} along {recurrence.index}, so it has rows: declare "
                                  f"{lagged.base} ∈ ℝ^{{{recurrence.stop}×…}}", recurrence.span)
-            first = next(step for step in recurrence.steps if lagged in step.expr.atoms(Lagged))
-            self.statement, self.spans = first, dict(first.spans)
             self.within(start - lagged.lag, stop - lagged.lag, shape[0], lagged.base, lagged)
             self.shapes[lagged.name] = shape[1:]
         lags = recurrence.lags
@@ -463,8 +465,7 @@ class _Checker:
                                  self.describe((row.expr, shape)) + tuple(self.origins(rows[row.target])))
             if not shape and rows[row.target]:
                 initial[n] = replace(row, fills=True)
-        return Recurrence(recurrence.index, recurrence.start, recurrence.stop, tuple(initial), tuple(steps),
-                          recurrence.span, recurrence.text)
+        return replace(recurrence, initial=tuple(initial), steps=tuple(steps))
 
     def same_shape(self, a: tuple[Axis, ...], b: tuple[Axis, ...]) -> bool:
         return len(a) == len(b) and all(self.same(x, y, self.span(self.statement)) for x, y in zip(a, b))
@@ -726,18 +727,12 @@ class _Checker:
                                  "(t+k-1, 2t), or an entry of integer data", self.span(entry)) from None
             written = self.text(sub) if sub in self.spans else str(arithmetic(sub))
             runs = f"where {self.describe_ranges(scope, sub)}"
-            problems = (
+            self.prove((
                 (low - 1, f"{self.text(entry)}: {written} reaches {low}, and {base.name}'s entries along axis "
                           f"{axis + 1} start at 1 ({runs})"),
                 (as_expr(size.size) - high, f"{self.text(entry)}: {written} reaches {high}, beyond the {size.size} "
                                             f"entries of {base.name} along axis {axis + 1} ({runs})"),
-            )
-            for margin, message in problems:
-                proved = nonnegative(margin, self.values())
-                if proved is False:
-                    raise self.error(message, self.span(entry), tuple(self.origins((size,))))
-                if proved is None:
-                    self.conditions.append(Condition(margin, message))
+            ), size, entry)
 
     @staticmethod
     def describe_ranges(scope: dict[str, _Range], sub) -> str:

@@ -33,6 +33,7 @@ from ..frontend.nodes import (
 from ..frontend.operations import OPERATIONS, Kind
 from .common import install
 from .indices import einsum_subscripts, sum_of_products
+from .recurrences import step_shapes
 
 BATCH = "batch"
 #: the prefix of the model metadata key that gives an integer input's range: ``integer:county``
@@ -503,9 +504,7 @@ class OnnxPrinter:
             rows[row.target, row.position] = value
             self.symbols[FirstRow.of(row.target, row.position).name] = value
         body = OnnxPrinter(self.opset)
-        body.initializers, body.dims = self.initializers, self.dims
-        rows_read = {lagged for step in recurrence.steps for lagged in step.expr.atoms(Lagged)}
-        body.sizes = {**self.sizes, **{lagged.name: self.sizes[lagged.base][1:] for lagged in rows_read}}
+        body.initializers, body.dims, body.sizes = self.initializers, self.dims, step_shapes(recurrence, self.sizes)
         body.integers, body.symbols, body.count = self.integers, dict(self.symbols), self.count
         body.scope = f"{self.scope}{targets[0]}/step/"
         carried = [(name, k) for name, lag in lags.items() for k in range(lag, 0, -1)]

@@ -34,8 +34,7 @@ def _minus(printer, expr: sympy.Expr, k: int) -> str:
 
 def step_shapes(recurrence: Recurrence, shapes: dict[str, Shape]) -> dict[str, Shape]:
     """The model's shapes with each row the steps read (``h@1`` is a row of ``h``)."""
-    rows = {lagged for step in recurrence.steps for lagged in step.expr.atoms(Lagged)}
-    return {**shapes, **{lagged.name: shapes[lagged.base][1:] for lagged in rows}}
+    return {**shapes, **{lagged.name: shapes[lagged.base][1:] for lagged in recurrence.rows()}}
 
 
 def _row_value(printer, row: Initial, shape: Shape) -> str:

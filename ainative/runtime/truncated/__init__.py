@@ -50,6 +50,16 @@ def family_of(base: Any) -> str:
     return name
 
 
+def interval_support(constraints: Any, open_sides: tuple[bool, bool], low, high):
+    """The interval a truncation's values lie in, from a library's ``constraints`` module: a half-line where a side
+    is open, so NUTS samples through the transform onto it."""
+    if open_sides[1]:
+        return constraints.greater_than(low)
+    if open_sides[0]:
+        return constraints.less_than(high)
+    return constraints.interval(low, high)
+
+
 def _log_cdf(ops: Ops, family: str, z):
     """``log Φ(z)`` of the standard family, ``-∞`` at ``-∞`` and 0 at ``∞``."""
     finite = ops.isfinite(z)

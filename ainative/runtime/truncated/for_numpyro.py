@@ -15,7 +15,7 @@ from jax.scipy.special import log_ndtr, ndtri
 from numpyro.distributions import Distribution, constraints
 from numpyro.distributions.util import promote_shapes
 
-from . import Ops, draw, family_of, normaliser
+from . import Ops, draw, family_of, interval_support, normaliser
 
 OPS = Ops(where=jnp.where, log=jnp.log, exp=jnp.exp, expm1=jnp.expm1, log1p=jnp.log1p, isfinite=jnp.isfinite,
           atan2=jnp.arctan2, tan=jnp.tan, log_ndtr=log_ndtr, ndtri=ndtri, ones_like=jnp.ones_like)
@@ -41,11 +41,7 @@ class Truncated(Distribution):
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
-        if self._open[1]:
-            return constraints.greater_than(self.low)
-        if self._open[0]:
-            return constraints.less_than(self.high)
-        return constraints.interval(self.low, self.high)
+        return interval_support(constraints, self._open, self.low, self.high)
 
     def log_prob(self, value):
         log_mass = normaliser(OPS, self.family, self.base.loc, self.base.scale, self.low, self.high)[1]

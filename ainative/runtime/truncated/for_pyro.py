@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 from pyro.distributions import TorchDistribution, constraints
 
-from . import Ops, draw, family_of, normaliser
+from . import Ops, draw, family_of, interval_support, normaliser
 
 OPS = Ops(where=torch.where, log=torch.log, exp=torch.exp, expm1=torch.expm1, log1p=torch.log1p,
           isfinite=torch.isfinite, atan2=torch.atan2, tan=torch.tan, log_ndtr=torch.special.log_ndtr,
@@ -36,11 +36,7 @@ class Truncated(TorchDistribution):
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
-        if self._open[1]:
-            return constraints.greater_than(self.low)
-        if self._open[0]:
-            return constraints.less_than(self.high)
-        return constraints.interval(self.low, self.high)
+        return interval_support(constraints, self._open, self.low, self.high)
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         density = self.base.log_prob(value) - self._log_mass

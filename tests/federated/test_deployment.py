@@ -33,6 +33,12 @@ def leftovers(ports) -> list[str]:
     return found
 
 
+def logs(folder: Path) -> str:
+    """The ends of the SuperLink's and the SuperNodes' logs: why a node did not join."""
+    return "".join(f"\n--- {log.name}\n{log.read_text(errors='replace')[-2000:]}"
+                   for log in sorted(folder.glob("*.log")))
+
+
 def test_write_app_writes_a_flower_app_flower_accepts(mlp, start, tmp_path):
     from flwr.common.config import validate_config
 
@@ -84,12 +90,19 @@ def test_two_rounds_on_a_superlink_and_two_supernodes(mlp, start, tmp_path):
             started.append(launch("flower-supernode", f"supernode-{i}.log", "--insecure", "--superlink",
                                   f"127.0.0.1:{link}", "--host", "127.0.0.1", "--port", str(port),
                                   "--node-config", f'data="{path}"'))
-        run = subprocess.run([str(BIN / "flwr"), "run", str(app), "deploy", "--stream"], env=env,
-                             capture_output=True, text=True, timeout=300)
+        deadline = time.monotonic() + 120
+        while (tmp_path / "superlink.log").read_text(errors="replace").count("Activated node_id") < 2:
+            assert time.monotonic() < deadline and all(p.poll() is None for p in started), logs(tmp_path)
+            time.sleep(0.2)
+        try:
+            run = subprocess.run([str(BIN / "flwr"), "run", str(app), "deploy", "--stream"], env=env,
+                                 capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired as late:
+            pytest.fail(f"flwr run took over 300 s: {str(late.stdout)[-2000:]}{logs(tmp_path)}")
     finally:
         for process in reversed(started):
             stop(process)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:] + logs(tmp_path)
     assert "ainative: round 2/2" in run.stdout
 
     expected, losses = dict(start), [loss(start, held_out)]

@@ -1,5 +1,5 @@
 """The reference cells every test reads verbatim (mlp, logistic, regression, eight schools, gauss, cells
-written with indices, recurrences),
+written with indices, recurrences, a hidden Markov model),
 and the classifier (the MLP with a loss) that training tests share."""
 
 MLP = """x ∈ ℝ^D
@@ -86,6 +86,15 @@ GARCH = """r ∈ ℝ^T
 v_1 = 0.5
 v_t = ω + α (r_{t-1} - μ)² + β v_{t-1}  for t in 2..T
 r ~ 𝒩(μ, √v)"""
+#: a hidden Markov model: a chain of labels summed out by the forward algorithm
+HMM = """y ∈ ℝ^T;  a, lo, hi ∈ ℝ^K
+ρ ~ Dirichlet(a)
+Θ_k ~ Dirichlet(a)  for k in 1..K
+μ_k ~ Uniform(lo_k, hi_k)  for k in 1..K
+σ ~ HalfNormal(2)
+z_1 ~ Categorical(ρ)
+z_t ~ Categorical(Θ_{z_{t-1}+1})  for t in 2..T
+y_t ~ 𝒩(μ_{z_t+1}, σ)  for t in 1..T"""
 
 REFERENCE_CELLS = {
     "mlp(x) -> y": MLP,
@@ -99,4 +108,5 @@ REFERENCE_CELLS = {
     "groups(county, x, y)": GROUPS,
     "rnn(x) -> y": RNN,
     "garch(r)": GARCH,
+    "hmm(y, a, lo, hi)": HMM,
 }

@@ -287,7 +287,64 @@ class Recurrence:
         return {node for step in self.steps for node in step.expr.atoms(Lagged)}
 
 
-Statement = Declaration | Assignment | Sampling | Factor | Recurrence
+@dataclass(frozen=True)
+class Chain:
+    """A hidden Markov chain of class labels: ``z_1 ~ Categorical(ρ)``, then ``z_t ~ Categorical(Θ_{z_{t-1}+1})
+    for t in 2..T``. Inference sums it out with the forward algorithm, reading the observed statements that
+    pick entries by ``z_t`` (its emissions), and draws it afterwards from its posterior.
+
+    ``initial`` is the first label's statement as written (its target ``z_1``); ``step`` is the statement
+    of every later label, over its written range, reading ``z_{t-1}`` as an entry of ``z``: its one argument
+    is row ``z_{t-1} + shift`` of the matrix ``matrix`` (the transition probabilities, or their logits).
+    """
+
+    initial: Sampling
+    step: Sampling
+    matrix: str
+    shift: int
+
+    #: a chain is one statement of its own: no plate, no free index
+    plate = None
+    indices: tuple[IndexRange, ...] = ()
+
+    @property
+    def target(self) -> str:
+        return self.step.target
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (self.target,)
+
+    @property
+    def index(self) -> str:
+        return self.step.indices[0].index
+
+    @property
+    def stop(self) -> sympy.Expr:
+        return self.step.indices[0].stop
+
+    @property
+    def span(self) -> Span:
+        return self.step.span
+
+    @property
+    def text(self) -> str:
+        return self.step.text
+
+    @property
+    def spans(self) -> tuple[tuple[sympy.Basic, Span], ...]:
+        return self.initial.spans + self.step.spans
+
+    @property
+    def exprs(self) -> tuple[sympy.Expr, ...]:
+        return self.initial.exprs + self.step.exprs
+
+    @property
+    def indexed(self) -> bool:
+        return True
+
+
+Statement = Declaration | Assignment | Sampling | Factor | Recurrence | Chain
 
 
 def _indexed(statement: Assignment | Sampling | Factor | Initial) -> bool:
@@ -359,7 +416,7 @@ class ModelIR:
 
     @property
     def kind(self) -> str:
-        return "probabilistic" if any(isinstance(s, Sampling) for s in self.statements) else "deterministic"
+        return "probabilistic" if any(isinstance(s, (Sampling, Chain)) for s in self.statements) else "deterministic"
 
     @property
     def shape_of(self) -> dict[str, Shape]:
@@ -375,6 +432,11 @@ class ModelIR:
             if isinstance(statement, Declaration) and name in statement.names and statement.domain.integer:
                 return statement.domain
         return REALS
+
+    @property
+    def chains(self) -> tuple[Chain, ...]:
+        """The hidden Markov chains, in cell order."""
+        return tuple(s for s in self.statements if isinstance(s, Chain))
 
     @property
     def factors(self) -> tuple[Factor, ...]:

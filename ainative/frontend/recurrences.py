@@ -18,7 +18,7 @@ import sympy
 
 from ..errors import ModelError, ModelSyntaxError, ShapeError
 from .distributions import DISTRIBUTIONS
-from .ir import Assignment, Declaration, Initial, Recurrence, Sampling, Statement
+from .ir import Assignment, Chain, Declaration, Initial, Recurrence, Sampling, Statement
 from .nodes import Element, Entry, FirstRow, Index, Lagged, OverIndex, Row
 from .ranges import as_expr
 
@@ -99,6 +99,79 @@ class _Reader:
             position = last + 1
         return found
 
+    # hidden Markov chains --------------------------------------------------------------------
+    def chains(self) -> dict[int, int]:
+        """Each chain's step (position in the cell) with its first label's statement: a class-label latent drawn
+        over a written range given its own entries."""
+        found = {}
+        for n, statement in enumerate(self.statements):
+            if not (isinstance(statement, Sampling) and statement.target not in self.inputs
+                    and DISTRIBUTIONS[statement.distribution.family].labels
+                    and (key := _written_range(statement)) is not None
+                    and any(base == statement.target for _, base, _ in _rows_read(statement, key[0]))):
+                continue
+            first = f"{statement.target}_1"
+            initial = next((k for k, s in enumerate(self.statements) if isinstance(s, Sampling) and s.target == first
+                            and s.plate is None and not s.indices), None)
+            if initial is None or initial > n:
+                where = "is not defined" if initial is None else "is written after the steps"
+                raise self.fail(ShapeError, f"{first} {where}: the chain's steps run over {key[0]} in "
+                                f"{key[1]}..{key[2]} and read {statement.target}_{{{key[0]}-1}}; write {first} ~ "
+                                f"Categorical(ρ) before them", statement)
+            found[n] = initial
+        return found
+
+    def chain(self, initial: Sampling, step: Sampling) -> Chain:
+        """A chain's first label and its step, checked: one index from 2, the label before read as a subscript,
+        and transition probabilities that depend on it alone."""
+        name, (index, start, stop) = step.target, _written_range(step)
+        if step.plate is not None or len(step.indices) != 1 or start != 2:
+            raise self.fail(ModelSyntaxError, f"a chain's steps run over one index from 2 ({name}_{index} ~ …  for "
+                            f"{index} in 2..{stop}), after {initial.target}", step)
+        if not DISTRIBUTIONS[initial.distribution.family].labels:
+            raise self.fail(ModelSyntaxError, f"{initial.target} starts a chain of class labels, so it is drawn from "
+                            f"a Categorical, not a {initial.distribution.family}", initial)
+        for node, base, lag in _rows_read(step, index):
+            if base == name and lag != 1:
+                raise self.fail(ModelSyntaxError, f"{self.written(step, node)}: a step of a chain reads the label "
+                                f"just before it, {name}_{{{index}-1}}", step, node)
+        argument = step.distribution.values[0]
+        previous = Entry(sympy.Symbol(name), Index(index) - 1)
+        shift = sympy.expand(argument.args[1] - previous) if isinstance(argument, Entry) and len(
+            argument.args) == 2 else None
+        if shift is None or not shift.is_Integer or previous not in argument.args[1].atoms(Entry):
+            raise self.fail(ModelSyntaxError, f"{self.written(step, argument)}: a chain's step draws from a row of a "
+                            f"matrix of transition probabilities picked by the label before, Θ_{{{name}_{{{index}-1}}"
+                            "+1}, the same at every step; other transitions are not read yet", step, argument)
+        return Chain(initial, step, argument.args[0].name, int(shift))
+
+    def check_emissions(self, chain: Chain) -> None:
+        """Only observed statements over the chain's whole range read its labels, each as ``z_t`` of their one
+        index: inference sums the chain out through them, step by step."""
+        name, stop = chain.target, chain.stop
+        for statement in self.statements:
+            if statement is chain.step or isinstance(statement, Declaration):
+                continue
+            for expr in statement.exprs:
+                read = [node for node in sympy.preorder_traversal(expr)
+                        if isinstance(node, (Entry, Element)) and node.args[0].name == name]
+                whole = _put(expr, {node: sympy.Dummy() for node in read}).has(sympy.Symbol(name))
+                for node in read + ([sympy.Symbol(name)] if whole else []):
+                    key = _written_range(statement)
+                    if not (isinstance(statement, Sampling) and statement.target in self.inputs):
+                        raise self.fail(ModelSyntaxError, f"{self.written(statement, node)}: {name} is a hidden "
+                                        "chain, summed out, so only observed statements read its labels (y_t ~ "
+                                        f"𝒩(μ_{{{name}_t+1}}, σ)  for t in 1..{stop})", statement, node)
+                    own = key is not None and (node == Entry(sympy.Symbol(name), Index(key[0])) or (
+                        isinstance(node, Element) and node.args[1].name == key[0]))
+                    if isinstance(node, Element):
+                        node = Entry(node.args[0], Index(node.args[1].name))
+                    if (not own or len(statement.indices) + (statement.plate is not None) != 1
+                            or key[1] != 1 or key[2] != stop):
+                        raise self.fail(ModelSyntaxError, f"{self.written(statement, node)}: an observation of the "
+                                        f"chain {name} runs over all of it and reads the label of its own step: "
+                                        f"{statement.target}_t ~ …{name}_t…  for t in 1..{stop}", statement, node)
+
     # checks outside recurrences ------------------------------------------------------------
     def refuse_self_reference(self, statement) -> None:
         """A statement outside a recurrence that uses its own value: a latent chain, or a definition in circles."""
@@ -111,13 +184,15 @@ class _Reader:
                 if isinstance(statement, Sampling):
                     if target in self.inputs:
                         continue
-                    hint = ("; a hidden Markov model sums its chain out with the forward algorithm, written as a "
-                            "recurrence: a_{t,k} = logsumexp_j(a_{t-1,j} + log(Θ_{j,k})) + e_{t,k} and target += "
-                            "logsumexp_k a_{T,k}") if DISTRIBUTIONS[statement.distribution.family].labels else ""
+                    if DISTRIBUTIONS[statement.distribution.family].labels:
+                        raise self.fail(ModelSyntaxError, f"{target} is drawn here given its own entries "
+                                        f"({self.written(statement, node)}) over no written range: a chain of class "
+                                        f"labels is {target}_1 ~ Categorical(ρ), then {target}_t ~ Categorical("
+                                        f"Θ_{{{target}_{{t-1}}+1}})  for t in 2..T", statement, node)
                     raise self.fail(ModelSyntaxError, f"{target} is drawn here given its own entries "
-                                    f"({self.written(statement, node)}): a chain of latent variables is not read "
-                                    f"yet; a deterministic recurrence (=) or an observed series is{hint}", statement,
-                                    node)
+                                    f"({self.written(statement, node)}): a chain of continuous latent variables is "
+                                    "not read yet; a chain of class labels (Categorical), a deterministic recurrence "
+                                    "(=) and an observed series are", statement, node)
                 if isinstance(node, Entry) and _written_range(statement) is None and statement.indices:
                     index = statement.indices[0].index
                     raise self.fail(ModelSyntaxError, f"{target} is defined through {self.written(statement, node)}:"
@@ -258,7 +333,8 @@ class _Reader:
     def read(self) -> tuple[Statement, ...]:
         statements = self.statements
         runs = self.runs()
-        in_run = {n for first, last, _ in runs for n in range(first, last + 1)}
+        chains = self.chains()
+        in_run = {n for first, last, _ in runs for n in range(first, last + 1)} | set(chains) | set(chains.values())
         for n, statement in enumerate(statements):
             if n not in in_run and isinstance(statement, (Assignment, Sampling)):
                 self.refuse_self_reference(statement)
@@ -290,7 +366,11 @@ class _Reader:
                 out.append(self.recurrence(members, rows, key))
                 n = last + 1
                 continue
-            if n not in initial:
+            if n in chains:
+                chain = self.chain(statements[chains[n]], statement)
+                self.check_emissions(chain)
+                out.append(chain)
+            elif n not in initial and n not in chains.values():
                 out.append(statement if isinstance(statement, Declaration) else self.with_rows(statement,
                                                                                                set(run_of)))
             n += 1

@@ -13,7 +13,7 @@ import sympy
 
 from ..errors import ModelSyntaxError, ShapeError, Span, UnknownNameError
 from .distributions import DISTRIBUTIONS
-from .ir import Assignment, Cell, Declaration, Factor, Initial, Recurrence, Roles, Sampling
+from .ir import Assignment, Cell, Chain, Declaration, Factor, Initial, Recurrence, Roles, Sampling
 from .nodes import Element, Entry, FirstRow, Identity, Index, Lagged, OverIndex, Row
 
 
@@ -72,8 +72,8 @@ def _bound_dimensions(statement, variables) -> list[str]:
     """Names in the bounds of ranges that no variable has: dimensions (``Σ_{k=1}^{K}``, ``for t in 1..T-K+1``),
     and in fixed positions (``h_T``)."""
     found = [s.name for r in getattr(statement, "indices", ()) for s in (r.start.free_symbols | r.stop.free_symbols)]
-    if isinstance(statement, Recurrence):
-        found += [s.name for s in statement.start.free_symbols | statement.stop.free_symbols]
+    if isinstance(statement, (Recurrence, Chain)):
+        found += [s.name for s in statement.stop.free_symbols]
     for expr in statement.exprs:
         for node in sympy.preorder_traversal(expr):
             if isinstance(node, OverIndex):
@@ -120,7 +120,7 @@ def assign_roles(cell: Cell) -> Roles:
     for statement in cell.statements:
         if not isinstance(statement, Declaration):
             dims.update((d, None) for d in _bound_dimensions(statement, variables))
-    probabilistic = any(isinstance(s, Sampling) for s in cell.statements)
+    probabilistic = any(isinstance(s, (Sampling, Chain)) for s in cell.statements)
     factor = next((s for s in cell.statements if isinstance(s, Factor)), None)
     if factor is not None and not probabilistic:
         raise ModelSyntaxError("a log-density term (target +=) adds to the log density of a probabilistic model, and "
@@ -131,7 +131,7 @@ def assign_roles(cell: Cell) -> Roles:
     for statement in cell.statements:
         if isinstance(statement, Declaration) or _is_constant(statement):
             continue
-        own = set(statement.targets) if isinstance(statement, Recurrence) else set()
+        own = set(statement.targets) if isinstance(statement, (Recurrence, Chain)) else set()
         for part in parts(statement):
             for name, symbol in _free_names(part):
                 if name in seen or name in params or name in own:
@@ -167,7 +167,7 @@ def assign_roles(cell: Cell) -> Roles:
             close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             raise UnknownNameError(f"output {name} is not defined in the cell{hint}")
-    samplings = [s for s in cell.statements if isinstance(s, Sampling)]
+    samplings = [s for s in cell.statements if isinstance(s, (Sampling, Chain))]
     return Roles(
         inputs=inputs,
         outputs=outputs,

@@ -20,6 +20,7 @@ from .distributions import DISTRIBUTIONS, Components, Sampled
 from .ir import (
     Assignment,
     Cell,
+    Chain,
     Condition,
     Declaration,
     Dim,
@@ -467,6 +468,39 @@ class _Checker:
                 initial[n] = replace(row, fills=True)
         return replace(recurrence, initial=tuple(initial), steps=tuple(steps))
 
+    def chain(self, chain: Chain) -> Chain:
+        """A chain of class labels: the first label's probabilities give the classes, the transition matrix has a
+        row for each label before (picked by ``z_{t-1} + shift``) and a column for each class, and the chain has
+        a label for each step."""
+        first = chain.initial
+        self.statement, self.spans = first, dict(first.spans)
+        operands = [self.infer(v) for v in first.distribution.values]
+        expr, shape = operands[0]
+        if len(shape) != 1:
+            raise self.error(f"{first.target}'s probabilities are one vector over the classes, not shape "
+                             f"{format_shape(shape)}", self.span(first.distribution.values[0]) or first.span,
+                             self.describe((first.distribution.values[0], shape)))
+        classes = shape[0]
+        step = chain.step
+        self.statement, self.spans = step, dict(step.spans)
+        argument = step.distribution.values[0]
+        matrix = self.shapes.get(chain.matrix, self.declared.get(chain.matrix, ((),))[0])
+        if len(matrix) != 2:
+            raise self.error(f"{chain.matrix} holds the transition probabilities, a row for each label before and a "
+                             f"column for each class: a matrix, not shape {format_shape(matrix)}", self.span(argument),
+                             self.describe((sympy.Symbol(chain.matrix), matrix)))
+        if not self.same(matrix[1], classes, self.span(argument)):
+            raise self.error(f"{chain.matrix} has {matrix[1].size} columns, but {first.target} has "
+                             f"{classes.size} classes: a row of transition probabilities has one for each class",
+                             self.span(argument), tuple(self.origins((matrix[1], classes))))
+        self.within(sympy.Integer(chain.shift), as_expr(classes.size) - 1 + chain.shift, matrix[0], chain.matrix,
+                    argument)
+        name = chain.target
+        self.define(name, (Axis(as_dim(chain.stop), step.span, step.text),), step)
+        self.labels[name] = classes.size
+        self.domains[name] = (sympy.Integer(0), as_expr(classes.size) - 1)
+        return replace(chain, initial=_with_exprs(first, (expr,)))
+
     def same_shape(self, a: tuple[Axis, ...], b: tuple[Axis, ...]) -> bool:
         return len(a) == len(b) and all(self.same(x, y, self.span(self.statement)) for x, y in zip(a, b))
 
@@ -898,6 +932,9 @@ class _Checker:
                 statements.append(statement)
             elif isinstance(statement, Recurrence):
                 statements.append(self.recurrence(statement))
+            elif isinstance(statement, Chain):
+                statements.append(self.chain(statement))
+                continue
             elif isinstance(statement, Factor):
                 statements.append(self.factor(statement))
             elif statement.indexed:

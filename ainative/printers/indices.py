@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..frontend.ir import Declaration, IndexRange, ModelIR, Recurrence, Shape
+from ..frontend.ir import Chain, Declaration, IndexRange, ModelIR, Recurrence, Shape
 from ..frontend.nodes import OVER_INDEX, Entry, Identity, Index, IndexSoftmax, IndexSum, MatrixProduct, OverIndex, Row
 from ..frontend.ranges import as_expr
 from ..frontend.roles import parts
@@ -68,6 +68,8 @@ def dimensions_used(ir: ModelIR) -> list[str]:
     for statement in ir.statements:
         if isinstance(statement, Declaration):
             continue
+        if isinstance(statement, Chain):
+            used |= {s.name for s in statement.stop.free_symbols}
         if isinstance(statement, Recurrence):
             used |= {s.name for s in statement.start.free_symbols | statement.stop.free_symbols}
             used |= {d for name in statement.targets for d in shapes[name][1:] if isinstance(d, str)}

@@ -9,6 +9,7 @@ from sympy.printing.precedence import PRECEDENCE
 from ..frontend.distributions import DISTRIBUTIONS
 from ..frontend.ir import (
     Assignment,
+    Chain,
     Declaration,
     Distribution,
     Factor,
@@ -171,6 +172,8 @@ def statement_latex(statement, printer: LatexPrinter | None = None) -> str:
         return rf"{names} &\in {space}"
     if isinstance(statement, Recurrence):
         return _recurrence(statement, printer)
+    if isinstance(statement, Chain):
+        return " \\\\\n".join(statement_latex(part, printer) for part in (statement.initial, statement.step))
     if isinstance(statement, Assignment):
         return (rf"{_target(printer, statement)} &= {printer._print(statement.expr)}"
                 f"{_plate(printer, statement.plate, statement.indices)}")

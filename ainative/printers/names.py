@@ -20,6 +20,7 @@ ALIASES = {
     "jax.numpy.linalg": "_jla", "torch": "_torch", "torch.nn.functional": "_tnf", "torch.linalg": "_tla",
     "pyro": "_pyro", "pyro.distributions": "_dist", "numpyro": "_numpyro", "numpyro.distributions": "_dist",
     "ainative.runtime.truncated.for_pyro": "_truncated", "ainative.runtime.truncated.for_numpyro": "_truncated",
+    "ainative.runtime.chains.for_pyro": "_chains", "ainative.runtime.chains.for_numpyro": "_chains",
 }
 
 #: model names that are not identifiers as they are: Python's keywords, and the generated function's argument

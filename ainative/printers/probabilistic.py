@@ -26,7 +26,8 @@ from ..frontend.distributions import (
     Sampled,
     integer_valued,
 )
-from ..frontend.ir import Assignment, Factor, ModelIR, Recurrence, Sampling, Shape
+from ..frontend.ir import Assignment, Chain, Factor, ModelIR, Recurrence, Sampling, Shape
+from ..frontend.nodes import Entry
 from .common import module_source
 from .indices import dimension_name, dimensions_used, value_dimensions
 from .names import python_name
@@ -37,6 +38,24 @@ def enumerated_latents(ir: ModelIR) -> frozenset[str]:
     """The discrete latents NUTS sums out: under enumeration their values have extra leading axes."""
     return frozenset(s.target for s in ir.statements if isinstance(s, Sampling) and s.target in ir.roles.latents
                      and DISTRIBUTIONS[s.distribution.family].enumerable)
+
+
+def read_by_label(ir: ModelIR) -> frozenset[str]:
+    """The latents whose values stand for every label at once where the program reads them (along extra leading
+    axes): those NUTS enumerates, and the labels of hidden chains."""
+    return enumerated_latents(ir) | {chain.target for chain in ir.chains}
+
+
+def emissions(ir: ModelIR, chain: Chain) -> tuple[Sampling, ...]:
+    """The observed statements that read a chain's labels, in cell order."""
+    label = sympy.Symbol(chain.target)
+    return tuple(s for s in ir.statements if isinstance(s, Sampling) and any(
+        isinstance(node, Entry) and node.args[0] == label for e in s.exprs for node in sympy.preorder_traversal(e)))
+
+
+def chain_sites(chain: Chain) -> tuple[str, str]:
+    """The sites a chain's program records for drawing its labels: its forward rows and its transition."""
+    return f"_{chain.target}_forward", f"_{chain.target}_step"
 
 
 def data_dimensions(ir: ModelIR) -> dict[str, list[tuple[str, int]]]:
@@ -170,19 +189,11 @@ class ProbabilisticPrinter:
         if family.event_rank:
             raise ShapeError(f"{statement.distribution.family} has vector values, so it cannot be written entry by "
                              "entry; write it without indices", statement.span)
-        args, enumerated = [], enumerated_latents(ir)
-        for i, (key, value) in enumerate(statement.distribution.args):
-            whole = not any(s.name in enumerated for s in value.free_symbols)
-            text = printer.in_scope(statement.indices, value, ir.shape_of, broadcast=whole)
-            args.append(text if i < len(family.params) and family.params[i] == key else f"{key}={text}")
+        call = self.indexed_call(ir, statement, printer)
         name = python_name(statement.target)
         obs = f", obs={name}" if statement.target in ir.roles.inputs else ""
         if obs and any(r.start != 1 for r in statement.indices):
             obs = f", obs={name}[{', '.join(f'{r.start - 1}:{printer._integer(r.stop)}' for r in statement.indices)}]"
-        call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
-        if statement.distribution.truncated:
-            call = self.truncation(statement, printer,
-                                   lambda value: printer.in_scope(statement.indices, value, ir.shape_of))
         sample = self.library_name(printer, "sample")
         shared = self.shared_plate(ir, statement)
         if shared is not None:
@@ -194,6 +205,55 @@ class ProbabilisticPrinter:
                          f"{size}, dim={k - depth}):")
         lines.append("    " * depth + f'{name} = {sample}("{statement.target}", {call}{obs})')
         return lines
+
+    def indexed_call(self, ir: ModelIR, statement: Sampling, printer) -> str:
+        """The distribution of ``y_i ~ …``: its arguments over the grid of its free indices."""
+        family = DISTRIBUTIONS[statement.distribution.family]
+        args, by_label = [], read_by_label(ir)
+        for i, (key, value) in enumerate(statement.distribution.args):
+            whole = not any(s.name in by_label for s in value.free_symbols)
+            text = printer.in_scope(statement.indices, value, ir.shape_of, broadcast=whole)
+            args.append(text if i < len(family.params) and family.params[i] == key else f"{key}={text}")
+        call = f"{self.library_name(printer, 'distributions.' + family.constructor)}({', '.join(args)})"
+        if statement.distribution.truncated:
+            call = self.truncation(statement, printer,
+                                   lambda value: printer.in_scope(statement.indices, value, ir.shape_of))
+        return call
+
+    # hidden Markov chains ------------------------------------------------------------------
+    def chain_lines(self, ir: ModelIR, chain: Chain, printer) -> list[str]:
+        """A chain's first-label and transition log probabilities; then its name stands for every label, along a
+        first axis, so that each observation that reads ``z_t`` is printed for all labels at once."""
+        name, categorical = python_name(chain.target), self.constructor(printer, DISTRIBUTIONS["Categorical"])
+        start, step = (f"_{name}_{part}" for part in ("start", "step"))
+        first = chain.initial.distribution
+        (key, _), = chain.step.distribution.args
+        shift = chain.shift - 1
+        row = f"{name} + {shift}" if shift > 0 else f"{name} - {-shift}" if shift else name
+        arrays = self.as_tensor.rpartition(".")[0]
+        arange, zeros = (printer._module_format(f"{arrays}.{f}") for f in ("arange", "zeros"))
+        return [f"{start} = {self.call(printer, first.family, first.args)}.logits",
+                f"{name} = {arange}({start}.shape[-1])",
+                f"{step} = {categorical}({key}={python_name(chain.matrix)}[{row}]).logits",
+                f"{name} = {name}[:, None]",
+                f"_{name}_emission = {zeros}(({printer._integer(chain.stop)}, {start}.shape[-1]))"]
+
+    def emission_lines(self, ir: ModelIR, statement: Sampling, chain: Chain, printer) -> list[str]:
+        """An observation of a chain: its log density at the data for each label, added to the chain's emissions."""
+        emission = f"_{python_name(chain.target)}_emission"
+        call = self.indexed_call(ir, statement, printer)
+        return [f"{emission} = {emission} + {call}.log_prob({python_name(statement.target)}).T"]
+
+    def forward_lines(self, chain: Chain, printer) -> list[str]:
+        """The chain summed out: ``log p(y)`` added to the log density; the forward rows and the transition
+        recorded for drawing the labels afterwards."""
+        name = python_name(chain.target)
+        forward = printer._module_format(f"ainative.runtime.chains.for_{self.library}.forward")
+        alpha, step = chain_sites(chain)
+        deterministic = self.library_name(printer, "deterministic")
+        return [f"{alpha}, _{name}_evidence = {forward}(_{name}_start, _{name}_step, _{name}_emission)",
+                f'{self.library_name(printer, "factor")}("_{chain.target}_evidence", _{name}_evidence)',
+                f'{deterministic}("{alpha}", {alpha})', f'{deterministic}("{step}", _{name}_step)']
 
     def shared_plate(self, ir: ModelIR, statement: Sampling) -> str | None:
         """The plate a row statement opened for this statement's one index, when it runs over the same
@@ -285,8 +345,14 @@ class ProbabilisticPrinter:
         body += [f"{dimension_name(d)} = int({python_name(d)})" for d in dimensions_used(ir)]
         body += [f'{self.plate_name(n)} = {self.library_name(printer, "plate")}("{n}", {size})'
                  for n, size in self.plates(ir).items()]
+        observing = {id(e): chain for chain in ir.chains for e in emissions(ir, chain)}
+        last = {id((emissions(ir, chain) or (chain,))[-1]): chain for chain in ir.chains}
         for statement in ir.statements:
-            if isinstance(statement, Recurrence):
+            if isinstance(statement, Chain):
+                body += self.chain_lines(ir, statement, printer)
+            elif id(statement) in observing:
+                body += self.emission_lines(ir, statement, observing[id(statement)], printer)
+            elif isinstance(statement, Recurrence):
                 body += recurrence_lines(statement, printer, ir.shape_of)
                 deterministic = self.library_name(printer, "deterministic")
                 body += [f'{python_name(name)} = {deterministic}("{name}", {python_name(name)})'
@@ -306,6 +372,8 @@ class ProbabilisticPrinter:
                     value = f"{printer._module_format(self.as_tensor)}({value})"
                 body.append(f'{python_name(statement.target)} = {self.library_name(printer, "deterministic")}('
                             f'"{statement.target}", {value})')
+            if id(statement) in last:
+                body += self.forward_lines(last[id(statement)], printer)
         outputs = [python_name(o) for o in roles.outputs]
         body.append(f"return {outputs[0]}" if len(outputs) == 1 else
                     "return {" + ", ".join(f'"{o}": {p}' for o, p in zip(roles.outputs, outputs)) + "}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
 
-from ..frontend.ir import Assignment, ModelIR, Sampling
+from ..frontend.ir import Assignment, Chain, ModelIR, Sampling
 from ..frontend.roles import parts, used_names
 
 
@@ -31,7 +31,7 @@ def dependencies(ir: ModelIR) -> Graph:
     names = [*(n for n in ir.roles.inputs if n not in ir.roles.observed), *ir.roles.params]
     edges = []
     for statement in (part for s in ir.statements for part in parts(s)):
-        if not isinstance(statement, (Assignment, Sampling)) or statement.target in constants:
+        if not isinstance(statement, (Assignment, Sampling, Chain)) or statement.target in constants:
             continue
         for used in used_names(statement):
             if used in ir.roles.observed and used not in names:

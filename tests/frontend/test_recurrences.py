@@ -162,19 +162,11 @@ def test_a_row_beyond_the_array_is_an_error_at_the_character():
     assert (info.value.line, info.value.column) == (4, 5)
 
 
-def test_a_chain_of_latent_variables_is_refused_not_misread():
+def test_a_chain_of_continuous_latents_is_refused_not_misread():
     body = "z ∈ ℝ^T\nz_1 ~ 𝒩(0, 1)\nz_t ~ 𝒩(z_{t-1}, 1)  for t in 2..T"
-    with pytest.raises(ModelSyntaxError, match="a chain of latent variables is not read yet") as info:
+    with pytest.raises(ModelSyntaxError, match="a chain of continuous latent variables is not read yet") as info:
         ainative.model(body, header="chain() -> z")
     assert info.value.line == 3
-
-
-def test_a_chain_of_labels_is_refused_with_the_forward_algorithm_to_write_instead():
-    body = ("z ∈ ℝ^T\nΘ ∈ ℝ^{K×K}\nρ ∈ ℝ^K\nz_1 ~ Categorical(ρ)\n"
-            "z_t ~ Categorical(Θ_{z_{t-1}+1})  for t in 2..T")
-    with pytest.raises(ModelSyntaxError, match=r"forward algorithm, written as a recurrence: a_\{t,k\}") as info:
-        ainative.model(body, header="hmm(Θ, ρ) -> z")
-    assert info.value.line == 5
 
 
 def test_a_scalar_first_row_fills_a_declared_row():

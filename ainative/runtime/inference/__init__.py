@@ -19,7 +19,8 @@ from ...frontend.distributions import DISTRIBUTIONS
 from ...frontend.ir import Declaration, ModelIR, Sampling
 from ...frontend.roles import parts, used_names
 from ...frontend.shapes import concrete
-from ...printers.probabilistic import enumerated_latents, keyword_dimensions
+from ...printers.probabilistic import chain_sites, enumerated_latents, keyword_dimensions
+from ..chains import draw as draw_chain
 from ..data import positive_number, read_data, whole_number
 from .posterior import Posterior
 
@@ -73,7 +74,12 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
 
 def _refuse_drawing_what_is_read(ir: ModelIR) -> None:
     """An observed series that the model also reads (``y_{t-1}`` in ``y_t``'s mean, ``r_{t-1}`` in a volatility
-    recurrence) is data: drawing it would take a loop over its entries, each from the ones before."""
+    recurrence) is data: drawing it would take a loop over its entries, each from the ones before. So are the
+    observations of a hidden chain, which the program reads as log densities to sum the chain out."""
+    for chain in ir.chains:
+        raise ModelError(f"{chain.target} is a hidden chain (line {chain.span.line}) that the program sums out "
+                         "through the log densities of its observations, so they are data it needs: drawing them "
+                         "is not generated yet, so sample_prior and predict refuse it; fit conditions on them")
     for statement in ir.statements:
         for part in () if isinstance(statement, Declaration) else parts(statement):
             read = [name for name in used_names(part) if name in ir.roles.observed]
@@ -137,14 +143,20 @@ def fit(
     num_chains, steps = whole_number("num_chains", num_chains), whole_number("steps", steps)
     lr, seed = positive_number("lr", lr), whole_number("seed", seed, least=0, most=MAX_SEED)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=True, device=device)
+    chained = {chain.target for chain in ir.chains}
     sites = [*ir.roles.latents, *ir.roles.deterministic]
+    asked = [s for s in sites if s not in chained] + [site for chain in ir.chains for site in chain_sites(chain)]
     if method == "nuts":
-        chains = backend.nuts(program, args, kwargs, sites=sites, summed=enumerated_latents(ir), num_warmup=num_warmup,
+        chains = backend.nuts(program, args, kwargs, sites=asked, summed=enumerated_latents(ir), num_warmup=num_warmup,
                               num_samples=num_samples, num_chains=num_chains, seed=seed, progress=progress)
         losses = None
     else:
-        chains, losses = backend.svi(program, args, kwargs, sites=sites, steps=steps, lr=lr,
+        chains, losses = backend.svi(program, args, kwargs, sites=asked, steps=steps, lr=lr,
                                      num_samples=num_samples, seed=seed, progress=progress)
+    rng = np.random.default_rng(seed)
+    for chain in ir.chains:
+        alpha, step = (chains.pop(site) for site in chain_sites(chain))
+        chains[chain.target] = draw_chain(alpha, step, rng)
     chains = _conform({name: chains[name] for name in sites if name in chains}, shapes, leading=2)
     classes = {name: shapes[_CLASSES + name][0] for name, _ in ir.classes}
     if losses is None:

@@ -341,6 +341,7 @@ class Chain:
 
     @property
     def indexed(self) -> bool:
+        """A chain is written with indices (``z_t``): what reads statements entry by entry reads it so."""
         return True
 
 

@@ -486,9 +486,10 @@ class _Checker:
         argument = step.distribution.values[0]
         matrix = self.shapes.get(chain.matrix, self.declared.get(chain.matrix, ((),))[0])
         if len(matrix) != 2:
+            declare = f" (declare it: {chain.matrix} ∈ ℝ^{{{classes.size}×{classes.size}}})" if not matrix else ""
             raise self.error(f"{chain.matrix} holds the transition probabilities, a row for each label before and a "
-                             f"column for each class: a matrix, not shape {format_shape(matrix)}", self.span(argument),
-                             self.describe((sympy.Symbol(chain.matrix), matrix)))
+                             f"column for each class: a matrix, not shape {format_shape(matrix)}{declare}",
+                             self.span(argument), self.describe((sympy.Symbol(chain.matrix), matrix)))
         if not self.same(matrix[1], classes, self.span(argument)):
             raise self.error(f"{chain.matrix} has {matrix[1].size} columns, but {first.target} has "
                              f"{classes.size} classes: a row of transition probabilities has one for each class",

@@ -111,3 +111,10 @@ def test_a_chain_over_no_written_range_is_refused_with_how_to_write_one():
     body = "y ∈ ℝ^T;  ρ ∈ ℝ^2;  Θ ∈ ℝ^{2×2}\nz_1 ~ Categorical(ρ)\nz_t ~ Categorical(Θ_{z_{t-1}+1})"
     with pytest.raises(ModelSyntaxError, match=r"then z_t ~ Categorical\(Θ_\{z_\{t-1\}\+1\}\)  for t in 2..T"):
         ainative.model(body, header="hmm(ρ, Θ) -> z")
+
+
+def test_an_undeclared_transition_matrix_is_asked_for():
+    body = ("y ∈ ℝ^T;  ρ ∈ ℝ^2;  μ ∈ ℝ^2\nz_1 ~ Categorical(ρ)\n"
+            "z_t ~ Categorical(Θ_{z_{t-1}+1})  for t in 2..T\ny_t ~ 𝒩(μ_{z_t+1}, 1)  for t in 1..T")
+    with pytest.raises(ShapeError, match=r"a matrix, not shape scalar \(declare it: Theta ∈ ℝ\^\{2×2\}\)"):
+        ainative.model(body, header="hmm(y, ρ, Θ, μ)")

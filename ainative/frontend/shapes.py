@@ -873,6 +873,19 @@ class _Checker:
                                                *((c, s) for c, (_, s) in zip(written, components))])
         return (weights, sympy.Tuple(*(c for c, _ in components))), value
 
+    def parameter_rank(self, statement: Sampling, shape: tuple[Axis, ...]) -> None:
+        """A family whose first parameter carries its event (Dirichlet's concentration) or its classes (a
+        Categorical's probabilities) needs that axis: a scalar there passes no library's check, so it is an error
+        here, at the parameter, rather than inside the library on the first draw."""
+        family = DISTRIBUTIONS[statement.distribution.family]
+        if family.sampled not in (Sampled.EVENT, Sampled.LABEL) or shape:
+            return
+        key, value = statement.distribution.args[0]
+        held = "one entry per category" if family.sampled is Sampled.EVENT else "one per class"
+        raise self.error(f"{family.name}'s {key} holds {held}, so it is a vector, and {self.text(value)} is a "
+                         f"scalar: give it as data with its length (a ∈ ℝ^K, then {family.name}(a))",
+                         self.span(value) or statement.span)
+
     def gaussian(self, operands) -> tuple[Axis, ...]:
         """A multivariate normal's value: its location broadcast with the rows of its square matrix."""
         (matrix, shape), = (operands[k] for k in operands if k != "loc")
@@ -974,6 +987,7 @@ class _Checker:
                 statements.append(_with_exprs(statement, exprs))
             else:
                 operands = [self.infer(v) for v in statement.distribution.values]
+                self.parameter_rank(statement, operands[0][1])
                 exprs = tuple(e for e, _ in operands) + self.bounds(statement)
                 shape = self.sampled_shape(statement, list(zip(statement.distribution.values,
                                                                [s for _, s in operands])))

@@ -14,8 +14,9 @@ import dataclasses
 import sympy
 
 from ..errors import ModelSyntaxError, Span
-from .distributions import DISTRIBUTIONS, SUPPORT_INTERVALS, TRUNCATION_BASES, Family
+from .distributions import DISTRIBUTIONS, PARAMETER_SUPPORT, SUPPORT_INTERVALS, TRUNCATION_BASES, Family
 from .ir import Cell, Declaration, Distribution, Domain, Factor, Sampling
+from .nodes import Element, Entry, Index
 
 FACTOR_SITE = "_target_{}"
 
@@ -127,8 +128,48 @@ def _declared(cell: Cell, statement: Sampling, declaration: Declaration) -> Samp
     return dataclasses.replace(statement, distribution=bounded)
 
 
+def _lowest(distribution: Distribution) -> float | None:
+    """The least value a distribution may take, as far as the cell says: its truncation's literal lower bound, or
+    the least of its family's values (None: unbounded below, or not known from literals)."""
+    if distribution.low is not None:
+        return float(distribution.low) if distribution.low.is_number else None
+    support = _support(distribution)
+    return None if support is None else support[0]
+
+
+def check_positive_uses(cell: Cell) -> None:
+    """A latent whose values reach below 0 (``σ ~ StudentT(3, 0, 10)``) written as a parameter that must be
+    positive (a scale, a rate) would stop the sampler at its first negative draw, inside the library, with no line:
+    refused here, at the parameter, with the families and restrictions that keep it positive."""
+    drawn = {s.target: s for s in cell.statements if isinstance(s, Sampling) and s.target not in cell.header.inputs}
+    for statement in cell.statements:
+        if not isinstance(statement, Sampling):
+            continue
+        for key, value in statement.distribution.args:
+            if PARAMETER_SUPPORT.get(key) != "positive":
+                continue
+            base = value.args[0] if isinstance(value, (Element, Entry)) else value
+            source = drawn.get(base.name) if isinstance(base, sympy.Symbol) else None
+            if source is None:
+                continue
+            lowest, distribution = _lowest(source.distribution), source.distribution
+            unbounded = DISTRIBUTIONS[distribution.family].support == "real" and distribution.low is None
+            if not ((lowest is not None and lowest < 0) or (lowest is None and unbounded)):
+                continue
+            family = distribution.family
+            written = Entry(base, Index(value.args[1].name)) if isinstance(value, Element) else value
+            where = dict(statement.spans).get(written, statement.span)
+            restrict = (f", or restrict it ({family}(…) restricted to [0, ∞), or declare {base.name} ∈ ℝ₊)"
+                        if DISTRIBUTIONS[family].truncation is not None else "")
+            raise ModelSyntaxError(f"{base.name} is {statement.distribution.family}'s {key} here, which must be "
+                                   f"positive, but {base.name} ~ {family} (line {source.span.line}) takes values "
+                                   f"below 0: draw it from a positive family (HalfNormal, HalfCauchy, Gamma, …)"
+                                   f"{restrict}", where, cell.line_text(where.line))
+
+
 def apply(cell: Cell) -> Cell:
-    """Number the log-density terms and read declared supports into the ``~`` statements they constrain."""
+    """Number the log-density terms and read declared supports into the ``~`` statements they constrain; refuse a
+    latent that takes values below 0 where a positive parameter is written."""
     supported = {name: statement for statement in cell.statements if isinstance(statement, Declaration)
                  and not statement.domain.integer and statement.domain.bounded for name in statement.names}
     sampled = {s.target for s in cell.statements if isinstance(s, Sampling)}
@@ -145,4 +186,6 @@ def apply(cell: Cell) -> Cell:
         elif isinstance(statement, Sampling) and statement.target in supported:
             statement = _declared(cell, statement, supported[statement.target])
         statements.append(statement)
-    return dataclasses.replace(cell, statements=tuple(statements))
+    read = dataclasses.replace(cell, statements=tuple(statements))
+    check_positive_uses(read)
+    return read

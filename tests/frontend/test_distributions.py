@@ -5,7 +5,7 @@ import pytest
 import sympy
 
 import ainative
-from ainative.errors import ExportError
+from ainative.errors import ExportError, ShapeError
 from ainative.frontend.distributions import DISTRIBUTIONS, SPELLINGS, location
 from ainative.frontend.ir import Distribution
 from ainative.printers.jax import JaxPrinter
@@ -59,7 +59,7 @@ def test_every_family_prints_for_pyro_and_numpyro(family):
     [
         ("y ~ Bernoulli(logits=z)", True),
         ("y ~ Bernoulli(probs=0.5, logits=z)", False),
-        ("y ~ Categorical(logits=z)", True),
+        ("z ∈ ℝ^K\ny ~ Categorical(logits=z)", True),
         ("y ~ Binomial(10, logits=z)", True),
         ("y ~ Binomial(total_count=10)", False),
         ("y ~ Binomial(probs=0.5)", False),
@@ -191,3 +191,21 @@ def test_lkj_cholesky_is_a_correlation_factor_with_the_closed_form_spread(backen
 def test_lkj_dim_is_a_positive_integer():
     with pytest.raises(ainative.ModelError, match=r"dim must be a positive integer, not 2\.5"):
         ainative.model("L ~ LKJCholesky(2.5)", header="f()")
+
+
+@pytest.mark.parametrize(("body", "words", "column"), [
+    ("θ ~ Dirichlet(1)", "Dirichlet's concentration holds one entry per category, so it is a vector, and 1 is a scalar",
+     15),
+    ("z ~ Categorical(0.5)", "Categorical's probs holds one per class, so it is a vector", 17),
+    ("z ~ Categorical(logits=2)", "Categorical's logits holds one per class", 24),
+])
+def test_a_scalar_where_a_family_needs_a_vector_is_an_error_at_the_parameter(body, words, column):
+    with pytest.raises(ShapeError, match=words) as info:
+        ainative.model(body, header="d()")
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_a_dirichlet_over_a_vector_of_data_samples_on_the_simplex():
+    draws = ainative.model("a ∈ ℝ^K\nθ ~ Dirichlet(a)", header="d(a) --backend numpyro").sample_prior(
+        50, a=np.array([1.0, 2.0, 3.0]))["theta"]
+    assert draws.shape == (50, 3) and np.allclose(draws.sum(-1), 1.0, atol=1e-5) and (draws > 0).all()

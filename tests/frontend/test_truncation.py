@@ -1,5 +1,8 @@
 """Truncation (``restricted to``), declared supports (``σ ∈ ℝ₊``) and log-density terms (``target +=``): reading."""
 
+import re
+
+import numpy as np
 import pytest
 import sympy
 
@@ -200,3 +203,28 @@ def test_the_latex_printer_prints_the_new_forms():
     assert r"b &\sim \mathcal{N}\left(0, 1\right)_{[0.5, 3]}" in latex
     assert r"\log p &\mathrel{+}= - b" in latex
     assert r"\beta &\in [0, 1]^{K}" in latex
+
+
+@pytest.mark.parametrize(("body", "words", "position"), [
+    ("σ ~ StudentT(3, 0, 10)\ny ~ 𝒩(0, σ)", "sigma is Normal's scale here, which must be positive, but sigma ~ "
+     "StudentT (line 1) takes values below 0: draw it from a positive family (HalfNormal, HalfCauchy, Gamma, …) "
+     "(line 2", (2, 10)),
+    ("σ ~ Uniform(-1, 5)\ny ~ 𝒩(0, σ)", "but sigma ~ Uniform (line 1) takes values below 0", (2, 10)),
+    ("σ ~ 𝒩(0, 1) restricted to [-1, 1]\ny ~ 𝒩(0, σ)", "restricted to [0, ∞), or declare sigma ∈ ℝ₊", (2, 10)),
+    ("J = 3\nτ_j ~ 𝒩(0, 1)  for j in 1..J\ny_j ~ 𝒩(0, τ_j)  for j in 1..J", "tau is Normal's scale here", (3, 12)),
+    ("λ ~ 𝒩(0, 1)\ny ~ Poisson(λ)", "lambda is Poisson's rate here", (2, 13)),
+])
+def test_a_latent_below_0_written_as_a_positive_parameter_is_an_error_at_the_parameter(body, words, position):
+    with pytest.raises(ModelSyntaxError, match=re.escape(words)) as info:
+        ainative.model(body, header="f(y)")
+    assert (info.value.line, info.value.column) == position
+
+
+@pytest.mark.parametrize("body", [
+    "σ ~ 𝒩(0, 1) restricted to [0, ∞)\ny ~ 𝒩(0, σ)", "σ ∈ ℝ₊\nσ ~ Cauchy(0, 10)\ny ~ 𝒩(0, σ)",
+    "σ ~ HalfNormal(1)\ny ~ 𝒩(0, σ)", "s ~ 𝒩(0, 1)\ny ~ 𝒩(0, exp(s))", "σ ~ Uniform(0, 5)\ny ~ 𝒩(0, σ)",
+    "σ ~ 𝒩(0, 1)\ny ~ 𝒩(σ, 1)",
+])
+def test_a_latent_kept_positive_or_written_where_any_value_goes_is_read(body):
+    draws = ainative.model(body, header="f(y) --backend numpyro").sample_prior(200, seed=0)
+    assert np.all(np.isfinite(draws["y"]))

@@ -19,6 +19,7 @@ from .errors import (
     UnknownNameError,
     WrongKindError,
 )
+from .runtime import compilation_cache as _compilation_cache
 
 if TYPE_CHECKING:
     from .export.serving import ServingReport
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from .runtime.training import FederatedResult, FitResult, Penalty
 
 __version__ = "0.1.0"
+
+_compilation_cache.configure()
 
 #: every user-facing type, by the module that defines it (imported when first used)
 _TYPES = {

@@ -151,10 +151,22 @@ def workspace(folder: Path, label: str) -> Iterator[Path]:
     finally:
         try:
             if handle is not None:
-                shutil.rmtree(path, ignore_errors=True)
+                _remove(path)
         finally:
             if handle is not None:
                 os.close(handle)
+
+
+def _remove(path: Path) -> None:
+    """Remove a folder and all it holds, errors ignored, and an interrupt kept as the interrupt: Python 3.11's
+    ``rmtree`` closes a descriptor a second time when a Ctrl-C lands between closing it and noting so, and the
+    ``EBADF`` of that second close would otherwise replace the ``KeyboardInterrupt`` (and become an ExportError)."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except OSError as error:
+        if isinstance(error.__context__, KeyboardInterrupt):
+            raise error.__context__ from None
+        raise
 
 
 def exchange(first: Path, second: Path) -> bool:

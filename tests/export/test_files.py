@@ -1,5 +1,6 @@
 """Safe writes: a temporary file renamed into place, nothing half-written, nothing replaced unasked."""
 
+import errno
 import os
 
 import pytest
@@ -40,6 +41,27 @@ def test_interrupted_export_writes_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         model.export_onnx(tmp_path / "mlp.onnx", params)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ctrl_c_while_a_workspace_is_removed_stays_a_ctrl_c_and_lets_the_lock_go(tmp_path, monkeypatch):
+    """Python 3.11's rmtree, interrupted between closing a folder's descriptor and noting so, closes it again
+    and raises EBADF in place of the interrupt; the export must still end with the KeyboardInterrupt."""
+    remove = files.shutil.rmtree
+
+    def interrupted(path, ignore_errors=False):
+        remove(path, ignore_errors=ignore_errors)
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    monkeypatch.setattr(files.shutil, "rmtree", interrupted)
+    with pytest.raises(KeyboardInterrupt), files.workspace(tmp_path, "mlp") as held:
+        (held / "part").write_text("half")
+    monkeypatch.setattr(files.shutil, "rmtree", remove)
+    assert list(tmp_path.iterdir()) == []
+    with files.workspace(tmp_path, "mlp") as again:
+        assert again.is_dir()
 
 
 def test_existing_exports_are_replaced_only_when_asked(tmp_path):

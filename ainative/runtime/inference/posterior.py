@@ -147,3 +147,23 @@ class Posterior:
         head = (f"<p>Posterior of <b>{self.model}</b> ({self.backend}, {self.method}): "
                 f"{self.num_draws} draws</p>")
         return head + self.summary().round(3).to_html()
+
+
+def compare(posteriors: Mapping[str, Posterior], **options):
+    """ArviZ's comparison table of the fits in ``posteriors`` by name; each must have a pointwise log-likelihood."""
+    import arviz as az
+
+    from ...errors import ModelError
+
+    if not isinstance(posteriors, Mapping) or len(posteriors) < 2:
+        raise ModelError("compare takes a dict of two or more fits by name: compare({\"pooled\": p1, "
+                         "\"hierarchical\": p2})")
+    for name, posterior in posteriors.items():
+        if not isinstance(posterior, Posterior):
+            raise ModelError(f"compare: {name!r} is a {type(posterior).__name__}, not a Posterior from a "
+                             "model's fit")
+        if not posterior.log_likelihood:
+            raise ModelError(f"compare: {name!r} (a fit of {posterior.model}) has no pointwise log-likelihood, "
+                             "which LOO needs: its observed variables are not independent given its continuous "
+                             "latents (a hidden chain), or it has none")
+    return az.compare({name: posterior.to_arviz() for name, posterior in posteriors.items()}, **options)

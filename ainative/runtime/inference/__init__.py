@@ -8,6 +8,7 @@ and never knows which library runs. It works on a model's IR and its generated p
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from ...frontend.shapes import concrete
 from ...printers.probabilistic import chain_sites, enumerated_latents, keyword_dimensions
 from ..chains import draw as draw_chain
 from ..data import positive_number, read_data, whole_number
-from .likelihood import pointwise
+from .likelihood import LikelihoodWarning, pointwise
 from .posterior import Posterior
 
 METHODS = ("nuts", "svi")
@@ -165,7 +166,13 @@ def fit(
     leading = next(iter(chains.values())).shape[:2] if chains else (1, num_samples)
     continuous = {k: _float32(v.reshape((-1, *v.shape[2:]))) for k, v in chains.items()
                   if k in ir.roles.latents and k not in classes}
-    terms = pointwise(ir, backend, program, continuous, args, kwargs, classes, shapes)
+    try:
+        terms = pointwise(ir, backend, program, continuous, args, kwargs, classes, shapes)
+    except Exception as error:  # the draws are worth more than a log-likelihood that failed
+        warnings.warn(f"{ir.header.name}'s pointwise log-likelihood could not be computed ({type(error).__name__}: "
+                      f"{error}); the fit has none, so to_arviz leaves the group out and compare refuses it",
+                      LikelihoodWarning, stacklevel=2)
+        terms = {}
     arrays, _ = read_data(ir, data, dims, need_observed=True)
     extra = {"classes": classes, "stats": stats,
              "log_likelihood": {k: v.reshape((*leading, *v.shape[1:])) for k, v in terms.items()},

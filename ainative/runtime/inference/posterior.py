@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -122,18 +121,13 @@ class Posterior:
 
             return pd.DataFrame(columns=columns)
         chains, count = next(iter(self.chains.values())).shape[:2]
-        quiet = logging.getLogger("arviz")
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)  # one chain: ArviZ warns that it cannot compute R̂, which is done below
-        try:
+        if chains > 1:
             table = az.summary(data, kind="diagnostics", stat_funcs=stats, extend=True, round_to="none")
-            if chains == 1 and count >= 8:
-                halves = {k: v[:, : count // 2 * 2].reshape(2, count // 2, *v.shape[2:])
-                          for k, v in data.posterior.items()}
-                table["r_hat"] = az.summary(az.from_dict(posterior=halves), kind="diagnostics",
-                                            round_to="none")["r_hat"].to_numpy()
-        finally:
-            quiet.setLevel(level)
+        else:  # ArviZ's R̂ needs two chains (and warns): that of one chain's two halves, its ESS as it is
+            half = count // 2
+            stats.update(ess_bulk=lambda x: az.ess(x[None], method="bulk") if count > 3 else np.nan,
+                         r_hat=lambda x: az.rhat(x[: 2 * half].reshape(2, half)) if half > 3 else np.nan)
+            table = az.summary(data, stat_funcs=stats, extend=False, round_to="none")
         table = table.rename(columns=DIAGNOSTICS)[columns]
         table.index = [label.replace(", ", ",") for label in table.index]
         return table

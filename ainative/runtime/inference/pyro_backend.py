@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+
 import numpy as np
 
 
@@ -79,8 +81,11 @@ def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains
 
     pyro.set_rng_seed(seed)
     records: list = []
+    # Pyro runs the chains in worker processes when it has a core per chain beside this one: a hook's records
+    # would stay there (and a closure cannot be sent to a spawned worker), so it is only set in this process
+    in_process = num_chains == 1 or num_chains > max(multiprocessing.cpu_count() - 1, 1)
     mcmc = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, num_chains=num_chains,
-                disable_progbar=not progress, hook_fn=_recorder(records))
+                disable_progbar=not progress, hook_fn=_recorder(records) if in_process else None)
     with pyro.validation_enabled(False):  # a point where the model is not finite is rejected, as Stan does
         mcmc.run(*args, **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))

@@ -43,7 +43,8 @@ _TYPES = {
 __all__ = [
     "DataError", "DeterministicModel", "ExistsError", "ExportError", "ExportReport", "FederatedResult", "FitResult",
     "Model", "ModelError", "ModelSpec", "ModelSyntaxError", "Penalty", "Posterior", "ProbabilisticModel",
-    "ServingReport", "ShapeError", "UnknownNameError", "WrongKindError", "load_ipython_extension", "model", "usage",
+    "ServingReport", "ShapeError", "UnknownNameError", "WrongKindError", "compare", "load_ipython_extension", "model",
+    "usage",
 ]
 
 
@@ -52,6 +53,15 @@ def model(text: str, header: str | None = None, **options) -> Model:
     from .models import model as build
 
     return build(text, header, **options)
+
+
+def compare(posteriors: dict[str, Posterior], **options):
+    """Rank fitted models by expected log predictive density (ArviZ's ``az.compare``, PSIS-LOO by default): one
+    row a model, with ``elpd_loo``, ``se``, ``elpd_diff``, ``dse`` and ``weight``; ``options`` go to ``az.compare``
+    (``ic="waic"``, ``method="BB-pseudo-BMA"``). Each value is a ``Posterior`` that ``fit`` returned."""
+    from .runtime.inference.posterior import compare as rank
+
+    return rank(posteriors, **options)
 
 
 def usage() -> str:

@@ -8,6 +8,7 @@ and never knows which library runs. It works on a model's IR and its generated p
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from ...frontend.shapes import concrete
 from ...printers.probabilistic import chain_sites, enumerated_latents, keyword_dimensions
 from ..chains import draw as draw_chain
 from ..data import positive_number, read_data, whole_number
+from .likelihood import LikelihoodWarning, pointwise
 from .posterior import Posterior
 
 METHODS = ("nuts", "svi")
@@ -147,10 +149,12 @@ def fit(
     sites = [*ir.roles.latents, *ir.roles.deterministic]
     asked = [s for s in sites if s not in chained] + [site for chain in ir.chains for site in chain_sites(chain)]
     if method == "nuts":
-        chains = backend.nuts(program, args, kwargs, sites=asked, summed=enumerated_latents(ir), num_warmup=num_warmup,
-                              num_samples=num_samples, num_chains=num_chains, seed=seed, progress=progress)
+        chains, stats = backend.nuts(program, args, kwargs, sites=asked, summed=enumerated_latents(ir),
+                                     num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains, seed=seed,
+                                     progress=progress)
         losses = None
     else:
+        stats = {}
         chains, losses = backend.svi(program, args, kwargs, sites=asked, steps=steps, lr=lr,
                                      num_samples=num_samples, seed=seed, progress=progress)
     rng = np.random.default_rng(seed)
@@ -159,9 +163,39 @@ def fit(
         chains[chain.target] = draw_chain(alpha, step, rng)
     chains = _conform({name: chains[name] for name in sites if name in chains}, shapes, leading=2)
     classes = {name: shapes[_CLASSES + name][0] for name, _ in ir.classes}
+    leading = next(iter(chains.values())).shape[:2] if chains else (1, num_samples)
+    continuous = {k: _float32(v.reshape((-1, *v.shape[2:]))) for k, v in chains.items()
+                  if k in ir.roles.latents and k not in classes}
+    try:
+        terms = pointwise(ir, backend, program, continuous, args, kwargs, classes, shapes)
+    except Exception as error:  # the draws are worth more than a log-likelihood that failed
+        warnings.warn(f"{ir.header.name}'s pointwise log-likelihood could not be computed ({type(error).__name__}: "
+                      f"{error}); the fit has none, so to_arviz leaves the group out and compare refuses it",
+                      LikelihoodWarning, stacklevel=2)
+        terms = {}
+    arrays, _ = read_data(ir, data, dims, need_observed=True)
+    extra = {"classes": classes, "stats": stats,
+             "log_likelihood": {k: v.reshape((*leading, *v.shape[1:])) for k, v in terms.items()},
+             "observed": {k: arrays[k] for k in ir.roles.inputs if k in ir.roles.observed},
+             "constant": {k: arrays[k] for k in ir.roles.inputs if k not in ir.roles.observed},
+             "dims": {name: dimension_names(shape) for name, shape in ir.shapes}}
     if losses is None:
-        return Posterior(ir.header.name, engine.name, method, chains, classes=classes)
-    return Posterior(ir.header.name, engine.name, method, chains, losses, classes=classes)
+        return Posterior(ir.header.name, engine.name, method, chains, **extra)
+    return Posterior(ir.header.name, engine.name, method, chains, losses, **extra)
+
+
+def dimension_names(shape: tuple) -> tuple[str, ...]:
+    """A variable's ArviZ dims from its shape in the model: each named dimension by its name, a second axis of the
+    same one with ``_2`` (``K×K`` is ``("K", "K_2")``), an axis of literal size ``n`` as ``dim_n``."""
+    names: list[str] = []
+    for dim in shape:
+        base = str(dim) if str(dim).isidentifier() else "dim_" + "".join(c if c.isalnum() else "_" for c in str(dim))
+        name, count = base, 1
+        while name in names:
+            count += 1
+            name = f"{base}_{count}"
+        names.append(name)
+    return tuple(names)
 
 
 def sample_prior(ir: ModelIR, program: Callable, engine: Engine, num_samples: int, seed: int = 0,

@@ -40,9 +40,24 @@ def to_native(array: np.ndarray | None, integer: bool = False, place=None):
     return jax.device_put(value, place) if place is not None else value
 
 
+#: NumPyro's per-draw NUTS statistics, and the names ArviZ gives them in ``sample_stats``
+STATS = {"diverging": "diverging", "potential_energy": "lp", "energy": "energy", "num_steps": "n_steps",
+         "accept_prob": "acceptance_rate", "adapt_state.step_size": "step_size"}
+
+
+def _sample_stats(fields: dict) -> dict[str, np.ndarray]:
+    """ArviZ's ``sample_stats`` from NumPyro's extra fields: ``lp`` is minus the potential energy (the log density
+    on the unconstrained space), and the tree depth follows from the number of leapfrog steps as ArviZ reads it."""
+    stats = {STATS[k]: np.asarray(v) for k, v in fields.items()}
+    stats["lp"] = -stats["lp"]
+    stats["tree_depth"] = np.log2(np.maximum(stats["n_steps"], 1)).astype(np.int64) + 1
+    return stats
+
+
 def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains, seed, progress):
-    """NUTS draws of every site; a first point or proposal where the model is not finite (an error recurrence that
-    explodes for some coefficients) is rejected and another tried, rather than raised by a distribution's check.
+    """NUTS draws of every site, and the sampler's statistics per draw; a first point or proposal where the model is
+    not finite (an error recurrence that explodes for some coefficients) is rejected and another tried, rather than
+    raised by a distribution's check.
 
     The sampler keeps only the latents; the discrete latents it sums out (``summed``) are then drawn from their
     posterior given each draw, and the deterministic sites computed from all of it at once, not one draw at a
@@ -59,8 +74,9 @@ def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains
                 chain_method=method, progress_bar=progress,
                 postprocess_fn=lambda z: constrain_fn(handlers.seed(fn, 0), args, kwargs, z))
     with numpyro.validation_enabled(False):
-        mcmc.run(jax.random.key(seed), *args, **kwargs)
+        mcmc.run(jax.random.key(seed), *args, extra_fields=tuple(STATS), **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))
+    stats = _sample_stats(mcmc.get_extra_fields(group_by_chain=True))
     missing = [s for s in sites if s not in chains]
     if missing:
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}
@@ -70,7 +86,7 @@ def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains
         if rest:
             extra.update(predictive(fn, {**flat, **extra}, args, kwargs, seed=seed, sites=rest))
         chains.update({k: v.reshape((num_chains, num_samples, *v.shape[1:])) for k, v in extra.items()})
-    return {k: v for k, v in chains.items() if k in sites}
+    return {k: v for k, v in chains.items() if k in sites}, stats
 
 
 def svi(fn, args, kwargs, *, sites, steps, lr, num_samples, seed, progress):
@@ -104,3 +120,19 @@ def predictive(fn, samples, args, kwargs, *, seed, sites=None, discrete=False):
     run = Predictive(fn, posterior_samples=samples, return_sites=list(sites) if sites else None,
                      infer_discrete=discrete)
     return _numpy(run(jax.random.key(seed), *args, **kwargs))
+
+
+def pointwise(fn, draws, args, kwargs, *, sites):
+    """Each of ``sites``' log densities, entry by entry, at each draw (``draws`` substituted): ``(draws, *its
+    shape)``, for the sites the program has."""
+    import jax
+    import jax.numpy as jnp
+    import numpyro
+    from numpyro import handlers
+
+    def one(draw):
+        trace = handlers.trace(handlers.substitute(handlers.seed(fn, 0), data=draw)).get_trace(*args, **kwargs)
+        return {name: trace[name]["fn"].log_prob(trace[name]["value"]) for name in sites if name in trace}
+
+    with numpyro.validation_enabled(False):
+        return _numpy(jax.vmap(one)({k: jnp.asarray(v) for k, v in draws.items()}))

@@ -1,10 +1,14 @@
-"""``Posterior``: draws from a fitted probabilistic model, and their summary table."""
+"""``Posterior``: draws from a fitted probabilistic model, their summary table, and their ArviZ ``InferenceData``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+
+#: the summary's columns that are ArviZ's, under the names this table gives them
+DIAGNOSTICS = {"ess_bulk": "n_eff", "r_hat": "r_hat"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,6 +22,15 @@ class Posterior:
     history: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     #: each class-label latent (``z ~ Categorical(θ)``) and its number of classes
     classes: dict[str, int] = field(default_factory=dict)
+    #: the sampler's statistics per draw, ``(chains, draws)``, by ArviZ's names (NUTS only)
+    stats: dict[str, np.ndarray] = field(default_factory=dict)
+    #: each observed variable's log-likelihood, entry by entry, at each draw: ``(chains, draws, *its terms)``
+    log_likelihood: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the observed inputs the fit conditioned on, and the other inputs
+    observed: dict[str, np.ndarray] = field(default_factory=dict)
+    constant: dict[str, np.ndarray] = field(default_factory=dict)
+    #: each variable's dimension names, from the model's shape table (``("K", "K_2")`` for a ``K×K`` matrix)
+    dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def samples(self) -> dict[str, np.ndarray]:
@@ -46,30 +59,78 @@ class Posterior:
         draws = self.samples[name]
         return (draws[..., None] == np.arange(self.classes[name])).mean(axis=0)
 
+    def to_arviz(self, predictions: Mapping[str, np.ndarray] | None = None):
+        """The fit as an ``arviz.InferenceData`` (ArviZ 0.23), for ArviZ's diagnostics, plots and model comparison.
+
+        Groups: ``posterior`` (latent and deterministic variables, dims named from the shape table),
+        ``sample_stats`` (NUTS), ``log_likelihood`` (each observed variable, entry by entry), ``observed_data``,
+        ``constant_data``; with ``predictions`` (what ``model.predict(posterior, …)`` returns) also
+        ``posterior_predictive``, which ``az.plot_ppc`` reads.
+        """
+        import arviz as az
+
+        chains, draws = next(iter(self.chains.values())).shape[:2] if self.chains else (1, 0)
+        sampled = {"posterior": self.chains, "sample_stats": self.stats, "log_likelihood": self.log_likelihood}
+        if predictions is not None:
+            sampled["posterior_predictive"] = {k: self._by_chain(np.asarray(v), chains, draws)
+                                               for k, v in predictions.items() if not k.startswith("_")}
+        attrs = {"model": self.model, "backend": self.backend, "method": self.method}
+        groups = {group: az.dict_to_dataset(values, dims=self._group_dims(values, 2), attrs=attrs)
+                  for group, values in sampled.items() if values}
+        groups.update({group: az.dict_to_dataset(values, dims=self._group_dims(values, 0), default_dims=[],
+                                                 attrs=attrs)
+                       for group, values in (("observed_data", self.observed), ("constant_data", self.constant))
+                       if values})
+        return az.InferenceData(**groups)
+
+    @staticmethod
+    def _by_chain(values: np.ndarray, chains: int, draws: int) -> np.ndarray:
+        """Predictive draws, one per posterior draw in order, grouped by chain as the posterior is."""
+        if values.shape[:1] == (chains * draws,):
+            return values.reshape((chains, draws, *values.shape[1:]))
+        return values[None]
+
+    def _group_dims(self, values: Mapping[str, np.ndarray], leading: int) -> dict[str, list[str]]:
+        """Each array's dims after its ``leading`` sample axes: its variable's, from the shape table; an axis whose
+        length is not the variable's (a series modelled from its second entry, ``y_t`` for ``t`` in ``2..T``, has
+        ``T − 1`` log-likelihood terms) gets its own name, ``T_y``."""
+        dims = {}
+        for name, array in values.items():
+            own, shape = self.dims.get(name, ()), array.shape[leading:]
+            if len(own) != len(shape):
+                continue
+            data = self.observed.get(name, self.constant.get(name))
+            full = data.shape if data is not None and data.ndim == len(shape) else shape
+            dims[name] = [dim if full[axis] == shape[axis] else f"{dim}_{name}" for axis, dim in enumerate(own)]
+        return dims
+
     def summary(self, probs: tuple[float, ...] = (0.05, 0.5, 0.95)):
         """A table, one row a scalar component: mean, sd, quantiles, n_eff and r_hat.
 
-        The diagnostics are NumPyro's (``numpyro.diagnostics``, plain NumPy), whichever library sampled.
+        ArviZ's ``az.summary`` computes it: ``n_eff`` is its bulk effective sample size (``ess_bulk``) and ``r_hat``
+        its rank-normalised split R̂. ArviZ needs two chains for R̂; with one, ``r_hat`` is that of its two halves.
         """
-        import pandas as pd
-        from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+        import arviz as az
 
-        rows, index = [], []
-        for name, draws in self.chains.items():
-            chains, count = draws.shape[:2]
-            flat = draws.reshape(chains, count, -1).astype(np.float64)
-            for component in range(flat.shape[-1]):
-                x = flat[..., component]
-                pooled = x.reshape(-1)
-                row = {"mean": float(pooled.mean()), "sd": float(pooled.std(ddof=1))}
-                for p, q in zip(probs, np.quantile(pooled, probs)):
-                    row[f"{p:.0%}"] = float(q)
-                row["n_eff"] = float(effective_sample_size(x)) if count > 3 else np.nan
-                row["r_hat"] = float(split_gelman_rubin(x)) if count > 3 else np.nan
-                rows.append(row)
-                shape = draws.shape[2:]
-                index.append(name if not shape else f"{name}[{','.join(map(str, np.unravel_index(component, shape)))}]")
-        return pd.DataFrame(rows, index=index)
+        data = az.from_dict(posterior={k: v.astype(np.float64) for k, v in self.chains.items()})
+        stats = {"mean": np.mean, "sd": lambda x: np.std(x, ddof=1),
+                 **{f"{p:.0%}": (lambda x, p=p: np.quantile(x, p)) for p in probs}}
+        columns = [*stats, *DIAGNOSTICS.values()]
+        if not self.chains:
+            import pandas as pd
+
+            return pd.DataFrame(columns=columns)
+        chains, count = next(iter(self.chains.values())).shape[:2]
+        if chains > 1:
+            table = az.summary(data, kind="diagnostics", stat_funcs=stats, extend=True, round_to="none")
+        else:  # ArviZ's R̂ needs two chains (and warns): that of one chain's two halves, its ESS as it is
+            half = count // 2
+            stats.update(ess_bulk=lambda x: az.ess(x[None], method="bulk") if count > 3 else np.nan,
+                         r_hat=lambda x: az.rhat(x[: 2 * half].reshape(2, half)) if half > 3 else np.nan)
+            table = az.summary(data, stat_funcs=stats, extend=False, round_to="none")
+        table = table.rename(columns=DIAGNOSTICS)[columns]
+        table.index = [label.replace(", ", ",") for label in table.index]
+        return table
 
     def __repr__(self) -> str:
         head = (f"Posterior of {self.model} ({self.backend}, {self.method}): {self.num_draws} draws of "
@@ -80,3 +141,23 @@ class Posterior:
         head = (f"<p>Posterior of <b>{self.model}</b> ({self.backend}, {self.method}): "
                 f"{self.num_draws} draws</p>")
         return head + self.summary().round(3).to_html()
+
+
+def compare(posteriors: Mapping[str, Posterior], **options):
+    """ArviZ's comparison table of the fits in ``posteriors`` by name; each must have a pointwise log-likelihood."""
+    import arviz as az
+
+    from ...errors import ModelError
+
+    if not isinstance(posteriors, Mapping) or len(posteriors) < 2:
+        raise ModelError("compare takes a dict of two or more fits by name: compare({\"pooled\": p1, "
+                         "\"hierarchical\": p2})")
+    for name, posterior in posteriors.items():
+        if not isinstance(posterior, Posterior):
+            raise ModelError(f"compare: {name!r} is a {type(posterior).__name__}, not a Posterior from a "
+                             "model's fit")
+        if not posterior.log_likelihood:
+            raise ModelError(f"compare: {name!r} (a fit of {posterior.model}) has no pointwise log-likelihood, "
+                             "which LOO needs: its observed variables are not independent given its continuous "
+                             "latents (a hidden chain), or it has none")
+    return az.compare({name: posterior.to_arviz() for name, posterior in posteriors.items()}, **options)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+
 import numpy as np
 
 
@@ -44,17 +46,50 @@ def to_native(array: np.ndarray | None, integer: bool = False, place=None):
                            device=place)
 
 
+def _recorder(records: list):
+    """A hook that keeps, after each draw (not warm-up), what Pyro's NUTS kernel holds of it: the step size, the
+    potential energy, and the running mean of the acceptance probabilities (from which each draw's follows)."""
+    def hook(kernel, params, stage, i):
+        if stage.startswith("Sample"):
+            records.append((float(kernel.step_size), -float(kernel._potential_energy_last),
+                            float(kernel._mean_accept_prob), i))
+    return hook
+
+
+def _sample_stats(mcmc, records: list, num_chains: int, num_samples: int) -> dict[str, np.ndarray]:
+    """ArviZ's ``sample_stats`` from what Pyro keeps: ``diverging`` from the kernel's divergent draws (in every
+    chain), and ``lp``, ``step_size`` and ``acceptance_rate`` from the hook where the chains ran in this process
+    (Pyro runs them in worker processes when the machine has a core per chain to spare, and the hook's records stay
+    there). Pyro keeps no energy nor tree depth per draw."""
+    diverging = np.zeros((num_chains, num_samples), bool)
+    for chain, indices in enumerate(mcmc.diagnostics()["divergences"].values()):
+        diverging[chain, [i for i in indices if 0 <= i < num_samples]] = True
+    stats = {"diverging": diverging}
+    if len(records) == num_chains * num_samples:
+        step, lp, mean, index = (np.array(column).reshape(num_chains, num_samples) for column in zip(*records))
+        count = index + 1  # the running mean over the draws so far: mean_n = mean_{n-1} + (a_n - mean_{n-1}) / n
+        before = np.concatenate([np.zeros((num_chains, 1)), mean[:, :-1]], axis=1)
+        stats.update(lp=lp, step_size=step, acceptance_rate=count * mean - (count - 1) * before)
+    return stats
+
+
 def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains, seed, progress):
-    """NUTS draws of every site; the discrete latents it sums out (``summed``) are drawn from their posterior."""
+    """NUTS draws of every site, and the statistics per draw Pyro keeps; the discrete latents it sums out
+    (``summed``) are drawn from their posterior."""
     import pyro
     from pyro.infer import MCMC, NUTS
 
     pyro.set_rng_seed(seed)
+    records: list = []
+    # Pyro runs the chains in worker processes when it has a core per chain beside this one: a hook's records
+    # would stay there (and a closure cannot be sent to a spawned worker), so it is only set in this process
+    in_process = num_chains == 1 or num_chains > max(multiprocessing.cpu_count() - 1, 1)
     mcmc = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, num_chains=num_chains,
-                disable_progbar=not progress)
+                disable_progbar=not progress, hook_fn=_recorder(records) if in_process else None)
     with pyro.validation_enabled(False):  # a point where the model is not finite is rejected, as Stan does
         mcmc.run(*args, **kwargs)
     chains = _numpy(mcmc.get_samples(group_by_chain=True))
+    stats = _sample_stats(mcmc, records, num_chains, num_samples)
     derived = [s for s in sites if s not in chains]
     if derived:
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}
@@ -63,7 +98,7 @@ def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains
         else:
             extra = predictive(fn, flat, args, kwargs, seed=seed, sites=derived)
         chains.update({k: v.reshape((num_chains, num_samples, *v.shape[1:])) for k, v in extra.items()})
-    return chains
+    return chains, stats
 
 
 def _discrete_posterior(fn, draws, args, kwargs, *, seed, sites):
@@ -131,3 +166,24 @@ def predictive(fn, samples, args, kwargs, *, seed, sites=None):
     posterior = {k: torch.as_tensor(v) for k, v in samples.items()}
     run = Predictive(fn, posterior_samples=posterior, return_sites=list(sites) if sites else None)
     return _numpy(run(*args, **kwargs))
+
+
+def pointwise(fn, draws, args, kwargs, *, sites):
+    """Each of ``sites``' log densities, entry by entry, at each draw (the program conditioned on it and traced):
+    ``(draws, *its shape)``, for the sites the program has."""
+    import pyro
+    import torch
+    from pyro import poutine
+
+    place = next((a.device for a in args if isinstance(a, torch.Tensor)), None)
+    values: dict[str, list] = {}
+    count = next(iter(draws.values())).shape[0] if draws else 1
+    with torch.no_grad(), pyro.validation_enabled(False):
+        for i in range(count):
+            conditioned = poutine.condition(fn, data={k: torch.as_tensor(v[i], device=place) for k, v in draws.items()})
+            nodes = poutine.trace(conditioned).get_trace(*args, **kwargs).nodes
+            for name in sites:
+                if name in nodes:
+                    site = nodes[name]
+                    values.setdefault(name, []).append(site["fn"].log_prob(site["value"]).cpu().numpy())
+    return {name: np.stack(v) for name, v in values.items()}

@@ -23,6 +23,7 @@ from ...frontend.shapes import concrete
 from ...printers.probabilistic import chain_sites, enumerated_latents, keyword_dimensions
 from ..chains import draw as draw_chain
 from ..data import positive_number, read_data, whole_number
+from .diagnostics import SamplingWarning, diagnose
 from .likelihood import LikelihoodWarning, pointwise
 from .posterior import Posterior
 
@@ -171,7 +172,7 @@ def fit(
     except Exception as error:  # the draws are worth more than a log-likelihood that failed
         warnings.warn(f"{ir.header.name}'s pointwise log-likelihood could not be computed ({type(error).__name__}: "
                       f"{error}); the fit has none, so to_arviz leaves the group out and compare refuses it",
-                      LikelihoodWarning, stacklevel=2)
+                      LikelihoodWarning, stacklevel=3)
         terms = {}
     arrays, _ = read_data(ir, data, dims, need_observed=True)
     extra = {"classes": classes, "stats": stats,
@@ -179,6 +180,11 @@ def fit(
              "observed": {k: arrays[k] for k in ir.roles.inputs if k in ir.roles.observed},
              "constant": {k: arrays[k] for k in ir.roles.inputs if k not in ir.roles.observed},
              "dims": {name: dimension_names(shape) for name, shape in ir.shapes}}
+    if method == "nuts" and continuous:
+        report = diagnose(ir, {k: chains[k] for k in continuous}, stats)
+        if not report.ok:
+            warnings.warn(f"{ir.header.name}: {report}", SamplingWarning, stacklevel=3)
+        extra["diagnostics"] = report
     if losses is None:
         return Posterior(ir.header.name, engine.name, method, chains, **extra)
     return Posterior(ir.header.name, engine.name, method, chains, losses, **extra)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .diagnostics import Diagnostics
+
 #: the summary's columns that are ArviZ's, under the names this table gives them
 DIAGNOSTICS = {"ess_bulk": "n_eff", "r_hat": "r_hat"}
 
@@ -31,6 +33,8 @@ class Posterior:
     constant: dict[str, np.ndarray] = field(default_factory=dict)
     #: each variable's dimension names, from the model's shape table (``("K", "K_2")`` for a ``K×K`` matrix)
     dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: divergences, R̂, ESS, tree depth and BFMI against current thresholds, in words (NUTS only)
+    diagnostics: Diagnostics | None = None
 
     @property
     def samples(self) -> dict[str, np.ndarray]:
@@ -135,11 +139,18 @@ class Posterior:
     def __repr__(self) -> str:
         head = (f"Posterior of {self.model} ({self.backend}, {self.method}): {self.num_draws} draws of "
                 f"{', '.join(self.chains)}")
-        return head + "\n" + self.summary().round(3).to_string()
+        checks = "" if self.diagnostics is None else f"\n{self.diagnostics}"
+        return head + checks + "\n" + self.summary().round(3).to_string()
 
     def _repr_html_(self) -> str:
+        import html
+
         head = (f"<p>Posterior of <b>{self.model}</b> ({self.backend}, {self.method}): "
                 f"{self.num_draws} draws</p>")
+        if self.diagnostics is not None:
+            colour = "#1a7f37" if self.diagnostics.ok else "#b35900"
+            lines = "<br>".join(html.escape(line) for line in str(self.diagnostics).splitlines())
+            head += f'<p style="color: {colour}">{lines}</p>'
         return head + self.summary().round(3).to_html()
 
 

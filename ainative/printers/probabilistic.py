@@ -88,6 +88,8 @@ class ProbabilisticPrinter:
     expressions: Callable[[], CodePrinter]
     #: the class a truncation is printed with, fully qualified; it takes the base and ``low=``, ``high=``
     truncated: str
+    #: the class an improper family is printed with, fully qualified; it takes a constraint and two shapes
+    improper: str
 
     def library_name(self, printer, name: str) -> str:
         """A name from the library, its module recorded by ``printer`` (``pyro.sample``, ``dist.Normal``)."""
@@ -102,7 +104,9 @@ class ProbabilisticPrinter:
         name some differently); a multivariate normal's location is broadcast to its event (``value``'s last axis),
         because PyTorch's takes no scalar."""
         family = DISTRIBUTIONS[statement.distribution.family]
-        if family.components is not None:
+        if family.improper:
+            call = self.improper_call(printer, family)
+        elif family.components is not None:
             call = self.mixture(statement, printer)
         else:
             call = self.call(printer, statement.distribution.family, statement.distribution.args, value)
@@ -126,6 +130,12 @@ class ProbabilisticPrinter:
                 text = f"{broadcast}({location}, {self.shape_list(value[-1:])})"
             args.append(text if positional else f"{key}={text}")
         return f"{self.constructor(printer, family)}({', '.join(args)})"
+
+    def improper_call(self, printer, family: Family) -> str:
+        """``ImproperUniform(constraints.real, (), ())``: an improper family, a constant density over the constraint
+        its support names; its shape comes as any family's does (``expand``, ``to_event``, plates)."""
+        constraint = self.library_name(printer, f"distributions.constraints.{family.support}")
+        return f"{printer._module_format(self.improper)}({constraint}, (), ())"
 
     def constructor(self, printer, family: Family) -> str:
         return self.library_name(printer, "distributions." + family.constructor_in(self.library))
@@ -209,6 +219,8 @@ class ProbabilisticPrinter:
     def indexed_call(self, ir: ModelIR, statement: Sampling, printer) -> str:
         """The distribution of ``y_i ~ …``: its arguments over the grid of its free indices."""
         family = DISTRIBUTIONS[statement.distribution.family]
+        if family.improper:
+            return self.improper_call(printer, family)
         args, by_label = [], read_by_label(ir)
         for i, (key, value) in enumerate(statement.distribution.args):
             whole = not any(s.name in by_label for s in value.free_symbols)

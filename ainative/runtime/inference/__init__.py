@@ -89,6 +89,17 @@ def _refuse_drawing_what_is_read(ir: ModelIR) -> None:
                                  "yet, so sample_prior and predict refuse it; fit conditions on it")
 
 
+def _refuse_improper(ir: ModelIR) -> None:
+    """An improper prior (``β ~ Flat()``) has no distribution to draw from, so the model has no prior draws; its
+    posterior is proper once data are observed, and ``predict`` draws from that."""
+    for statement in ir.statements:
+        if isinstance(statement, Sampling) and DISTRIBUTIONS[statement.distribution.family].improper:
+            raise ModelError(f"{statement.target} ~ {statement.distribution.family}() (line {statement.span.line}) "
+                             "is an improper prior, which has no draws, so the model has no prior to sample from: "
+                             f"give {statement.target} a proper prior, or fit the model to data and predict from "
+                             "its posterior")
+
+
 def integer_observations(ir: ModelIR) -> set[str]:
     """The observed inputs the library gets as integer tensors: class labels always, and the data declared
     integer (``y ∈ ℕ^N``) that an integer-valued family (``Poisson``, ``Binomial``) observes; everything else
@@ -168,6 +179,7 @@ def sample_prior(ir: ModelIR, program: Callable, engine: Engine, num_samples: in
                  **data: Any) -> dict:
     """Draws of every variable from the prior; observed inputs are sampled, not conditioned."""
     num_samples, seed = whole_number("num_samples", num_samples), whole_number("seed", seed, least=0, most=MAX_SEED)
+    _refuse_improper(ir)
     dims = _split_dims(ir, data)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False)
     return _conform(backend.prior(program, args, kwargs, num_samples=num_samples, seed=seed), shapes, 1)

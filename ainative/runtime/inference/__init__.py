@@ -19,7 +19,7 @@ from ...frontend.distributions import DISTRIBUTIONS
 from ...frontend.ir import Declaration, ModelIR, Sampling
 from ...frontend.roles import parts, used_names
 from ...frontend.shapes import concrete
-from ...printers.probabilistic import chain_sites, enumerated_latents, keyword_dimensions
+from ...printers.probabilistic import chain_sites, data_only, enumerated_latents, keyword_dimensions
 from ..chains import draw as draw_chain
 from ..data import positive_number, read_data, whole_number
 from .posterior import Posterior
@@ -109,6 +109,13 @@ def integer_observations(ir: ModelIR) -> set[str]:
             if family.labels or (name in ir.integers and family.support in INTEGER_SUPPORTS)}
 
 
+def _drawn_deterministic(ir: ModelIR) -> list[str]:
+    """The deterministic sites a draw has: those of ``=`` statements that read a random variable (one that reads
+    only data is a plain value of the program, the same in every draw, and no site: ``data_only``)."""
+    data = data_only(ir)
+    return [name for name in ir.roles.deterministic if name not in data]
+
+
 def _conform(values: dict, shapes: dict, leading: int) -> dict:
     """Each variable's site as ``(*leading axes, *its shape)``: Pyro's ``Predictive`` adds singleton plate axes.
 
@@ -155,7 +162,7 @@ def fit(
     lr, seed = positive_number("lr", lr), whole_number("seed", seed, least=0, most=MAX_SEED)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=True, device=device)
     chained = {chain.target for chain in ir.chains}
-    sites = [*ir.roles.latents, *ir.roles.deterministic]
+    sites = [*ir.roles.latents, *_drawn_deterministic(ir)]
     asked = [s for s in sites if s not in chained] + [site for chain in ir.chains for site in chain_sites(chain)]
     if method == "nuts":
         chains = backend.nuts(program, args, kwargs, sites=asked, summed=enumerated_latents(ir), num_warmup=num_warmup,
@@ -199,6 +206,6 @@ def predict(ir: ModelIR, program: Callable, engine: Engine, posterior: Posterior
     dims = _split_dims(ir, data)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False,
                                                draws={k: v.shape[1:] for k, v in latents.items()})
-    sites = [*ir.roles.observed, *ir.roles.deterministic]
+    sites = [*ir.roles.observed, *_drawn_deterministic(ir)]
     draws = backend.predictive(program, latents, args, kwargs, seed=seed, sites=sites)
     return _conform(draws, shapes, 1)

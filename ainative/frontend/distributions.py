@@ -67,11 +67,15 @@ class Family:
     truncation: str | None = None
     #: for a mixture: how its arguments give its components (distributions as arguments)
     components: Components | None = None
+    #: an improper prior (Stan's default flat one): a density constant on its support, which NUTS and SVI take
+    #: but nothing can draw from; printed as ``ImproperUniform`` over the constraint its support names
+    improper: bool = False
 
     @property
     def constructor(self) -> str:
-        """The family's class in ``pyro.distributions`` and ``numpyro.distributions`` (both use its name)."""
-        return self.name
+        """The family's class in ``pyro.distributions`` and ``numpyro.distributions`` (both use its name; an
+        improper family is their ``ImproperUniform`` over its support)."""
+        return "ImproperUniform" if self.improper else self.name
 
     def constructor_in(self, library: str) -> str:
         """The family's class in ``<library>.distributions``: a mixture of listed components is NumPyro's
@@ -79,7 +83,7 @@ class Family:
         ``MixtureSameFamily``."""
         if self.components is Components.LISTED:
             return "MixtureGeneral" if library == "numpyro" else "MixtureSameFamily"
-        return self.name
+        return self.constructor
 
     @property
     def enumerable(self) -> bool:
@@ -194,6 +198,8 @@ _TABLE = (
            components=Components.LISTED),
     Family("LKJCholesky", ("dim", "concentration"), "corr_cholesky", r"\operatorname{LKJ}",
            optional=("concentration",), event_rank=2, sampled=Sampled.CORRELATION),
+    Family("Flat", (), "real", r"\operatorname{Flat}", improper=True),
+    Family("HalfFlat", (), "positive", r"\operatorname{HalfFlat}", improper=True),
 )
 
 #: the family that picks a mixture's component
@@ -211,6 +217,9 @@ def location(distribution: Distribution) -> sympy.Expr:
     if distribution.truncated:
         raise ExportError(f"a served {family.name} restricted to an interval has no location in the exported graph "
                           "yet (its mean is not the family's)")
+    if family.improper:
+        raise ExportError(f"a served {family.name} has no location: it is an improper prior, which has no mean, and "
+                          "data cannot be drawn from it")
     if family.location is None:
         raise ExportError(f"a served {family.name} has no location in the exported graph yet")
     return family.location(dict(distribution.args))

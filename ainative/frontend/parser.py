@@ -104,9 +104,11 @@ def _quotient(a, b):
 class _Builder(Transformer_NonRecursive):
     """Tree → SymPy, remembering the columns of each sub-expression for error messages."""
 
-    def __init__(self, variables: frozenset[str], indices: set[str], line: int, source_line: str):
+    def __init__(self, variables: frozenset[str], indices: set[str], line: int, source_line: str,
+                 inputs: frozenset[str] = frozenset()):
         super().__init__()
         self.variables, self.index_names, self.line, self.source_line = variables, indices, line, source_line
+        self.inputs = inputs
         self.spans: dict[sympy.Basic, Span] = {}
         #: each distribution written as an argument (``𝒩(μ, σ)`` in a mixture), and those a mixture took
         self.components: list[Located] = []
@@ -405,6 +407,10 @@ class _Builder(Transformer_NonRecursive):
         truncation = rest[0] if rest and len(rest[0]) == 4 and isinstance(rest[0][2], Token) else None
         plate = rest[-1] if rest and rest[-1] is not truncation else None
         distribution = self.distribution(func, args, right, top=True)
+        if DISTRIBUTIONS[func.value].improper and target[0].value in self.inputs:
+            raise self.fail(ModelSyntaxError, f"{target[0].value} is data (an input), and {func.value} is an improper "
+                            "prior, a constant density with no finite total, which gives observed values no "
+                            f"likelihood: give {target[0].value} a proper family (𝒩, …)", func.column, right.end_column)
         if truncation is None:
             return ("sampling", target, distribution, plate)
         low, high, start, end = truncation
@@ -426,6 +432,10 @@ class _Builder(Transformer_NonRecursive):
         spec = DISTRIBUTIONS[family]
         if spec.components is not None:
             return self.mixture(spec, func, args, right)
+        if args and not spec.params:
+            first = args[0][1]
+            raise self.fail(ModelSyntaxError, f"{family} takes no arguments: its density is the same everywhere on its "
+                            f"values; write {family}()", first.column, args[-1][1].end_column)
         named, seen_keyword = [], False
         for position, (key, value) in enumerate(args):
             if key is None:
@@ -477,6 +487,10 @@ class _Builder(Transformer_NonRecursive):
             if not right_kind:
                 written = self.source_line[value.column - 1 : value.end_column - 1]
                 raise self.fail(ModelSyntaxError, f"{family}'s argument {position + 1} is {what}, not {written}",
+                                value.column, value.end_column)
+            if component and DISTRIBUTIONS[value.expr.family].improper:
+                raise self.fail(ModelSyntaxError, f"{value.expr.family} is improper (its density has no finite total), "
+                                "so a mixture of it is no distribution: give each component a proper family",
                                 value.column, value.end_column)
             self.taken.add(id(value))
         components = [v for v in values if isinstance(v.expr, Component) and v.expr.family != MIXING]
@@ -558,7 +572,8 @@ def parse(text: str, header: Header, *, line_offset: int = 0) -> Cell:
     statements = []
     for tokens, source_line in zip(raw, sources):
         resolved, indices = subscripts.resolve(tokens, variables, source_line)
-        statements.append(_statement(resolved, variables, indices, tokens[0].line, source_line))
+        statements.append(_statement(resolved, variables, indices, tokens[0].line, source_line,
+                                     frozenset(header.inputs)))
     cell = Cell(header, tuple(statements), tuple(lines), line_offset)
     return supports.apply(Cell(header, recurrences.read(cell.statements, header.inputs, cell.line_text),
                                tuple(lines), line_offset))
@@ -596,14 +611,15 @@ def _too_deep(expr: sympy.Basic, spans: dict[sympy.Basic, Span]) -> Span | None:
     return None
 
 
-def _statement(tokens: list[Token], variables: frozenset[str], indices: set[str], line: int, source_line: str):
+def _statement(tokens: list[Token], variables: frozenset[str], indices: set[str], line: int, source_line: str,
+               inputs: frozenset[str] = frozenset()):
     try:
         tree = _grammar().parse(tokens)
     except UnexpectedToken as error:
         raise _statement_error(error, tokens, source_line, line) from None
     except UnexpectedInput as error:
         raise _statement_error(error, tokens, source_line, line) from None
-    builder = _Builder(variables, indices, line, source_line)
+    builder = _Builder(variables, indices, line, source_line, inputs)
     try:
         kind, *rest = builder.transform(tree)
     except Exception as error:

@@ -828,7 +828,7 @@ class _Checker:
             return self.gaussian(dict(zip((k for k, _ in statement.distribution.args), operands)))
         if sampled is Sampled.CORRELATION:
             return self.correlation(operands[0][0])
-        return self.broadcast(statement.distribution.values[0], operands)
+        return self.broadcast(next(iter(statement.distribution.values), None), operands)
 
     def component(self, expr: Component) -> tuple[Component, tuple[Axis, ...]]:
         """A mixture's component (or its Categorical): its batch shape, the Categorical's with the classes last."""
@@ -987,7 +987,7 @@ class _Checker:
                 statements.append(_with_exprs(statement, exprs))
             else:
                 operands = [self.infer(v) for v in statement.distribution.values]
-                self.parameter_rank(statement, operands[0][1])
+                self.parameter_rank(statement, operands[0][1] if operands else ())
                 exprs = tuple(e for e, _ in operands) + self.bounds(statement)
                 shape = self.sampled_shape(statement, list(zip(statement.distribution.values,
                                                                [s for _, s in operands])))
@@ -997,7 +997,8 @@ class _Checker:
                     self.domains[statement.target] = (sympy.Integer(0), as_expr(classes) - 1)
                 if statement.target in self.declared and statement.plate is None:
                     declared = self.declared[statement.target][0]
-                    shape = self.broadcast(statement.distribution.values[0], [(None, declared), (None, shape)])
+                    first = next(iter(statement.distribution.values), None)  # a flat family has no parameter
+                    shape = self.broadcast(first, [(None, declared), (None, shape)])
                     shape = declared if len(declared) >= len(shape) else shape
                 self.define(statement.target, shape, statement)
                 statements.append(_with_exprs(statement, exprs))

@@ -19,6 +19,8 @@ ALIASES = {
     "jax": "_jax", "jax.lax": "_lax", "jax.numpy": "_jnp", "jax.nn": "_jnn", "jax.scipy.special": "_jss",
     "jax.numpy.linalg": "_jla", "torch": "_torch", "torch.nn.functional": "_tnf", "torch.linalg": "_tla",
     "pyro": "_pyro", "pyro.distributions": "_dist", "numpyro": "_numpyro", "numpyro.distributions": "_dist",
+    "pyro.distributions.constraints": "_constraints", "numpyro.distributions.constraints": "_constraints",
+    "ainative.runtime.improper": "_improper",
     "ainative.runtime.truncated.for_pyro": "_truncated", "ainative.runtime.truncated.for_numpyro": "_truncated",
     "ainative.runtime.chains.for_pyro": "_chains", "ainative.runtime.chains.for_numpyro": "_chains",
 }

@@ -12,7 +12,8 @@ class VectorisedJaxPrinter(WholePlates, JaxPrinter):
 
 
 NUMPYRO = ProbabilisticPrinter("numpyro", "jax.numpy.asarray", VectorisedJaxPrinter,
-                                "ainative.runtime.truncated.for_numpyro.Truncated")
+                                "ainative.runtime.truncated.for_numpyro.Truncated",
+                                "numpyro.distributions.ImproperUniform")
 
 
 def print_numpyro(ir: ModelIR) -> str:

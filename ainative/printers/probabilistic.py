@@ -28,6 +28,7 @@ from ..frontend.distributions import (
 )
 from ..frontend.ir import Assignment, Chain, Factor, ModelIR, Recurrence, Sampling, Shape
 from ..frontend.nodes import Entry
+from ..frontend.roles import used_names
 from .common import module_source
 from .indices import dimension_name, dimensions_used, value_dimensions
 from .names import python_name
@@ -38,6 +39,22 @@ def enumerated_latents(ir: ModelIR) -> frozenset[str]:
     """The discrete latents NUTS sums out: under enumeration their values have extra leading axes."""
     return frozenset(s.target for s in ir.statements if isinstance(s, Sampling) and s.target in ir.roles.latents
                      and DISTRIBUTIONS[s.distribution.family].enumerable)
+
+
+def data_only(ir: ModelIR) -> frozenset[str]:
+    """The variables of ``=`` statements that read, however indirectly, only data that is always given (inputs that
+    are not observed), constants and dimensions: Stan's transformed data. The same in every draw, they are printed
+    as plain values, not ``deterministic`` sites, so a posterior does not hold a copy of them per draw. (An observed
+    input is drawn by ``sample_prior`` and ``predict``, so what reads it is no data.)"""
+    roles = ir.roles
+    known = {n for n in roles.inputs if n not in roles.observed} | set(ir.constants) | set(roles.dims)
+    found = set()
+    for statement in ir.statements:
+        if isinstance(statement, Assignment) and statement.target not in ir.constants and \
+                all(name in known for name in used_names(statement)):
+            known.add(statement.target)
+            found.add(statement.target)
+    return frozenset(found)
 
 
 def read_by_label(ir: ModelIR) -> frozenset[str]:
@@ -88,6 +105,8 @@ class ProbabilisticPrinter:
     expressions: Callable[[], CodePrinter]
     #: the class a truncation is printed with, fully qualified; it takes the base and ``low=``, ``high=``
     truncated: str
+    #: the class an improper family is printed with, fully qualified; it takes a constraint and two shapes
+    improper: str
 
     def library_name(self, printer, name: str) -> str:
         """A name from the library, its module recorded by ``printer`` (``pyro.sample``, ``dist.Normal``)."""
@@ -102,7 +121,9 @@ class ProbabilisticPrinter:
         name some differently); a multivariate normal's location is broadcast to its event (``value``'s last axis),
         because PyTorch's takes no scalar."""
         family = DISTRIBUTIONS[statement.distribution.family]
-        if family.components is not None:
+        if family.improper:
+            call = self.improper_call(printer, family)
+        elif family.components is not None:
             call = self.mixture(statement, printer)
         else:
             call = self.call(printer, statement.distribution.family, statement.distribution.args, value)
@@ -126,6 +147,12 @@ class ProbabilisticPrinter:
                 text = f"{broadcast}({location}, {self.shape_list(value[-1:])})"
             args.append(text if positional else f"{key}={text}")
         return f"{self.constructor(printer, family)}({', '.join(args)})"
+
+    def improper_call(self, printer, family: Family) -> str:
+        """``ImproperUniform(constraints.real, (), ())``: an improper family, a constant density over the constraint
+        its support names; its shape comes as any family's does (``expand``, ``to_event``, plates)."""
+        constraint = self.library_name(printer, f"distributions.constraints.{family.support}")
+        return f"{printer._module_format(self.improper)}({constraint}, (), ())"
 
     def constructor(self, printer, family: Family) -> str:
         return self.library_name(printer, "distributions." + family.constructor_in(self.library))
@@ -209,6 +236,8 @@ class ProbabilisticPrinter:
     def indexed_call(self, ir: ModelIR, statement: Sampling, printer) -> str:
         """The distribution of ``y_i ~ …``: its arguments over the grid of its free indices."""
         family = DISTRIBUTIONS[statement.distribution.family]
+        if family.improper:
+            return self.improper_call(printer, family)
         args, by_label = [], read_by_label(ir)
         for i, (key, value) in enumerate(statement.distribution.args):
             whole = not any(s.name in by_label for s in value.free_symbols)
@@ -346,6 +375,7 @@ class ProbabilisticPrinter:
         body += [f'{self.plate_name(n)} = {self.library_name(printer, "plate")}("{n}", {size})'
                  for n, size in self.plates(ir).items()]
         observing = {id(e): chain for chain in ir.chains for e in emissions(ir, chain)}
+        data = data_only(ir)
         last = {id((emissions(ir, chain) or (chain,))[-1]): chain for chain in ir.chains}
         for statement in ir.statements:
             if isinstance(statement, Chain):
@@ -370,8 +400,11 @@ class ProbabilisticPrinter:
                     if statement.indexed else printer.doprint(statement.expr)
                 if statement.expr.is_number:
                     value = f"{printer._module_format(self.as_tensor)}({value})"
-                body.append(f'{python_name(statement.target)} = {self.library_name(printer, "deterministic")}('
-                            f'"{statement.target}", {value})')
+                if statement.target in data:
+                    body.append(f"{python_name(statement.target)} = {value}")
+                else:
+                    body.append(f'{python_name(statement.target)} = {self.library_name(printer, "deterministic")}('
+                                f'"{statement.target}", {value})')
             if id(statement) in last:
                 body += self.forward_lines(last[id(statement)], printer)
         outputs = [python_name(o) for o in roles.outputs]

@@ -55,7 +55,8 @@ install(TorchPrinter, "torch", print_call)
 install_over_index(TorchPrinter)
 
 
-PYRO = ProbabilisticPrinter("pyro", "torch.as_tensor", TorchPrinter, "ainative.runtime.truncated.for_pyro.Truncated")
+PYRO = ProbabilisticPrinter("pyro", "torch.as_tensor", TorchPrinter, "ainative.runtime.truncated.for_pyro.Truncated",
+                            "ainative.runtime.improper.ImproperUniform")
 
 
 def print_pyro(ir: ModelIR) -> str:

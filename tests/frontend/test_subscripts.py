@@ -200,8 +200,8 @@ def test_the_spellings_that_were_misread_before_indices():
     rows = "X ∈ ℝ^{T×D}\nz ~ Normal(0, 1)\nμ_t = mean(X_t)  for t in 1..T"  # was the mean of all of X in Pyro
     with pytest.raises(ShapeError, match="works on a plate's row"):
         ainative.model(rows, header="f(X) --backend pyro")
-    per_row = "X ∈ ℝ^{T×D}\nz ~ Normal(0, 1)\nμ_t = mean_d X_{t,d}"
+    per_row = "X ∈ ℝ^{T×D}\nz ~ Normal(0, 1)\nμ_t = mean_d X_{t,d} + z"  # reads z, so a site of each draw
     X = np.random.default_rng(3).normal(size=(4, 5)).astype(np.float32)
     for backend in ("pyro", "numpyro"):
         draws = ainative.model(per_row, header=f"f(X) --backend {backend}").sample_prior(2, X=X)
-        np.testing.assert_allclose(draws["mu"][0], X.mean(-1), rtol=1e-5)
+        np.testing.assert_allclose(draws["mu"][0] - draws["z"][0], X.mean(-1), rtol=1e-5, atol=1e-6)

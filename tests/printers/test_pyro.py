@@ -54,9 +54,10 @@ def test_dimension_known_only_from_an_observed_input_is_a_keyword(tmp_path):
 
 
 def test_torch_expressions():
-    m = ainative.model("x ∈ ℝ^K\nw ~ Normal(0, 1); w ∈ ℝ^K\np = softmax(w ⊙ x)\nq = max(x, 0.5)\n"
-                       "y ~ Normal(logsumexp(p) + Σ q, 1)", header="f(x, y)")
+    # q reads a latent (s), so it is a site of each draw (one that read only x would be data, no site)
+    m = ainative.model("x ∈ ℝ^K\nw ~ Normal(0, 1); w ∈ ℝ^K\ns ~ HalfNormal(1)\np = softmax(w ⊙ x)\n"
+                       "q = max(x, 0.5) s\ny ~ Normal(logsumexp(p) + Σ q, 1)", header="f(x, y)")
     source = m.source("pyro")
     assert "_torch.softmax(w*x, -1)" in source and "_torch.maximum(x, _torch.as_tensor(0.5))" in source
     draws = m.sample_prior(3, x=np.arange(3.0))
-    np.testing.assert_allclose(draws["q"][0], [0.5, 1.0, 2.0])
+    np.testing.assert_allclose(draws["q"][0], np.array([0.5, 1.0, 2.0]) * draws["s"][0], rtol=1e-6)

@@ -20,7 +20,7 @@ from ...frontend.distributions import DISTRIBUTIONS
 from ...frontend.ir import Declaration, ModelIR, Sampling
 from ...frontend.roles import parts, used_names
 from ...frontend.shapes import concrete
-from ...printers.probabilistic import chain_sites, enumerated_latents, keyword_dimensions
+from ...printers.probabilistic import chain_sites, data_only, enumerated_latents, keyword_dimensions
 from ..chains import draw as draw_chain
 from ..data import positive_number, read_data, whole_number
 from .diagnostics import SamplingWarning, diagnose
@@ -92,6 +92,17 @@ def _refuse_drawing_what_is_read(ir: ModelIR) -> None:
                                  "yet, so sample_prior and predict refuse it; fit conditions on it")
 
 
+def _refuse_improper(ir: ModelIR) -> None:
+    """An improper prior (``β ~ Flat()``) has no distribution to draw from, so the model has no prior draws; its
+    posterior is proper once data are observed, and ``predict`` draws from that."""
+    for statement in ir.statements:
+        if isinstance(statement, Sampling) and DISTRIBUTIONS[statement.distribution.family].improper:
+            raise ModelError(f"{statement.target} ~ {statement.distribution.family}() (line {statement.span.line}) "
+                             "is an improper prior, which has no draws, so the model has no prior to sample from: "
+                             f"give {statement.target} a proper prior, or fit the model to data and predict from "
+                             "its posterior")
+
+
 def integer_observations(ir: ModelIR) -> set[str]:
     """The observed inputs the library gets as integer tensors: class labels always, and the data declared
     integer (``y ∈ ℕ^N``) that an integer-valued family (``Poisson``, ``Binomial``) observes; everything else
@@ -99,6 +110,13 @@ def integer_observations(ir: ModelIR) -> set[str]:
     families = {s.target: DISTRIBUTIONS[s.distribution.family] for s in ir.statements if isinstance(s, Sampling)}
     return {name for name, family in families.items()
             if family.labels or (name in ir.integers and family.support in INTEGER_SUPPORTS)}
+
+
+def _drawn_deterministic(ir: ModelIR) -> list[str]:
+    """The deterministic sites a draw has: those of ``=`` statements that read a random variable (one that reads
+    only data is a plain value of the program, the same in every draw, and no site: ``data_only``)."""
+    data = data_only(ir)
+    return [name for name in ir.roles.deterministic if name not in data]
 
 
 def _conform(values: dict, shapes: dict, leading: int) -> dict:
@@ -147,7 +165,7 @@ def fit(
     lr, seed = positive_number("lr", lr), whole_number("seed", seed, least=0, most=MAX_SEED)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=True, device=device)
     chained = {chain.target for chain in ir.chains}
-    sites = [*ir.roles.latents, *ir.roles.deterministic]
+    sites = [*ir.roles.latents, *_drawn_deterministic(ir)]
     asked = [s for s in sites if s not in chained] + [site for chain in ir.chains for site in chain_sites(chain)]
     if method == "nuts":
         chains, stats = backend.nuts(program, args, kwargs, sites=asked, summed=enumerated_latents(ir),
@@ -208,6 +226,7 @@ def sample_prior(ir: ModelIR, program: Callable, engine: Engine, num_samples: in
                  **data: Any) -> dict:
     """Draws of every variable from the prior; observed inputs are sampled, not conditioned."""
     num_samples, seed = whole_number("num_samples", num_samples), whole_number("seed", seed, least=0, most=MAX_SEED)
+    _refuse_improper(ir)
     dims = _split_dims(ir, data)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False)
     return _conform(backend.prior(program, args, kwargs, num_samples=num_samples, seed=seed), shapes, 1)
@@ -227,6 +246,6 @@ def predict(ir: ModelIR, program: Callable, engine: Engine, posterior: Posterior
     dims = _split_dims(ir, data)
     backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False,
                                                draws={k: v.shape[1:] for k, v in latents.items()})
-    sites = [*ir.roles.observed, *ir.roles.deterministic]
+    sites = [*ir.roles.observed, *_drawn_deterministic(ir)]
     draws = backend.predictive(program, latents, args, kwargs, seed=seed, sites=sites)
     return _conform(draws, shapes, 1)

@@ -8,7 +8,7 @@ each node its meaning through a row of the operation table or a ``_print_<Node>`
 
 from __future__ import annotations
 
-from sympy import Expr, Function, Symbol, Tuple
+from sympy import Basic, Expr, Function, Symbol, Tuple
 from sympy.core.symbol import Str
 from sympy.printing.precedence import PRECEDENCE
 
@@ -95,6 +95,11 @@ class Entry(Node):
     Its first argument is the array's ``Symbol``; the others are integer expressions of ``Index``
     symbols, numbers and entries of integer data.
     """
+
+
+def as_written(expr: Basic) -> Basic:
+    """A plate's row ``η_j`` as the parser saw it, the entry ``η_{j}``: the key a statement's spans know it by."""
+    return Entry(expr.args[0], Index(expr.args[1].name)) if isinstance(expr, Element) else expr
 
 
 class Component(Expr):

@@ -19,7 +19,7 @@ import sympy
 from ..errors import ModelError, ModelSyntaxError, ShapeError
 from .distributions import DISTRIBUTIONS
 from .ir import Assignment, Chain, Declaration, Initial, Recurrence, Sampling, Statement
-from .nodes import Element, Entry, FirstRow, Index, Lagged, OverIndex, Row
+from .nodes import Element, Entry, FirstRow, Index, Lagged, OverIndex, Row, as_written
 from .ranges import as_expr
 
 #: ``h_1``, ``x_T``: a name with a position after its last ``_``
@@ -156,16 +156,13 @@ class _Reader:
                 read = [node for node in sympy.preorder_traversal(expr)
                         if isinstance(node, (Entry, Element)) and node.args[0].name == name]
                 whole = _put(expr, {node: sympy.Dummy() for node in read}).has(sympy.Symbol(name))
-                for node in read + ([sympy.Symbol(name)] if whole else []):
+                for node in (as_written(n) for n in read + ([sympy.Symbol(name)] if whole else [])):
                     key = _written_range(statement)
                     if not (isinstance(statement, Sampling) and statement.target in self.inputs):
                         raise self.fail(ModelSyntaxError, f"{self.written(statement, node)}: {name} is a hidden "
                                         "chain, summed out, so only observed statements read its labels (y_t ~ "
                                         f"𝒩(μ_{{{name}_t+1}}, σ)  for t in 1..{stop})", statement, node)
-                    own = key is not None and (node == Entry(sympy.Symbol(name), Index(key[0])) or (
-                        isinstance(node, Element) and node.args[1].name == key[0]))
-                    if isinstance(node, Element):
-                        node = Entry(node.args[0], Index(node.args[1].name))
+                    own = key is not None and node == Entry(sympy.Symbol(name), Index(key[0]))
                     if (not own or len(statement.indices) + (statement.plate is not None) != 1
                             or key[1] != 1 or key[2] != stop):
                         raise self.fail(ModelSyntaxError, f"{self.written(statement, node)}: an observation of the "

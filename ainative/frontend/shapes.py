@@ -48,6 +48,7 @@ from .nodes import (
     OverIndex,
     Row,
     Transposed,
+    as_written,
 )
 from .operations import Kind, kind_of
 from .ranges import NotLinear, arithmetic, as_dim, as_expr, extent, nonnegative
@@ -245,7 +246,7 @@ class _Checker:
             name = _base(expr)
             raise self.error(f"{name} is a class label (a Categorical latent, 0..{as_expr(self.labels[name]) - 1}): "
                              f"its value is only read as a subscript that picks an entry, e.g. μ_{{{name}_i+1}}, "
-                             "never as a number", self.span(_written(expr)))
+                             "never as a number", self.span(as_written(expr)))
         if isinstance(expr, sympy.Symbol):
             return expr, self.symbol(expr)
         if isinstance(expr, Component):
@@ -581,10 +582,10 @@ class _Checker:
         name, drawn = _base(expr), self.drawn_over[_base(expr)]
         if drawn != index:
             where = f"in the plate over {drawn}" if drawn else "without a plate"
-            raise self.error(f"{self.text(_written(expr))}: {name} is a discrete latent that inference sums out, "
+            raise self.error(f"{self.text(as_written(expr))}: {name} is a discrete latent that inference sums out, "
                              f"drawn {where}, so the statements that read its entries run over "
                              f"{drawn or 'the same plate'} too (z_i ~ …  for i in 1..N, then … z_i …  for i in 1..N)",
-                             self.span(_written(expr)))
+                             self.span(as_written(expr)))
 
     def subscript(self, sub: sympy.Expr, where: sympy.Basic) -> None:
         """A subscript's entries of data are checked as entries; its other names must be dimensions."""
@@ -1016,11 +1017,6 @@ class _Checker:
 def _base(expr: sympy.Basic) -> str:
     """The variable a symbol, a plate's row or an entry belongs to."""
     return expr.name if isinstance(expr, sympy.Symbol) else expr.args[0].name
-
-
-def _written(expr: sympy.Basic) -> sympy.Basic:
-    """A plate's row ``η_j`` as the parser saw it (the entry), whose span the statement remembers."""
-    return Entry(expr.args[0], Index(expr.args[1].name)) if isinstance(expr, Element) else expr
 
 
 def _with_exprs(statement, exprs, indices=None):

@@ -16,7 +16,7 @@ import sympy
 from ..errors import ModelSyntaxError, Span
 from .distributions import DISTRIBUTIONS, PARAMETER_SUPPORT, SUPPORT_INTERVALS, TRUNCATION_BASES, Family
 from .ir import Cell, Declaration, Distribution, Domain, Factor, Sampling
-from .nodes import Element, Entry, Index
+from .nodes import Element, Entry, as_written
 
 FACTOR_SITE = "_target_{}"
 
@@ -157,8 +157,7 @@ def check_positive_uses(cell: Cell) -> None:
             if not ((lowest is not None and lowest < 0) or (lowest is None and unbounded)):
                 continue
             family = distribution.family
-            written = Entry(base, Index(value.args[1].name)) if isinstance(value, Element) else value
-            where = dict(statement.spans).get(written, statement.span)
+            where = dict(statement.spans).get(as_written(value), statement.span)
             restrict = (f", or restrict it ({family}(…) restricted to [0, ∞), or declare {base.name} ∈ ℝ₊)"
                         if DISTRIBUTIONS[family].truncation is not None else "")
             raise ModelSyntaxError(f"{base.name} is {statement.distribution.family}'s {key} here, which must be "

@@ -55,7 +55,8 @@ ENGINES = {name: Engine(name, f"{__name__}.{name}_backend") for name in ("pyro",
 
 def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mapping[str, Any], *, observe: bool,
                device: str | None = None, draws: Mapping[str, tuple[int, ...]] | None = None):
-    """Native arguments for the generated function: inputs positionally, free dimensions by keyword.
+    """Native arguments for the generated function: inputs positionally, free dimensions by keyword; and the
+    checked data as NumPy arrays, by input.
 
     With ``observe`` (fitting) every observed input must be given; ``draws`` are the shapes of a
     posterior's draws, which fix dimensions the data must agree with.
@@ -72,7 +73,7 @@ def _arguments(ir: ModelIR, engine: Engine, data: Mapping[str, Any], dims: Mappi
                               integer=name in integer, place=place)
             for name in ir.roles.inputs]
     kwargs = {dim: bound[dim].value for dim in keyword_dimensions(ir)}
-    return backend, args, kwargs, shapes
+    return backend, args, kwargs, shapes, arrays
 
 
 def _refuse_drawing_what_is_read(ir: ModelIR) -> None:
@@ -163,7 +164,7 @@ def fit(
     num_warmup, num_samples = whole_number("num_warmup", num_warmup, least=0), whole_number("num_samples", num_samples)
     num_chains, steps = whole_number("num_chains", num_chains), whole_number("steps", steps)
     lr, seed = positive_number("lr", lr), whole_number("seed", seed, least=0, most=MAX_SEED)
-    backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=True, device=device)
+    backend, args, kwargs, shapes, arrays = _arguments(ir, engine, data, dims, observe=True, device=device)
     chained = {chain.target for chain in ir.chains}
     sites = [*ir.roles.latents, *_drawn_deterministic(ir)]
     asked = [s for s in sites if s not in chained] + [site for chain in ir.chains for site in chain_sites(chain)]
@@ -192,7 +193,6 @@ def fit(
                       f"{error}); the fit has none, so to_arviz leaves the group out and compare refuses it",
                       LikelihoodWarning, stacklevel=3)
         terms = {}
-    arrays, _ = read_data(ir, data, dims, need_observed=True)
     extra = {"classes": classes, "stats": stats,
              "log_likelihood": {k: v.reshape((*leading, *v.shape[1:])) for k, v in terms.items()},
              "observed": {k: arrays[k] for k in ir.roles.inputs if k in ir.roles.observed},
@@ -228,7 +228,7 @@ def sample_prior(ir: ModelIR, program: Callable, engine: Engine, num_samples: in
     num_samples, seed = whole_number("num_samples", num_samples), whole_number("seed", seed, least=0, most=MAX_SEED)
     _refuse_improper(ir)
     dims = _split_dims(ir, data)
-    backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False)
+    backend, args, kwargs, shapes, _ = _arguments(ir, engine, data, dims, observe=False)
     return _conform(backend.prior(program, args, kwargs, num_samples=num_samples, seed=seed), shapes, 1)
 
 
@@ -244,7 +244,7 @@ def predict(ir: ModelIR, program: Callable, engine: Engine, posterior: Posterior
         raise ModelError(f"the posterior has no draws of {', '.join(missing)}, which {ir.header.name} samples; "
                          f"pass the Posterior that {ir.header.name}.fit returned (this one is of {posterior.model})")
     dims = _split_dims(ir, data)
-    backend, args, kwargs, shapes = _arguments(ir, engine, data, dims, observe=False,
+    backend, args, kwargs, shapes, _ = _arguments(ir, engine, data, dims, observe=False,
                                                draws={k: v.shape[1:] for k, v in latents.items()})
     sites = [*ir.roles.observed, *_drawn_deterministic(ir)]
     draws = backend.predictive(program, latents, args, kwargs, seed=seed, sites=sites)

@@ -8,11 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ainative
-from ainative.frontend.spec import OPTIONS, ModelSpec, header_schema, parse_header, read, usage
+from ainative.frontend.spec import OPTIONS, TAKEN, ModelSpec, header_schema, parse_header, read, usage
 from tests.cells import REFERENCE_CELLS
 
 IDENTIFIERS = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,6}(_[a-z0-9]{1,3})?", fullmatch=True).filter(
     lambda n: n not in {"in", "for", "R"})
+#: what a model may be called: no Python keyword or name of the notebook's own that it would hide (``TAKEN``)
+MODEL_NAMES = IDENTIFIERS.filter(lambda n: n not in TAKEN)
 
 
 @st.composite
@@ -22,7 +24,7 @@ def specs(draw):
     outputs = tuple(draw(st.lists(IDENTIFIERS, max_size=2, unique=True)))
     options = {o.name: draw(st.sampled_from((None, *o.choices)) if o.choices else st.booleans()) for o in OPTIONS}
     body = draw(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
-    return ModelSpec(draw(IDENTIFIERS), inputs, outputs, body=body, **options)
+    return ModelSpec(draw(MODEL_NAMES), inputs, outputs, body=body, **options)
 
 
 @given(specs())

@@ -20,6 +20,7 @@ from .errors import (
     WrongKindError,
 )
 from .runtime import compilation_cache as _compilation_cache
+from .runtime import host_devices as _host_devices
 
 if TYPE_CHECKING:
     from .export.serving import ServingReport
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _compilation_cache.configure()
+_host_devices.configure()
 
 #: every user-facing type, by the module that defines it (imported when first used)
 _TYPES = {

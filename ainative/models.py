@@ -31,7 +31,7 @@ from .printers.numpyro import print_numpyro
 from .printers.pyro import print_pyro
 from .runtime import compiler
 from .runtime.data import as_array
-from .runtime.inference import ENGINES, Engine
+from .runtime.inference import CHAINS, ENGINES, Engine
 from .runtime.inference.posterior import Posterior
 from .runtime.training import FederatedResult, FitResult
 
@@ -458,18 +458,20 @@ class ProbabilisticModel(Model[Posterior]):
         return compiler.load(self.source(), self.name)
 
     def fit(self, data: Mapping[str, Any], /, method: str = "nuts", *, num_warmup: int = 500, num_samples: int = 500,
-            num_chains: int = 1, steps: int = 2000, lr: float = 0.01, seed: int = 0, progress: bool = True,
-            device: str | None = None, **dims: Any) -> Posterior:
+            num_chains: int = CHAINS, steps: int = 2000, lr: float = 0.01, seed: int = 0, progress: bool = True,
+            device: str | None = None, precision: str = "float32", **dims: Any) -> Posterior:
         """Condition on ``data`` and draw from the posterior: ``method`` "nuts" (NUTS) or "svi" (SVI, AutoNormal).
 
-        ``device`` is a PyTorch device for Pyro (``"cuda:0"``) or a JAX device name for NumPyro;
-        dimensions the data does not fix come by keyword (``H=8``).
+        NUTS runs ``num_chains`` chains (four: R̂ compares them), in parallel where the library can, each from its
+        own seed drawn from ``seed``, so a fit is reproduced by its seed. ``precision`` "float64" computes in double
+        precision (JAX's 64-bit mode, float64 tensors in PyTorch). ``device`` is a PyTorch device for Pyro
+        (``"cuda:0"``) or a JAX device name for NumPyro; dimensions the data does not fix come by keyword (``H=8``).
         """
         from .runtime.inference import fit
 
         posterior = fit(self.ir, self.program, self.engine, data, method, num_warmup=num_warmup,
                         num_samples=num_samples, num_chains=num_chains, steps=steps, lr=lr, seed=seed,
-                        progress=progress, device=device, **dims)
+                        progress=progress, device=device, precision=precision, **dims)
         return self.latest._set(posterior)
 
     def sample_prior(self, num_samples: int, /, seed: int = 0, **data: Any) -> dict:

@@ -163,7 +163,7 @@ def _radon_data(slopes: bool):
 def test_a_radon_style_hierarchical_regression_recovers_its_parameters(backend, slopes):
     data, alpha, beta = _radon_data(slopes)
     model = ainative.model(RADON if slopes else RADON_INTERCEPT, header=f"radon(county, x, y) --backend {backend}")
-    posterior = model.fit(data, num_warmup=300, num_samples=300, seed=1, progress=False, J=6)
+    posterior = model.fit(data, num_chains=1, num_warmup=300, num_samples=300, seed=1, progress=False, J=6)
     draws = posterior.samples
     for name, truth in (("alpha", alpha), ("beta", beta if slopes else beta[0])):
         # every county's parameter within three posterior standard deviations of the value that made the data

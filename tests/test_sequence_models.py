@@ -187,7 +187,7 @@ def test_garch_conditional_variances_and_log_density_are_a_hand_written_loop(bac
 def test_garch_posterior_recovers_the_parameters_of_a_simulated_series():
     r, _ = _simulate_garch(1000)
     model = ainative.model(GARCH, header="garch(r) --backend numpyro")
-    posterior = model.fit({"r": r}, num_warmup=400, num_samples=400, seed=0, progress=False)
+    posterior = model.fit({"r": r}, num_chains=1, num_warmup=400, num_samples=400, seed=0, progress=False)
     truth = {"mu": 0.2, "omega": 0.1, "alpha": 0.2, "beta": 0.7}
     for name, value in truth.items():
         draws = posterior.samples[name].ravel()
@@ -216,7 +216,8 @@ def test_an_autoregression_observes_its_series_from_its_third_entry_and_recovers
     for t in range(2, 400):
         y[t] = 0.3 + 0.5 * y[t - 1] - 0.3 * y[t - 2] + 0.5 * rng.normal()
     model = ainative.model(AR2, header=f"ar2(y) --backend {backend}")
-    posterior = model.fit({"y": y.astype(np.float32)}, num_warmup=200, num_samples=200, seed=1, progress=False)
+    posterior = model.fit({"y": y.astype(np.float32)}, num_chains=1, num_warmup=200, num_samples=200, seed=1,
+                          progress=False)
     for name, value in {"alpha": 0.3, "beta_1": 0.5, "beta_2": -0.3, "sigma": 0.5}.items():
         draws = posterior.samples[name].ravel()
         assert abs(draws.mean() - value) < 4 * draws.std() + 0.01, (name, draws.mean(), draws.std())
@@ -245,7 +246,8 @@ def test_an_arma_model_recovers_its_coefficients_through_its_error_recurrence():
         y[t] = mean + sigma * rng.normal()
         error[t] = y[t] - mean
     model = ainative.model(ARMA, header="arma(y) --backend numpyro")
-    posterior = model.fit({"y": y.astype(np.float32)}, num_warmup=300, num_samples=300, seed=2, progress=False)
+    posterior = model.fit({"y": y.astype(np.float32)}, num_chains=1, num_warmup=300, num_samples=300, seed=2,
+                          progress=False)
     for name, value in {"mu": mu, "phi": phi, "theta": theta, "sigma": sigma}.items():
         draws = posterior.samples[name].ravel()
         assert abs(draws.mean() - value) < 4 * draws.std() + 0.01, (name, draws.mean(), draws.std())
@@ -315,7 +317,7 @@ def test_an_hmms_forward_recurrence_gives_the_marginal_likelihood_of_a_hand_writ
 def test_an_hmm_marginalised_by_its_forward_recurrence_recovers_its_parameters():
     y = _simulate_hmm(200)
     model = ainative.model(HMM, header="hmm(y) --backend numpyro")
-    posterior = model.fit({"y": y}, num_warmup=250, num_samples=250, seed=3, progress=False)
+    posterior = model.fit({"y": y}, num_chains=1, num_warmup=250, num_samples=250, seed=3, progress=False)
     for name, value in {"m": -1.0, "d": 3.0, "sigma": 0.7}.items():
         draws = posterior.samples[name].ravel()
         assert abs(draws.mean() - value) < 4 * draws.std() + 0.02, (name, draws.mean(), draws.std())

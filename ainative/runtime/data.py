@@ -22,15 +22,17 @@ from ..frontend.shapes import Binding, bind, format_shape, keywords
 INT32 = np.iinfo(np.int32)
 
 
-def as_array(name: str, value: object, what: str) -> np.ndarray:
-    """``value`` as float32, or a ``DataError`` naming it: numbers only, none empty, all finite after the cast."""
+def as_array(name: str, value: object, what: str, real: str = "float32") -> np.ndarray:
+    """``value`` as ``real`` (float32 unless a fit asks for float64), or a ``DataError`` naming it: numbers only,
+    none empty, all finite after the cast."""
     array = _numbers(name, value, what)
     with np.errstate(over="ignore"):
-        cast = array.astype(np.float32, copy=False)
+        cast = array.astype(real, copy=False)
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(cast).all():
         _check_finite(name, array, what)
-        raise DataError(f"{what} {name} has values beyond float32's range (largest magnitude "
-                        f"{np.abs(array).max():.3g}, float32 stops at 3.4e38), so they would become inf")
+        raise DataError(f"{what} {name} has values beyond {real}'s range (largest magnitude "
+                        f"{np.abs(array).max():.3g}, {real} stops at {np.finfo(real).max:.2g}), so they would "
+                        "become inf")
     return cast
 
 
@@ -228,7 +230,7 @@ def batch_shape(ir: ModelIR, arrays: Mapping[str, np.ndarray]) -> tuple[tuple[in
 
 def read_data(
     ir: ModelIR, given: Mapping[str, object], dims: Mapping[str, object], *, need_observed: bool = False,
-    draws: Mapping[str, tuple[int, ...]] | None = None,
+    draws: Mapping[str, tuple[int, ...]] | None = None, real: str = "float32",
 ) -> tuple[dict[str, np.ndarray | None], dict[str, Binding]]:
     """Whole data sets for a probabilistic model: observed inputs may be absent (then sampled).
 
@@ -237,7 +239,7 @@ def read_data(
     ``need_observed`` (fit) makes every observed input required: conditioning on nothing would
     quietly return the prior. ``draws`` are the shapes of a posterior's draws of the latents (one
     draw each): they bind dimensions first, so data that contradicts the posterior is a
-    ``DataError`` here rather than a shape error inside the library.
+    ``DataError`` here rather than a shape error inside the library. Real data are read as ``real``.
     """
     if not isinstance(given, Mapping):
         raise DataError(f"data should be a dict of arrays by input name ({', '.join(ir.roles.inputs)})")
@@ -256,8 +258,11 @@ def read_data(
     arrays: dict[str, np.ndarray | None] = {}
     for name in names:
         value = given.get(name)
-        read = _numbers if name in ir.integers else as_array
-        arrays[name] = None if value is None else read(name, value, "input")
+        if value is None:
+            arrays[name] = None
+        else:
+            arrays[name] = _numbers(name, value, "input") if name in ir.integers else as_array(name, value, "input",
+                                                                                                 real)
         if arrays[name] is not None and arrays[name].ndim != len(shapes[name]):
             raise DataError(
                 f"input {name} has shape {arrays[name].shape}, but the model expects {format_shape(shapes[name])}; "

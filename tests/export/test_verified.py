@@ -75,7 +75,8 @@ def test_posterior_predictive_export_matches_numpy_over_the_same_draws(tmp_path)
     X = rng.normal(size=(80, 3))
     y = 0.5 + X @ np.array([1.0, -1.0, 2.0]) + 0.2 * rng.normal(size=80)
     model = ainative.model(REGRESSION, header="regression(X, y) --backend numpyro")
-    posterior = model.fit({"X": X, "y": y}, method="nuts", num_warmup=200, num_samples=300, progress=False)
+    posterior = model.fit({"X": X, "y": y}, num_chains=1, method="nuts", num_warmup=200, num_samples=300,
+                          progress=False)
     report = model.export_onnx(tmp_path / "r.onnx", posterior, quantiles=(0.05, 0.95), draws=150)
     assert report.outputs == ("y", "y_q05", "y_q95")
     graph = onnx.load(tmp_path / "r.onnx").graph
@@ -290,7 +291,7 @@ def test_a_posterior_predictive_takes_an_integer_covariate_as_int64(tmp_path):
     text = ("K = 5\nk ∈ {0..K}^N;  y ∈ ℝ^N\nα ~ Normal(0, 10)\nβ ~ Normal(0, 1)\nσ ~ HalfNormal(1)\n"
             "y ~ Normal(α + β k, σ)")
     model = ainative.model(text, header="dose(k, y) --backend numpyro")
-    posterior = model.fit({"k": k, "y": y}, num_warmup=200, num_samples=300, progress=False)
+    posterior = model.fit({"k": k, "y": y}, num_chains=1, num_warmup=200, num_samples=300, progress=False)
     report = model.export_onnx(tmp_path / "dose.onnx", posterior, draws=100)
     assert report.max_abs_error < 1e-4 and report.random_max_abs_error < 1e-4
     proto = onnx.load(tmp_path / "dose.onnx")

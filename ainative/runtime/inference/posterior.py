@@ -35,6 +35,8 @@ class Posterior:
     dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: divergences, R̂, ESS, tree depth and BFMI against current thresholds, in words (NUTS only)
     diagnostics: Diagnostics | None = None
+    #: the real type the fit computed in, which predictions from it use too
+    precision: str = "float32"
 
     @property
     def samples(self) -> dict[str, np.ndarray]:

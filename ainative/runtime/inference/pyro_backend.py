@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -37,13 +39,26 @@ def device(name: str | None):
     return chosen
 
 
-def to_native(array: np.ndarray | None, integer: bool = False, place=None):
+@contextmanager
+def precision(name: str) -> Iterator[None]:
+    """Where the program computes in ``name``, "float32" or "float64": PyTorch's default type, for this fit only
+    (the tensors a program makes, a distribution's constants among them, take it)."""
+    import torch
+
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, name))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
+
+
+def to_native(array: np.ndarray | None, integer: bool = False, place=None, real: str = "float32"):
     import torch
 
     if array is None:
         return None
-    return torch.as_tensor(array.astype(np.int64) if integer else array.astype(np.float32, copy=False),
-                           device=place)
+    return torch.as_tensor(array.astype(np.int64) if integer else array.astype(real, copy=False), device=place)
 
 
 def _recorder(records: list):
@@ -56,40 +71,70 @@ def _recorder(records: list):
     return hook
 
 
-def _sample_stats(mcmc, records: list, num_chains: int, num_samples: int) -> dict[str, np.ndarray]:
-    """ArviZ's ``sample_stats`` from what Pyro keeps: ``diverging`` from the kernel's divergent draws (in every
-    chain), and ``lp``, ``step_size`` and ``acceptance_rate`` from the hook where the chains ran in this process
-    (Pyro runs them in worker processes when the machine has a core per chain to spare, and the hook's records stay
-    there). Pyro keeps no energy nor tree depth per draw."""
+def chain_seed(seed: int, chain: int) -> int:
+    """Chain ``chain``'s seed, drawn from ``seed`` and it (below 2³², as Pyro's NumPy seeding takes)."""
+    return int(np.random.SeedSequence([seed, chain]).generate_state(1)[0])
+
+
+def _divergences(mcmc, num_chains: int, num_samples: int) -> np.ndarray:
+    """Which draws of each chain diverged, from the indices Pyro's kernel keeps."""
     diverging = np.zeros((num_chains, num_samples), bool)
     for chain, indices in enumerate(mcmc.diagnostics()["divergences"].values()):
         diverging[chain, [i for i in indices if 0 <= i < num_samples]] = True
-    stats = {"diverging": diverging}
-    if len(records) == num_chains * num_samples:
-        step, lp, mean, index = (np.array(column).reshape(num_chains, num_samples) for column in zip(*records))
-        count = index + 1  # the running mean over the draws so far: mean_n = mean_{n-1} + (a_n - mean_{n-1}) / n
-        before = np.concatenate([np.zeros((num_chains, 1)), mean[:, :-1]], axis=1)
-        stats.update(lp=lp, step_size=step, acceptance_rate=count * mean - (count - 1) * before)
-    return stats
+    return diverging
 
 
-def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains, seed, progress):
-    """NUTS draws of every site, and the statistics per draw Pyro keeps; the discrete latents it sums out
-    (``summed``) are drawn from their posterior."""
+def _hooked_stats(records: list) -> dict[str, np.ndarray]:
+    """``lp``, ``step_size`` and ``acceptance_rate`` of one chain's draws from the hook's records."""
+    step, lp, mean, index = (np.array(column)[None] for column in zip(*records))
+    count = index + 1  # the running mean over the draws so far: mean_n = mean_{n-1} + (a_n - mean_{n-1}) / n
+    before = np.concatenate([np.zeros((1, 1)), mean[:, :-1]], axis=1)
+    return {"lp": lp, "step_size": step, "acceptance_rate": count * mean - (count - 1) * before}
+
+
+def _run_chain(fn, args, kwargs, *, num_warmup, num_samples, seed, progress):
+    """One chain in this process: its draws ``(1, draws, …)`` and its statistics, ``lp``, ``step_size`` and
+    ``acceptance_rate`` from the hook; Pyro keeps no energy nor tree depth per draw."""
     import pyro
     from pyro.infer import MCMC, NUTS
 
     pyro.set_rng_seed(seed)
     records: list = []
-    # Pyro runs the chains in worker processes when it has a core per chain beside this one: a hook's records
-    # would stay there (and a closure cannot be sent to a spawned worker), so it is only set in this process
-    in_process = num_chains == 1 or num_chains > max(multiprocessing.cpu_count() - 1, 1)
-    mcmc = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, num_chains=num_chains,
-                disable_progbar=not progress, hook_fn=_recorder(records) if in_process else None)
+    mcmc = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, disable_progbar=not progress,
+                hook_fn=_recorder(records))
     with pyro.validation_enabled(False):  # a point where the model is not finite is rejected, as Stan does
         mcmc.run(*args, **kwargs)
-    chains = _numpy(mcmc.get_samples(group_by_chain=True))
-    stats = _sample_stats(mcmc, records, num_chains, num_samples)
+    stats = {"diverging": _divergences(mcmc, 1, num_samples), **_hooked_stats(records)}
+    return _numpy(mcmc.get_samples(group_by_chain=True)), stats
+
+
+def _run_in_workers(fn, args, kwargs, *, num_warmup, num_samples, num_chains, seed, progress):
+    """The chains in Pyro's worker processes, one a core: only which draws diverged comes back of their
+    statistics (a hook's records would stay in the workers, and a closure cannot be sent to a spawned one)."""
+    import pyro
+    from pyro.infer import MCMC, NUTS
+
+    pyro.set_rng_seed(seed)
+    mcmc = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, num_chains=num_chains,
+                disable_progbar=not progress)
+    with pyro.validation_enabled(False):
+        mcmc.run(*args, **kwargs)
+    return _numpy(mcmc.get_samples(group_by_chain=True)), {"diverging": _divergences(mcmc, num_chains, num_samples)}
+
+
+def nuts(fn, args, kwargs, *, sites, summed, num_warmup, num_samples, num_chains, seed, progress):
+    """NUTS draws of every site, and the statistics per draw Pyro keeps; the discrete latents it sums out
+    (``summed``) are drawn from their posterior.
+
+    The chains run in Pyro's worker processes when the machine has a core per chain beside this one; otherwise one
+    after another here, chain ``c`` from ``chain_seed(seed, c)``.
+    """
+    settings = {"num_warmup": num_warmup, "num_samples": num_samples, "progress": progress}
+    if 1 < num_chains <= multiprocessing.cpu_count() - 1:
+        chains, stats = _run_in_workers(fn, args, kwargs, num_chains=num_chains, seed=seed, **settings)
+    else:
+        runs = [_run_chain(fn, args, kwargs, seed=chain_seed(seed, c), **settings) for c in range(num_chains)]
+        chains, stats = ({k: np.concatenate([run[part][k] for run in runs]) for k in runs[0][part]} for part in (0, 1))
     derived = [s for s in sites if s not in chains]
     if derived:
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in chains.items()}

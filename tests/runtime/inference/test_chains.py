@@ -98,7 +98,7 @@ def _check_labels(posterior, y, states):
 def test_nuts_on_numpyro_recovers_an_hmms_parameters_and_the_posterior_of_its_labels():
     y, states = simulated(200)
     model = ainative.model(HMM, header=f"{HEADER} --backend numpyro")
-    posterior = model.fit({"y": y, **PRIORS}, num_warmup=300, num_samples=300, seed=3, progress=False)
+    posterior = model.fit({"y": y, **PRIORS}, num_chains=1, num_warmup=300, num_samples=300, seed=3, progress=False)
     draws = posterior.samples
     for name, value in {"mu": [-1.0, 2.0], "sigma": 0.7}.items():
         mean, sd = draws[name].mean(0), draws[name].std(0)
@@ -111,7 +111,7 @@ def test_nuts_on_numpyro_recovers_an_hmms_parameters_and_the_posterior_of_its_la
 def test_nuts_on_pyro_gives_the_labels_their_posterior():
     y, states = simulated(40, seed=2)
     model = ainative.model(HMM, header=f"{HEADER} --backend pyro")
-    posterior = model.fit({"y": y, **PRIORS}, num_warmup=100, num_samples=150, seed=0, progress=False)
+    posterior = model.fit({"y": y, **PRIORS}, num_chains=1, num_warmup=100, num_samples=150, seed=0, progress=False)
     _check_labels(posterior, y, states)
 
 
@@ -128,6 +128,6 @@ def test_a_chain_is_fitted_but_its_observations_are_not_drawn():
     model = ainative.model(HMM, header=f"{HEADER} --backend numpyro")
     with pytest.raises(ModelError, match=r"z is a hidden chain .* sample_prior and predict refuse it"):
         model.sample_prior(5, **PRIORS, T=10)
-    posterior = model.fit({"y": y, **PRIORS}, num_warmup=20, num_samples=20, seed=0, progress=False)
+    posterior = model.fit({"y": y, **PRIORS}, num_chains=1, num_warmup=20, num_samples=20, seed=0, progress=False)
     with pytest.raises(ModelError, match="z is a hidden chain"):
         model.predict(posterior, **PRIORS, T=10)

@@ -82,7 +82,8 @@ SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
 def test_a_divergent_centred_eight_schools_fit_warns_in_words_with_the_non_centred_form():
     model = ainative.model(CENTRED, header="eight_schools(σ, y) --backend numpyro")
     with pytest.warns(SamplingWarning) as caught:
-        posterior = model.fit({"sigma": SIGMA, "y": Y}, num_warmup=300, num_samples=500, seed=0, progress=False)
+        posterior = model.fit({"sigma": SIGMA, "y": Y}, num_chains=1, num_warmup=300, num_samples=500,
+                              seed=0, progress=False)
     report = posterior.diagnostics
     assert report.divergences == int(posterior.stats["diverging"].sum()) > 0
     message = str(caught[0].message)
@@ -93,5 +94,6 @@ def test_a_divergent_centred_eight_schools_fit_warns_in_words_with_the_non_centr
 
 def test_the_non_centred_eight_schools_fit_has_no_divergence_and_no_advice():
     model = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
-    posterior = model.fit({"sigma": SIGMA, "y": Y}, num_warmup=500, num_samples=500, seed=0, progress=False)
+    posterior = model.fit({"sigma": SIGMA, "y": Y}, num_chains=1, num_warmup=500, num_samples=500,
+                          seed=0, progress=False)
     assert posterior.diagnostics.divergences == 0 and posterior.diagnostics.advice == ()

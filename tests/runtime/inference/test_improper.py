@@ -37,7 +37,7 @@ def fitted(request):
     draws = {"numpyro": (500, 2000), "pyro": (200, 400)}[request.param]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        posterior = m.fit(given, num_warmup=draws[0], num_samples=draws[1], seed=1, progress=False)
+        posterior = m.fit(given, num_chains=1, num_warmup=draws[0], num_samples=draws[1], seed=1, progress=False)
     return m, given, posterior
 
 
@@ -93,7 +93,7 @@ def test_a_half_flat_scale_stays_positive_and_has_its_closed_form_posterior(back
     draws = {"numpyro": (500, 2000), "pyro": (200, 500)}[backend]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        posterior = m.fit({"y": y}, num_warmup=draws[0], num_samples=draws[1], seed=2, progress=False)
+        posterior = m.fit({"y": y}, num_chains=1, num_warmup=draws[0], num_samples=draws[1], seed=2, progress=False)
     sigma = posterior.samples["sigma"]
     assert (sigma > 0).all()
     # p(σ | y) ∝ σ^-N exp(-S / 2σ²): σ² is inverse-gamma with shape (N - 1)/2 and scale S/2

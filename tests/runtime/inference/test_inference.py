@@ -16,7 +16,7 @@ BACKENDS = ["pyro", "numpyro"]
 @pytest.fixture(scope="module", params=BACKENDS)
 def eight_schools(request):
     m = ainative.model(EIGHT_SCHOOLS, header=f"eight_schools(σ, y) --backend {request.param}")
-    return m, m.fit({"sigma": SIGMA, "y": Y}, method="nuts", num_warmup=500, num_samples=500, seed=0,
+    return m, m.fit({"sigma": SIGMA, "y": Y}, num_chains=1, method="nuts", num_warmup=500, num_samples=500, seed=0,
                     progress=False)
 
 
@@ -45,13 +45,27 @@ def test_eight_schools_posterior_predictive(eight_schools):
 def test_beta_bernoulli_matches_the_closed_form(backend):
     flips = np.array([1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1], np.float32)
     m = ainative.model("y ∈ ℝ^N\nθ ~ Beta(2, 3)\ny ~ Bernoulli(θ)", header=f"coin(y) --backend {backend}")
-    posterior = m.fit({"y": flips}, num_warmup=300, num_samples=1500, progress=False)
+    posterior = m.fit({"y": flips}, num_chains=1, num_warmup=300, num_samples=1500, progress=False)
     a, b = 2 + flips.sum(), 3 + len(flips) - flips.sum()
     mean, sd = a / (a + b), np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
     draws = posterior.samples["theta"]
     se = sd / np.sqrt(posterior.summary().loc["theta", "n_eff"])
     assert abs(draws.mean() - mean) < 4 * se
     assert draws.std() == pytest.approx(sd, rel=0.1)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nuts_runs_four_chains_each_from_its_own_seed(backend):
+    flips = np.array([1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1], np.float32)
+    m = ainative.model("y ∈ ℝ^N\nθ ~ Beta(2, 3)\ny ~ Bernoulli(θ)", header=f"coin(y) --backend {backend}")
+    fit = lambda seed: m.fit({"y": flips}, num_warmup=50, num_samples=40, seed=seed, progress=False)
+    first = fit(3)
+    chains = first.chains["theta"]
+    assert chains.shape == (4, 40) and first.stats["diverging"].shape == (4, 40)
+    assert all(not np.array_equal(chains[i], chains[j]) for i in range(4) for j in range(i))
+    assert np.array_equal(fit(3).chains["theta"], chains), "the same seed drew other chains"
+    assert not np.array_equal(fit(4).chains["theta"], chains)
+    assert "4 chain(s) × 40 draws" in str(first.diagnostics)
 
 
 @pytest.mark.parametrize(("backend", "method"), [("pyro", "svi"), ("numpyro", "svi"), ("numpyro", "nuts")])
@@ -61,8 +75,8 @@ def test_regression_recovers_known_coefficients(backend, method):
     beta = np.array([1.0, -2.0, 0.5])
     y = 0.7 + X @ beta + 0.3 * rng.normal(size=200)
     m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
-    posterior = m.fit({"X": X, "y": y}, method=method, steps=3000, lr=0.05, num_warmup=300, num_samples=300,
-                      progress=False)
+    posterior = m.fit({"X": X, "y": y}, num_chains=1, method=method, steps=3000, lr=0.05, num_warmup=300,
+                      num_samples=300, progress=False)
     ols = np.linalg.lstsq(np.column_stack([np.ones(200), X]), y, rcond=None)[0]
     mean = posterior.mean()
     np.testing.assert_allclose(mean["beta"], ols[1:], atol=0.06)
@@ -108,7 +122,7 @@ def test_categorical_observations_are_labels():
     m = ainative.model(text, header="dice(a, y) --backend pyro")
     counts = np.array([5, 1, 14])
     labels = np.repeat(np.arange(3), counts)
-    posterior = m.fit({"a": np.ones(3), "y": labels}, num_warmup=200, num_samples=600, progress=False)
+    posterior = m.fit({"a": np.ones(3), "y": labels}, num_chains=1, num_warmup=200, num_samples=600, progress=False)
     np.testing.assert_allclose(posterior.samples["p"].mean(0), (1 + counts) / (3 + counts.sum()), atol=0.05)
 
 
@@ -159,7 +173,7 @@ def test_predict_refuses_a_posterior_without_every_latent(backend):
 def test_fit_needs_every_observed_variable(backend, data):
     m = ainative.model(REGRESSION, header=f"regression(X, y) --backend {backend}")
     with pytest.raises(ainative.DataError) as info:
-        m.fit({"X": np.ones((4, 2)), **data}, num_warmup=10, num_samples=10, progress=False)
+        m.fit({"X": np.ones((4, 2)), **data}, num_chains=1, num_warmup=10, num_samples=10, progress=False)
     assert str(info.value).startswith("fit needs observed data for y (N,)")
 
 
@@ -186,6 +200,8 @@ def tiny(**settings):
     (lambda m, d, p: m.fit(d, **tiny(method="svi", steps=0)), "steps must be a positive integer, not 0"),
     (lambda m, d, p: m.fit(d, **tiny(method="svi", lr=-0.1)), "lr must be a positive number, not -0.1"),
     (lambda m, d, p: m.fit(d, **tiny(method="svi", lr=float("nan"))), "lr must be a positive number, not nan"),
+    (lambda m, d, p: m.fit(d, **tiny(precision="float16")), "precision must be one of 'float32', 'float64', not "
+                                                            "'float16'"),
     (lambda m, d, p: m.fit(d, **tiny(seed=-1)), "seed must be an integer from 0 to 4294967295, not -1"),
     (lambda m, d, p: m.fit(d, **tiny(seed=2**32)), "seed must be an integer from 0 to 4294967295, not 4294967296"),
     (lambda m, d, p: m.sample_prior(3, seed=2.5, X=d["X"]), "seed must be an integer from 0 to 4294967295"),
@@ -246,7 +262,8 @@ def test_gaussian_process_regression_recovers_the_noise_scale_with_nuts():
     m = ainative.model("x ∈ ℝ^N\ny ∈ ℝ^N\nα ~ HalfNormal(1)\nℓ ~ HalfNormal(1)\nσ ~ HalfNormal(1)\n"
                        "K_{ij} = α² exp(-(x_i - x_j)² / (2ℓ²)) + σ² δ_{ij}\nL = cholesky(K)\n"
                        "y ~ MultivariateNormal(0, scale_tril=L)", header="gp(x, y) --backend numpyro")
-    posterior = m.fit({"x": x, "y": y}, method="nuts", num_warmup=300, num_samples=300, seed=0, progress=False)
+    posterior = m.fit({"x": x, "y": y}, num_chains=1, method="nuts", num_warmup=300, num_samples=300, seed=0,
+                      progress=False)
     row = posterior.summary().loc["sigma"]
     assert row["mean"] == pytest.approx(0.2, abs=0.05) and row["r_hat"] < 1.1
 
@@ -265,7 +282,7 @@ def test_integer_data_observed_by_poisson_matches_the_gamma_closed_form(backend)
     assert integer_observations(m.ir) == {"y"}
     k = np.array([1, 2, 3, 1, 2, 3, 3, 1, 2, 2])
     y = np.array([2, 3, 7, 1, 5, 6, 8, 3, 4, 3])
-    posterior = m.fit({"k": k, "y": y}, num_warmup=300, num_samples=1500, progress=False)
+    posterior = m.fit({"k": k, "y": y}, num_chains=1, num_warmup=300, num_samples=1500, progress=False)
     # Gamma(2, 1) prior, Poisson(λ k) counts: the posterior is Gamma(2 + Σy, 1 + Σk)
     a, b = 2 + y.sum(), 1 + k.sum()
     draws = posterior.samples["lambda"]
@@ -273,7 +290,7 @@ def test_integer_data_observed_by_poisson_matches_the_gamma_closed_form(backend)
     assert abs(draws.mean() - a / b) < 4 * se
     assert draws.std() == pytest.approx(np.sqrt(a) / b, rel=0.1)
     with pytest.raises(ainative.DataError, match=r"input k\[3\] is 4, but k ∈ \{1..K\} with K = 3"):
-        m.fit({"k": np.array([1, 2, 3, 4]), "y": y[:4]}, num_warmup=1, num_samples=1, progress=False)
+        m.fit({"k": np.array([1, 2, 3, 4]), "y": y[:4]}, num_chains=1, num_warmup=1, num_samples=1, progress=False)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -282,7 +299,7 @@ def test_a_label_declared_integer_is_a_categorical_observation(backend):
     m = ainative.model(text, header=f"dice(a, y) --backend {backend}")
     counts = np.array([5, 1, 14])
     labels = np.repeat(np.arange(3), counts).astype(np.float64)
-    posterior = m.fit({"a": np.ones(3), "y": labels}, num_warmup=200, num_samples=600, progress=False)
+    posterior = m.fit({"a": np.ones(3), "y": labels}, num_chains=1, num_warmup=200, num_samples=600, progress=False)
     np.testing.assert_allclose(posterior.samples["p"].mean(0), (1 + counts) / (3 + counts.sum()), atol=0.05)
 
 
@@ -297,7 +314,7 @@ def test_summed_out_discrete_latents_are_drawn_from_their_posterior(backend):
     """NUTS sums ``z`` out; its reported draws must follow P(z_i = 1 | y, θ), not the prior's 0.5."""
     y = np.array([-2.5, -1.9, -2.2, 2.1, 1.8, 2.4, 0.1, -0.3], np.float32)
     m = ainative.model(MIXTURE, header=f"mixture(y) --backend {backend}")
-    posterior = m.fit({"y": y}, num_warmup=200, num_samples=400, seed=2, progress=False)
+    posterior = m.fit({"y": y}, num_chains=1, num_warmup=200, num_samples=400, seed=2, progress=False)
     theta = posterior.samples["theta"][:, None]
     one = theta * scipy.stats.norm.pdf(y, 2, 1)
     exact = (one / (one + (1 - theta) * scipy.stats.norm.pdf(y, -2, 1))).mean(0)

@@ -25,7 +25,7 @@ def test_a_gaussian_mixture_recovers_its_components_and_class_probabilities(back
     y, truth = simulated()
     model = ainative.model(GMM, header=f"gmm(lo, hi, a, y) --backend {backend}")
     # the components are told apart by their priors (μ₁ below 0, μ₂ above), so their labels cannot switch
-    posterior = model.fit({**BOUNDS, "a": np.ones(2), "y": y}, num_warmup=150, num_samples=200,
+    posterior = model.fit({**BOUNDS, "a": np.ones(2), "y": y}, num_chains=1, num_warmup=150, num_samples=200,
                           seed=1, progress=False)
     draws = posterior.samples
     mu, sd = draws["mu"].mean(0), draws["mu"].std(0)
@@ -139,7 +139,7 @@ def test_nuts_fits_a_mixture_density_and_its_export_is_refused(backend, tmp_path
     model = ainative.model(text, header=f"fitted(w, m, y) --backend {backend}")
     rng = np.random.default_rng(0)
     y = np.where(rng.random(40) < 0.5, -2.0, 2.0) + 0.5 * rng.standard_normal(40)
-    posterior = model.fit({"w": np.array([0.5, 0.5]), "m": np.array([-2.0, 2.0]), "y": y}, num_warmup=100,
+    posterior = model.fit({"w": np.array([0.5, 0.5]), "m": np.array([-2.0, 2.0]), "y": y}, num_chains=1, num_warmup=100,
                           num_samples=100, seed=0, progress=False)
     mu = posterior.samples["mu"]
     assert mu.shape == (100, 2) and np.all(np.isfinite(mu))
@@ -202,7 +202,7 @@ def test_a_defined_entry_picked_by_a_label_follows_each_draw_of_the_label(backen
                        "m_i = μ_{z_i+1}  for i in 1..N\ny_i ~ 𝒩(m_i, σ)  for i in 1..N")
     y, _ = simulated(n=20)
     model = ainative.model(text, header=f"gmm(lo, hi, a, y) --backend {backend}")
-    draws = model.fit({**BOUNDS, "a": np.ones(2), "y": y}, num_warmup=30, num_samples=30, seed=0,
+    draws = model.fit({**BOUNDS, "a": np.ones(2), "y": y}, num_chains=1, num_warmup=30, num_samples=30, seed=0,
                       progress=False).samples
     assert draws["m"].shape == (30, len(y))
     np.testing.assert_allclose(draws["m"], np.take_along_axis(draws["mu"], draws["z"], axis=1))

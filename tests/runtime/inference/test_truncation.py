@@ -149,7 +149,7 @@ def test_nuts_samples_a_truncated_latent_through_its_support(backend):
     y = (0.05 * rng.normal(size=20)).astype(np.float32)
     m = ainative.model("σ ~ 𝒩(0, 1) restricted to [0, ∞)\ny_i ~ 𝒩(0, σ)  for i in 1..N",
                        header=f"m(y) --backend {backend}")
-    posterior = m.fit({"y": y}, num_warmup=150, num_samples=200, seed=1, progress=False)
+    posterior = m.fit({"y": y}, num_chains=1, num_warmup=150, num_samples=200, seed=1, progress=False)
     sigma = posterior.samples["sigma"]
     assert sigma.min() > 0
     assert 0.02 < np.median(sigma) < 0.1
@@ -185,7 +185,7 @@ def test_a_log_density_term_adds_to_the_joint_density(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_nuts_recovers_the_distribution_a_log_density_term_gives(backend):
     m = ainative.model("μ ~ 𝒩(0, 10)\ntarget += -(μ - 3)² / 2", header=f"m() -> μ --backend {backend}")
-    posterior = m.fit({}, num_warmup=200, num_samples=400, seed=0, progress=False)
+    posterior = m.fit({}, num_chains=1, num_warmup=200, num_samples=400, seed=0, progress=False)
     mu = posterior.samples["mu"]
     precision = 1 + 1 / 100  # the prior's and the term's precisions add; the mean is the precision-weighted 3
     assert abs(mu.mean() - 3 / precision) < 0.3

@@ -484,6 +484,15 @@ class ProbabilisticModel(Model[Posterior]):
 
         return predict(self.ir, self.program, self.engine, posterior, seed, **data)
 
+    def replicate(self, posterior: Posterior, /, seed: int = 0) -> dict:
+        """Posterior predictive draws at the inputs the fit read, which replicate its observed data: what
+        ``posterior.plot("ppc", predictions=...)`` compares them with. The posterior keeps those inputs; the
+        program that draws from them is the model's."""
+        if isinstance(posterior, Posterior) and posterior.model != self.name:
+            raise ModelError(f"replicate takes a Posterior from {self.name}.fit, not one of {posterior.model}")
+        inputs = {} if not isinstance(posterior, Posterior) else {**posterior.constant, **posterior.observed}
+        return self.predict(posterior, seed=seed, **inputs)
+
     def devices(self) -> list[str]:
         return self.engine.load().devices()
 

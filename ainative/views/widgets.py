@@ -131,7 +131,7 @@ class ModelPanel(widgets.Tab):
 
 def posterior_html(model) -> str:
     """The Posterior section of a probabilistic model: its latest fit in words, then ArviZ's plots as images."""
-    from ..runtime.inference.posterior import MAX_PLOTTED
+    from ..runtime.inference.posterior import MAX_PLOTTED, PLOTS
 
     posterior = model.latest.value
     if posterior is None:
@@ -157,5 +157,5 @@ def posterior_html(model) -> str:
             parts.append(f"<p>No {kind} plot: {escape(type(error).__name__)}: {escape(str(error))}</p>")
             continue
         names = ", ".join(posterior.observed if kind == "ppc" else shown)
-        parts.append(image(figure, f"{kind} plot of {names}"))
+        parts.append(image(figure, f"{PLOTS[kind]} of {names}"))
     return f'<div class="ainative-posterior">{"".join(parts)}</div>'

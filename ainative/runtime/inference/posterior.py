@@ -169,12 +169,14 @@ class Posterior:
                 axes = az.plot_trace(data, var_names=list(names), compact=True,
                                      figsize=(10, 1.8 * len(names) + 0.6))
             elif kind == "rank":
-                axes = az.plot_rank(data, var_names=list(names))
+                count = sum(int(np.prod(self.chains[name].shape[2:])) for name in names)
+                axes = az.plot_rank(data, var_names=list(names), figsize=(10, 2.2 * -(-count // 3) + 0.6))
             else:
                 nuts = self.method == "nuts"
                 axes = az.plot_forest(data, var_names=list(names), combined=True, ess=nuts,
                                       r_hat=nuts and chains > 1)
         figure = np.ravel(axes)[0].figure
+        figure.set_layout_engine("constrained")
         figure.suptitle(f"{self.model}: {PLOTS[kind]} — {self._drawn()}", fontsize="medium")
         plt.close(figure)  # returned, not left open: pyplot would show it a second time in a notebook
         return figure

@@ -2,7 +2,7 @@
 
 ``model(text, header)`` reads the cell into a ``ModelSpec``, runs the front end on it, and picks
 the class: a ``DeterministicModel`` (JAX: call it, ``init``, ``fit``, ``federate``) or a
-``ProbabilisticModel`` (Pyro or NumPyro: ``fit``, ``sample_prior``, ``predict``). Both are a
+``ProbabilisticModel`` (Pyro or NumPyro: ``fit``, ``sample_prior``, ``predict``, ``replicate``). Both are a
 ``Model``: names, shapes, equations, generated code, the variable table, exports and the panel.
 The subsystems they use (``runtime``, ``export``, ``federated``) take IRs and functions, never a
 model, so they import nothing from here. Heavy libraries load on first use.
@@ -206,7 +206,8 @@ class Model(ABC, Generic[T]):
 
     # views ---------------------------------------------------------------------------------
     def panel(self):
-        """The panel, an ipywidgets ``Tab``: equations, shapes, devices, generated code and export buttons."""
+        """The panel, an ipywidgets ``Tab``: equations, shapes, devices, generated code, export buttons and, for a
+        probabilistic model, its latest posterior."""
         from .views.widgets import ModelPanel
 
         return ModelPanel(self)

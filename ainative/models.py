@@ -2,7 +2,7 @@
 
 ``model(text, header)`` reads the cell into a ``ModelSpec``, runs the front end on it, and picks
 the class: a ``DeterministicModel`` (JAX: call it, ``init``, ``fit``, ``federate``) or a
-``ProbabilisticModel`` (Pyro or NumPyro: ``fit``, ``sample_prior``, ``predict``). Both are a
+``ProbabilisticModel`` (Pyro or NumPyro: ``fit``, ``sample_prior``, ``predict``, ``replicate``). Both are a
 ``Model``: names, shapes, equations, generated code, the variable table, exports and the panel.
 The subsystems they use (``runtime``, ``export``, ``federated``) take IRs and functions, never a
 model, so they import nothing from here. Heavy libraries load on first use.
@@ -206,7 +206,8 @@ class Model(ABC, Generic[T]):
 
     # views ---------------------------------------------------------------------------------
     def panel(self):
-        """The panel, an ipywidgets ``Tab``: equations, shapes, devices, generated code and export buttons."""
+        """The panel, an ipywidgets ``Tab``: equations, shapes, devices, generated code, export buttons and, for a
+        probabilistic model, its latest posterior."""
         from .views.widgets import ModelPanel
 
         return ModelPanel(self)
@@ -485,6 +486,15 @@ class ProbabilisticModel(Model[Posterior]):
         from .runtime.inference import predict
 
         return predict(self.ir, self.program, self.engine, posterior, seed, **data)
+
+    def replicate(self, posterior: Posterior, /, seed: int = 0) -> dict:
+        """Posterior predictive draws at the inputs the fit read, which replicate its observed data: what
+        ``posterior.plot("ppc", predictions=...)`` compares them with. The posterior keeps those inputs; the
+        program that draws from them is the model's."""
+        if isinstance(posterior, Posterior) and posterior.model != self.name:
+            raise ModelError(f"replicate takes a Posterior from {self.name}.fit, not one of {posterior.model}")
+        inputs = {} if not isinstance(posterior, Posterior) else {**posterior.constant, **posterior.observed}
+        return self.predict(posterior, seed=seed, **inputs)
 
     def devices(self) -> list[str]:
         return self.engine.load().devices()

@@ -1,14 +1,19 @@
 """The model panel: a thin ipywidgets view over ``Model``.
 
 Five sections — Equations, Shapes, Devices, Code, Export — each drawn from the Model API
-(``latex``, ``variables``, ``devices``/``to``, ``source``, ``export``). The panel is an
-ipywidgets ``Tab``, so it can sit inside any other widget layout; it watches ``model.latest``
-and redraws when ``init``, ``fit`` or ``to`` change it. Displayed on its own, it also carries
-the static view of ``display.py`` for when its widget state is gone.
+(``latex``, ``variables``, ``devices``/``to``, ``source``, ``export``), and for a probabilistic
+model a sixth, Posterior: the latest fit's diagnostics in words and ArviZ's trace, forest and
+posterior predictive plots as images (``Posterior.describe_html``, ``Posterior.plot``,
+``replicate``). The panel is an ipywidgets ``Tab``, so it can sit inside any other widget
+layout; it watches ``model.latest`` and redraws when ``init``, ``fit`` or ``to`` change it.
+Displayed on its own, it also carries the static view of ``display.py`` for when its widget
+state is gone.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import weakref
 from html import escape
 from pathlib import Path
@@ -22,7 +27,9 @@ from ..errors import ModelError
 from .display import MODEL_MIME, equations, shapes_table, static_html
 from .graph import dependencies, svg
 
-SECTIONS = ("Equations", "Shapes", "Devices", "Code", "Export")
+SECTIONS = ("Equations", "Shapes", "Devices", "Code", "Export", "Posterior")
+#: the sections of a model that draws no posterior (a deterministic one)
+DETERMINISTIC_SECTIONS = SECTIONS[:-1]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -35,6 +42,14 @@ def highlighted(source: str) -> str:
     """Generated code as read-only, highlighted HTML that is as tall as the code (inline styles: no stylesheet)."""
     code = highlight(source, PythonLexer(), HtmlFormatter(noclasses=True, style="default"))
     return f'<div class="ainative-code" style="overflow-x: auto">{code}</div>'
+
+
+def image(figure, alt: str) -> str:
+    """A matplotlib figure as an inline PNG ``<img>`` (no file, no widget state beyond the HTML)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}" style="max-width: 100%">'
 
 
 class ModelPanel(widgets.Tab):
@@ -55,14 +70,19 @@ class ModelPanel(widgets.Tab):
                                              tooltip="export a model repository for serving")
         self.overwrite = widgets.Checkbox(value=False, description="replace existing files", indent=False)
         self.result = widgets.HTML()
-        super().__init__(children=[
+        self.posterior = widgets.HTML(layout=wide())
+        children = [
             widgets.VBox([self.equations, self.graph]),
             self.shapes,
             widgets.VBox([self.device, self.device_note]),
             self.code,
             widgets.VBox([self.folder, widgets.HBox([self.onnx_button, self.serving_button, self.overwrite]),
                           self.result], layout=wide()),
-        ], titles=SECTIONS, layout=wide())
+        ]
+        titles = DETERMINISTIC_SECTIONS
+        if model.kind == "probabilistic":
+            children, titles = [*children, self.posterior], SECTIONS
+        super().__init__(children=children, titles=titles, layout=wide())
         self.onnx_button.on_click(lambda _: self.export("onnx"))
         self.serving_button.on_click(lambda _: self.export("serving"))
         self.device.observe(self._moved, names="value")
@@ -81,6 +101,8 @@ class ModelPanel(widgets.Tab):
                 self.device.value = next(iter(placed))
                 self.device.observe(self._moved, names="value")
         self.device_note.value = f"<p>{escape(self._model.placement())}</p>"
+        if self._model.kind == "probabilistic":
+            self.posterior.value = posterior_html(self._model)
 
     def _moved(self, change) -> None:
         try:
@@ -105,3 +127,35 @@ class ModelPanel(widgets.Tab):
         if WIDGET_MIME in bundle:
             bundle[MODEL_MIME] = bundle[WIDGET_MIME]
         return {**bundle, "text/html": static_html(self._model)}
+
+
+def posterior_html(model) -> str:
+    """The Posterior section of a probabilistic model: its latest fit in words, then ArviZ's plots as images."""
+    from ..runtime.inference.posterior import MAX_PLOTTED, PLOTS
+
+    posterior = model.latest.value
+    if posterior is None:
+        return (f'<p class="ainative-hint">Fit the model (<code>{escape(model.name)}.fit(data)</code>) to see its '
+                "posterior here.</p>")
+    parts = [posterior.describe_html()]
+    try:
+        shown, plottable = posterior.plotted(), posterior.plottable
+    except ModelError as error:
+        return parts[0] + f"<p>{escape(error.message)}</p>"
+    others = (f" (the first {MAX_PLOTTED} of {len(plottable)}: <code>posterior.plot(var_names=[...])</code> "
+              "draws others)") if len(shown) < len(plottable) else ""
+    parts.append(f"<p>Plots of {escape(', '.join(shown))}{others}.</p>")
+    figures = [("trace", None), ("forest", None)]
+    try:
+        figures.append(("ppc", model.replicate(posterior)))
+    except ModelError as error:
+        parts.append(f"<p>No posterior predictive check: {escape(error.message)}</p>")
+    for kind, predictions in figures:
+        try:
+            figure = posterior.plot(kind, predictions=predictions)
+        except Exception as error:  # a plot that fails must not fail the fit whose watcher drew it
+            parts.append(f"<p>No {kind} plot: {escape(type(error).__name__)}: {escape(str(error))}</p>")
+            continue
+        names = ", ".join(posterior.observed if kind == "ppc" else shown)
+        parts.append(image(figure, f"{PLOTS[kind]} of {names}"))
+    return f'<div class="ainative-posterior">{"".join(parts)}</div>'

@@ -4,11 +4,11 @@
 itself. Its panel must render live; Model → Export to ONNX and the ``%%model`` cell's toolbar
 button must each write a file that onnxruntime runs; exporting a model that has no parameters
 says what to do, in a notification that closes itself. A notebook made from the launcher and
-typed at the keyboard exports too; a kernel without ainative gets a sentence saying how to
-install it; and the saved notebook, reopened by a new server, shows each model's static view
-where its panel was. Every wait is for a state that cannot hold early: the status bar's kernel
-state, execution counts, a new notification, a file. Screenshots of each step go to pytest's
-temporary folder (``lab-screenshots*``).
+typed at the keyboard exports too; a probabilistic model's Posterior tab draws its fit's plots; a
+kernel without ainative gets a sentence saying how to install it; and the saved notebook, reopened
+by a new server, shows each model's static view where its panel was. Every wait is for a state
+that cannot hold early: the status bar's kernel state, execution counts, a new notification, a
+file, an image. Screenshots of each step go to pytest's temporary folder (``lab-screenshots*``).
 """
 
 import json
@@ -262,6 +262,40 @@ def test_a_new_notebook_typed_at_the_keyboard_exports(lab):
         select_cell(page, 0)
         menu(page, "Model", "Export to ONNX")
         expect_export(lab, page, "typed", "8-typed-export")
+    finally:
+        page.close()
+
+
+POSTERIOR_CELLS = ["%%model normal(y) --backend numpyro\ny ∈ ℝ^N\nμ ~ Normal(0, 5)\nσ ~ HalfNormal(2)\n"
+                   "y ~ Normal(μ, σ)",
+                   "import numpy as np\nposterior = normal.fit({'y': np.array([0.3, -1.2, 0.8, 2.1, 0.5])}, "
+                   "num_warmup=100, num_samples=100, num_chains=1, progress=False)"]
+
+
+def test_the_posterior_tab_draws_the_fit(lab):
+    write_notebook(lab.root / "posterior.ipynb", POSTERIOR_CELLS)
+    page = open_lab(lab.browser, lab.url, "posterior", "posterior.ipynb")
+    try:
+        select_cell(page, 0)
+        page.keyboard.press("Shift+Enter")
+        wait_for_run(page, 0)
+        display = page.locator(".ainative-display").first
+        display.locator(".jupyter-widgets .lm-TabBar-tabLabel", has_text="Posterior").first.click()
+        tab = display.locator(".jupyter-widgets .ainative-hint").first
+        tab.wait_for(timeout=60000)
+        assert "normal.fit(data)" in tab.inner_text()
+        select_cell(page, 1)
+        page.keyboard.press("Shift+Enter")
+        wait_for_run(page, 1)
+        posterior = display.locator(".jupyter-widgets .ainative-posterior").first
+        trace = posterior.locator("img[alt='trace plot of mu, sigma']")
+        trace.wait_for(timeout=120000)
+        expect(trace).to_be_visible()
+        assert trace.evaluate("image => image.complete && image.naturalWidth > 0")
+        expect(posterior.locator("img[alt='posterior predictive check of y']")).to_be_visible()
+        assert "1 chain(s) × 100 draws" in posterior.locator(".ainative-diagnostics").inner_text()
+        expect(display.locator(".ainative-hint")).to_have_count(0)
+        lab.shot("8b-posterior-tab", page)
     finally:
         page.close()
 

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import ipywidgets
@@ -15,9 +16,10 @@ import numpy as np
 import pytest
 
 import ainative
+from ainative.runtime.inference.diagnostics import SamplingWarning
 from ainative.views.display import MODEL_MIME
 from ainative.views.graph import dependencies, svg
-from ainative.views.widgets import SECTIONS
+from ainative.views.widgets import DETERMINISTIC_SECTIONS, SECTIONS
 from tests.cells import EIGHT_SCHOOLS, MLP
 
 
@@ -38,7 +40,7 @@ def text_of(markup: str) -> str:
 
 def test_sections_and_equations(mlp):
     panel = mlp.panel()
-    assert panel.titles == SECTIONS == ("Equations", "Shapes", "Devices", "Code", "Export")
+    assert panel.titles == DETERMINISTIC_SECTIONS == ("Equations", "Shapes", "Devices", "Code", "Export")
     assert mlp.latex() in text_of(panel.equations.value)
     graph = panel.graph.value
     assert graph.startswith("<svg") and 'data-name="W_1"' in graph and "node output" in graph
@@ -127,6 +129,45 @@ def test_probabilistic_panel(tmp_path):
     graph = panel.graph.value
     assert 'class="node observed" data-name="y"' in graph and 'class="node latent" data-name="tau"' in graph
     assert rows(panel)["y"][1] == "observed"
+
+
+def images(markup: str) -> dict[str, bytes]:
+    """Each inline PNG of some HTML, by its alt text."""
+    found = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)"', markup)
+    return {html.unescape(alt): base64.b64decode(data) for alt, data in found}
+
+
+def test_a_probabilistic_panel_shows_its_posterior_after_a_fit():
+    m = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
+    panel = m.panel()
+    assert panel.titles == SECTIONS and SECTIONS[-1] == "Posterior" and panel.children[-1] is panel.posterior
+    assert text_of(panel.posterior.value) == "Fit the model (eight_schools.fit(data)) to see its posterior here."
+    sigma = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # sixty draws may be few: the tab says so, as tested
+        posterior = m.fit({"sigma": sigma, "y": sigma / 2}, num_warmup=60, num_samples=60, num_chains=1,
+                          progress=False)
+    shown = text_of(panel.posterior.value)
+    assert "Posterior of eight_schools (numpyro, nuts): 60 draws" in shown
+    assert all(line in shown for line in str(posterior.diagnostics).splitlines())
+    colour = "#1a7f37" if posterior.diagnostics.ok else "#b35900"
+    assert f'class="ainative-diagnostics" style="color: {colour}"' in panel.posterior.value
+    assert "Plots of mu, tau, eta, theta." in shown
+    drawn = images(panel.posterior.value)
+    assert list(drawn) == ["trace plot of mu, tau, eta, theta", "forest plot of mu, tau, eta, theta",
+                           "posterior predictive check of y"]
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in drawn.values())
+
+
+def test_a_posterior_without_a_predictive_check_says_why_and_still_plots():
+    # the observed series is read by its own next term: replicating it would draw what the model reads
+    m = ainative.model("y ∈ ℝ^T\nφ ~ Normal(0, 1)\ny_t ~ Normal(φ y_{t-1}, 1) for t in 2..T",
+                       header="ar(y) --backend numpyro")
+    panel = m.panel()
+    m.fit({"y": np.linspace(-1, 1, 6)}, method="svi", steps=30, num_samples=20, progress=False)
+    shown = text_of(panel.posterior.value)
+    assert "Posterior of ar (numpyro, svi): 20 draws" in shown and "No posterior predictive check: " in shown
+    assert list(images(panel.posterior.value)) == ["trace plot of phi", "forest plot of phi"]
 
 
 def test_panel_display_carries_the_static_view(mlp):

@@ -1,4 +1,5 @@
-"""``Posterior``: draws from a fitted probabilistic model, their summary table, and their ArviZ ``InferenceData``."""
+"""``Posterior``: draws from a fitted probabilistic model, their summary table, their ArviZ ``InferenceData``, and
+ArviZ's pictures of them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from .diagnostics import Diagnostics
 
 #: the summary's columns that are ArviZ's, under the names this table gives them
 DIAGNOSTICS = {"ess_bulk": "n_eff", "r_hat": "r_hat"}
+#: what ``Posterior.plot`` draws, by kind
+PLOTS = {"trace": "trace plot", "rank": "rank plot", "forest": "forest plot",
+         "ppc": "posterior predictive check"}
+#: how many variables a plot shows when not told which (a figure per variable row stays readable)
+MAX_PLOTTED = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,6 +116,105 @@ class Posterior:
             dims[name] = [dim if full[axis] == shape[axis] else f"{dim}_{name}" for axis, dim in enumerate(own)]
         return dims
 
+    @property
+    def plottable(self) -> tuple[str, ...]:
+        """The real-valued variables, which the plots show: class labels and other whole-number draws are not."""
+        return tuple(k for k, v in self.chains.items()
+                     if k not in self.classes and np.issubdtype(np.asarray(v).dtype, np.floating))
+
+    def plotted(self, var_names: str | list[str] | None = None) -> tuple[str, ...]:
+        """The variables ``plot`` shows: those named, else the first ``MAX_PLOTTED`` real-valued ones."""
+        from ...errors import ModelError
+
+        plottable = self.plottable
+        if not plottable:
+            labels = f" (its class labels {', '.join(self.classes)} have class_probabilities)" if self.classes else ""
+            raise ModelError(f"the posterior of {self.model} has no real-valued variable to plot{labels}")
+        if var_names is None:
+            return plottable[:MAX_PLOTTED]
+        names = [var_names] if isinstance(var_names, str) else list(var_names)
+        for name in names:
+            if name not in plottable:
+                what = "whole numbers, which the plots do not show" if name in self.chains else "not drawn"
+                raise ModelError(f"{name!r} in var_names is {what}; {self.model}'s real-valued variables: "
+                                 f"{', '.join(plottable)}")
+        return tuple(names)
+
+    def plot(self, kind: str = "trace", *, predictions: Mapping[str, np.ndarray] | None = None,
+             var_names: str | list[str] | None = None):
+        """A matplotlib ``Figure`` that ArviZ draws of this fit (in a notebook it shows itself).
+
+        ``kind`` is "trace" (draws and densities by chain), "rank" (rank histograms by chain: flat when the
+        chains agree), "forest" (every variable's interval, chains combined, with ESS and R̂ for NUTS) or "ppc"
+        (the observed data against replicated data). ``var_names`` picks the variables (the first
+        ``MAX_PLOTTED`` real-valued ones by default; for "ppc", observed ones). A posterior holds draws, not
+        the program, so a "ppc" needs ``predictions``: ``model.replicate(posterior)``, draws of the observed
+        variables at the inputs the fit read.
+        """
+        import arviz as az
+        import matplotlib.pyplot as plt
+
+        from ...errors import ModelError
+
+        if kind not in PLOTS:
+            raise ModelError(f"plot kind must be one of {', '.join(PLOTS)}, not {kind!r}")
+        if kind == "ppc":
+            names = self._checked_predictions(predictions, var_names)
+            data = self.to_arviz(predictions={k: v for k, v in predictions.items() if k in names})
+            axes = az.plot_ppc(data, var_names=list(names), num_pp_samples=min(50, self.num_draws),
+                               random_seed=0)
+        else:
+            names = self.plotted(var_names)
+            data = self.to_arviz()
+            chains = next(iter(self.chains.values())).shape[0]
+            if kind == "trace":
+                axes = az.plot_trace(data, var_names=list(names), compact=True,
+                                     figsize=(10, 1.8 * len(names) + 0.6))
+            elif kind == "rank":
+                count = sum(int(np.prod(self.chains[name].shape[2:])) for name in names)
+                axes = az.plot_rank(data, var_names=list(names), figsize=(10, 2.2 * -(-count // 3) + 0.6))
+            else:
+                nuts = self.method == "nuts"
+                axes = az.plot_forest(data, var_names=list(names), combined=True, ess=nuts,
+                                      r_hat=nuts and chains > 1)
+        figure = np.ravel(axes)[0].figure
+        figure.set_layout_engine("constrained")
+        figure.suptitle(f"{self.model}: {PLOTS[kind]} — {self._drawn()}", fontsize="medium")
+        plt.close(figure)  # returned, not left open: pyplot would show it a second time in a notebook
+        return figure
+
+    def _drawn(self) -> str:
+        """What the draws are, for a figure's title: chains of NUTS, or independent draws of SVI's guide."""
+        chains, draws = next(iter(self.chains.values())).shape[:2]
+        if self.method == "svi":
+            return f"SVI: {draws} independent draws from the fitted guide (one row, not a Markov chain)"
+        return f"{self.method.upper()}: {chains} chain(s) × {draws} draws"
+
+    def _checked_predictions(self, predictions: Mapping[str, np.ndarray] | None,
+                             var_names: str | list[str] | None) -> tuple[str, ...]:
+        """The observed variables a posterior predictive check shows, once ``predictions`` replicate each."""
+        from ...errors import ModelError
+
+        if not self.observed:
+            raise ModelError(f"the fit of {self.model} conditioned on no observed data, so there is nothing for a "
+                             "posterior predictive check to compare")
+        if predictions is None:
+            raise ModelError(f"a posterior predictive check needs replicated data, which the posterior alone "
+                             f"cannot draw: posterior.plot('ppc', predictions={self.model}.replicate(posterior))")
+        names = tuple(self.observed) if var_names is None else (
+            (var_names,) if isinstance(var_names, str) else tuple(var_names))
+        for name in names:
+            if name not in self.observed:
+                raise ModelError(f"{name!r} in var_names is not observed data of {self.model}'s fit; its observed "
+                                 f"variables: {', '.join(self.observed)}")
+            drawn = np.shape(predictions.get(name, ()))
+            if name not in predictions or tuple(drawn[1:]) != self.observed[name].shape:
+                shown = "none" if name not in predictions else f"shape {tuple(drawn[1:])}"
+                raise ModelError(f"predictions of {name} ({shown}) do not replicate the observed {name} "
+                                 f"(shape {self.observed[name].shape}): draw them at the inputs the fit read, "
+                                 f"{self.model}.replicate(posterior)")
+        return names
+
     def summary(self, probs: tuple[float, ...] = (0.05, 0.5, 0.95)):
         """A table, one row a scalar component: mean, sd, quantiles, n_eff and r_hat.
 
@@ -144,16 +249,21 @@ class Posterior:
         checks = "" if self.diagnostics is None else f"\n{self.diagnostics}"
         return head + checks + "\n" + self.summary().round(3).to_string()
 
-    def _repr_html_(self) -> str:
+    def describe_html(self) -> str:
+        """The fit in a line and, for NUTS, its diagnostics in words, green when they pass and amber when not: the
+        head of this posterior's HTML view and of the panel's Posterior tab."""
         import html
 
-        head = (f"<p>Posterior of <b>{self.model}</b> ({self.backend}, {self.method}): "
+        head = (f"<p>Posterior of <b>{html.escape(self.model)}</b> ({self.backend}, {self.method}): "
                 f"{self.num_draws} draws</p>")
         if self.diagnostics is not None:
             colour = "#1a7f37" if self.diagnostics.ok else "#b35900"
             lines = "<br>".join(html.escape(line) for line in str(self.diagnostics).splitlines())
-            head += f'<p style="color: {colour}">{lines}</p>'
-        return head + self.summary().round(3).to_html()
+            head += f'<p class="ainative-diagnostics" style="color: {colour}">{lines}</p>'
+        return head
+
+    def _repr_html_(self) -> str:
+        return self.describe_html() + self.summary().round(3).to_html()
 
 
 def compare(posteriors: Mapping[str, Posterior], **options):

@@ -127,6 +127,8 @@ class Model(ABC, Generic[T]):
     kind: ClassVar[str]
     #: whether ``to`` can move the latest values between devices (the panel's device choice)
     movable: ClassVar[bool]
+    #: whether ``fit`` draws a posterior (the panel's Posterior tab shows it)
+    draws_posterior: ClassVar[bool]
 
     #: how the model reads to someone who called a method of the other kind
     has_tilde: ClassVar[str]
@@ -303,6 +305,7 @@ class DeterministicModel(Model[dict]):
 
     kind: ClassVar[str] = "deterministic"
     movable: ClassVar[bool] = True
+    draws_posterior: ClassVar[bool] = False
     has_tilde: ClassVar[str] = "has no '~' statement"
 
     @property
@@ -442,6 +445,7 @@ class ProbabilisticModel(Model[Posterior]):
 
     kind: ClassVar[str] = "probabilistic"
     movable: ClassVar[bool] = False
+    draws_posterior: ClassVar[bool] = True
     has_tilde: ClassVar[str] = "has '~' statements"
 
     @property

@@ -80,7 +80,7 @@ class ModelPanel(widgets.Tab):
                           self.result], layout=wide()),
         ]
         titles = DETERMINISTIC_SECTIONS
-        if model.kind == "probabilistic":
+        if model.draws_posterior:
             children, titles = [*children, self.posterior], SECTIONS
         super().__init__(children=children, titles=titles, layout=wide())
         self.onnx_button.on_click(lambda _: self.export("onnx"))
@@ -101,7 +101,7 @@ class ModelPanel(widgets.Tab):
                 self.device.value = next(iter(placed))
                 self.device.observe(self._moved, names="value")
         self.device_note.value = f"<p>{escape(self._model.placement())}</p>"
-        if self._model.kind == "probabilistic":
+        if self._model.draws_posterior:
             self.posterior.value = posterior_html(self._model)
 
     def _moved(self, change) -> None:

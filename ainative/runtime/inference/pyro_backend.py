@@ -96,11 +96,13 @@ def _run_chain(fn, args, kwargs, *, num_warmup, num_samples, seed, progress):
     """One chain in this process: its draws ``(1, draws, …)`` and its statistics, ``lp``, ``step_size`` and
     ``acceptance_rate`` from the hook; Pyro keeps no energy nor tree depth per draw."""
     import pyro
-    from pyro.infer import MCMC, NUTS
+    from pyro.infer import MCMC
+
+    from .pyro_nuts import CountingNUTS
 
     pyro.set_rng_seed(seed)
     records: list = []
-    mcmc = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, disable_progbar=not progress,
+    mcmc = MCMC(CountingNUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, disable_progbar=not progress,
                 hook_fn=_recorder(records))
     with pyro.validation_enabled(False):  # a point where the model is not finite is rejected, as Stan does
         mcmc.run(*args, **kwargs)
@@ -112,10 +114,12 @@ def _run_in_workers(fn, args, kwargs, *, num_warmup, num_samples, num_chains, se
     """The chains in Pyro's worker processes, one a core: only which draws diverged comes back of their
     statistics (a hook's records would stay in the workers, and a closure cannot be sent to a spawned one)."""
     import pyro
-    from pyro.infer import MCMC, NUTS
+    from pyro.infer import MCMC
+
+    from .pyro_nuts import CountingNUTS
 
     pyro.set_rng_seed(seed)
-    mcmc = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, num_chains=num_chains,
+    mcmc = MCMC(CountingNUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, num_chains=num_chains,
                 disable_progbar=not progress)
     with pyro.validation_enabled(False):
         mcmc.run(*args, **kwargs)

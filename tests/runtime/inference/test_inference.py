@@ -58,14 +58,14 @@ def test_beta_bernoulli_matches_the_closed_form(backend):
 def test_nuts_runs_four_chains_each_from_its_own_seed(backend):
     flips = np.array([1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1], np.float32)
     m = ainative.model("y ∈ ℝ^N\nθ ~ Beta(2, 3)\ny ~ Bernoulli(θ)", header=f"coin(y) --backend {backend}")
-    fit = lambda seed: m.fit({"y": flips}, num_warmup=50, num_samples=40, seed=seed, progress=False)
+    fit = lambda seed: m.fit({"y": flips}, num_warmup=20, num_samples=30, seed=seed, progress=False)
     first = fit(3)
     chains = first.chains["theta"]
-    assert chains.shape == (4, 40) and first.stats["diverging"].shape == (4, 40)
+    assert chains.shape == (4, 30) and first.stats["diverging"].shape == (4, 30)
     assert all(not np.array_equal(chains[i], chains[j]) for i in range(4) for j in range(i))
     assert np.array_equal(fit(3).chains["theta"], chains), "the same seed drew other chains"
     assert not np.array_equal(fit(4).chains["theta"], chains)
-    assert "4 chain(s) × 40 draws" in str(first.diagnostics)
+    assert "4 chain(s) × 30 draws" in str(first.diagnostics)
 
 
 @pytest.mark.parametrize(("backend", "method"), [("pyro", "svi"), ("numpyro", "svi"), ("numpyro", "nuts")])

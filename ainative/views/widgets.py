@@ -142,8 +142,10 @@ def posterior_html(model) -> str:
         shown, plottable = posterior.plotted(), posterior.plottable
     except ModelError as error:
         return parts[0] + f"<p>{escape(error.message)}</p>"
-    others = (f" (the first {MAX_PLOTTED} of {len(plottable)}: <code>posterior.plot(var_names=[...])</code> "
-              "draws others)") if len(shown) < len(plottable) else ""
+    rest = [name for name in plottable if name not in shown]
+    listed = ", ".join(rest[:3]) + (f" and {len(rest) - 3} more" if len(rest) > 3 else "")
+    others = (f" (not {escape(listed)}: <code>posterior.plot(var_names=[...])</code> draws any; the first "
+              f"{MAX_PLOTTED} latents are shown)") if rest else ""
     parts.append(f"<p>Plots of {escape(', '.join(shown))}{others}.</p>")
     figures = [("trace", None), ("forest", None)]
     try:

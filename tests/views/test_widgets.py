@@ -152,9 +152,9 @@ def test_a_probabilistic_panel_shows_its_posterior_after_a_fit():
     assert all(line in shown for line in str(posterior.diagnostics).splitlines())
     colour = "#1a7f37" if posterior.diagnostics.ok else "#b35900"
     assert f'class="ainative-diagnostics" style="color: {colour}"' in panel.posterior.value
-    assert "Plots of mu, tau, eta, theta." in shown
+    assert "Plots of mu, tau, eta (not theta: posterior.plot(var_names=[...]) draws any" in shown
     drawn = images(panel.posterior.value)
-    assert list(drawn) == ["trace plot of mu, tau, eta, theta", "forest plot of mu, tau, eta, theta",
+    assert list(drawn) == ["trace plot of mu, tau, eta", "forest plot of mu, tau, eta",
                            "posterior predictive check of y"]
     assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in drawn.values())
 

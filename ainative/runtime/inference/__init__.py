@@ -224,7 +224,8 @@ def _fit(ir: ModelIR, program: Callable, engine: Engine, data: Mapping[str, Any]
              "log_likelihood": {k: v.reshape((*leading, *v.shape[1:])) for k, v in terms.items()},
              "observed": {k: arrays[k] for k in ir.roles.inputs if k in ir.roles.observed},
              "constant": {k: arrays[k] for k in ir.roles.inputs if k not in ir.roles.observed},
-             "dims": {name: dimension_names(shape) for name, shape in ir.shapes}}
+             "dims": {name: dimension_names(shape) for name, shape in ir.shapes},
+             "deterministic": tuple(name for name in chains if name not in ir.roles.latents)}
     if method == "nuts" and continuous:
         report = diagnose(ir, {k: chains[k] for k in continuous}, stats)
         if not report.ok:

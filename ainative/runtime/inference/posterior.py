@@ -43,6 +43,8 @@ class Posterior:
     diagnostics: Diagnostics | None = None
     #: the real type the fit computed in, which predictions from it use too
     precision: str = "float32"
+    #: the variables computed from the latents by ``=`` statements (the others in ``chains`` are latents)
+    deterministic: tuple[str, ...] = ()
 
     @property
     def samples(self) -> dict[str, np.ndarray]:
@@ -123,7 +125,9 @@ class Posterior:
                      if k not in self.classes and np.issubdtype(np.asarray(v).dtype, np.floating))
 
     def plotted(self, var_names: str | list[str] | None = None) -> tuple[str, ...]:
-        """The variables ``plot`` shows: those named, else the first ``MAX_PLOTTED`` real-valued ones."""
+        """The variables ``plot`` shows: those named, else the first ``MAX_PLOTTED`` real-valued latents (a
+        deterministic variable, often one a data point such as a hidden layer, only when named), or deterministic
+        variables where no latent is real-valued."""
         from ...errors import ModelError
 
         plottable = self.plottable
@@ -131,7 +135,8 @@ class Posterior:
             labels = f" (its class labels {', '.join(self.classes)} have class_probabilities)" if self.classes else ""
             raise ModelError(f"the posterior of {self.model} has no real-valued variable to plot{labels}")
         if var_names is None:
-            return plottable[:MAX_PLOTTED]
+            latents = tuple(name for name in plottable if name not in self.deterministic)
+            return (latents or plottable)[:MAX_PLOTTED]
         names = [var_names] if isinstance(var_names, str) else list(var_names)
         for name in names:
             if name not in plottable:
@@ -147,17 +152,37 @@ class Posterior:
         ``kind`` is "trace" (draws and densities by chain), "rank" (rank histograms by chain: flat when the
         chains agree), "forest" (every variable's interval, chains combined, with ESS and R̂ for NUTS) or "ppc"
         (the observed data against replicated data). ``var_names`` picks the variables (the first
-        ``MAX_PLOTTED`` real-valued ones by default; for "ppc", observed ones). A posterior holds draws, not
-        the program, so a "ppc" needs ``predictions``: ``model.replicate(posterior)``, draws of the observed
+        ``MAX_PLOTTED`` real-valued latents by default, ``plotted``; for "ppc", observed ones). A posterior holds
+        draws, not the program, so a "ppc" needs ``predictions``: ``model.replicate(posterior)``, draws of the observed
         variables at the inputs the fit read.
         """
-        import arviz as az
         import matplotlib.pyplot as plt
 
         from ...errors import ModelError
 
         if kind not in PLOTS:
             raise ModelError(f"plot kind must be one of {', '.join(PLOTS)}, not {kind!r}")
+        before = set(plt.get_fignums())
+        try:
+            figure = self._draw(kind, predictions, var_names)
+        except ModelError:
+            raise
+        except Exception as error:  # ArviZ's own refusal (draws too alike to bin): said, and no half-drawn figure
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+            raise ModelError(f"ArviZ could not draw the {PLOTS[kind]} of {self.model}'s "
+                             f"{', '.join(self.plotted(var_names)) if kind != 'ppc' else 'observed data'} "
+                             f"({type(error).__name__}: {error}); name the variables to draw with var_names=[...]"
+                             ) from None
+        figure.set_layout_engine("constrained")
+        figure.suptitle(f"{self.model}: {PLOTS[kind]} — {self._drawn()}", fontsize="medium")
+        plt.close(figure)  # returned, not left open: pyplot would show it a second time in a notebook
+        return figure
+
+    def _draw(self, kind: str, predictions: Mapping[str, np.ndarray] | None, var_names: str | list[str] | None):
+        """The figure ArviZ draws of ``kind``."""
+        import arviz as az
+
         if kind == "ppc":
             names = self._checked_predictions(predictions, var_names)
             data = self.to_arviz(predictions={k: v for k, v in predictions.items() if k in names})
@@ -177,11 +202,7 @@ class Posterior:
                 nuts = self.method == "nuts"
                 axes = az.plot_forest(data, var_names=list(names), combined=True, ess=nuts,
                                       r_hat=nuts and chains > 1)
-        figure = np.ravel(axes)[0].figure
-        figure.set_layout_engine("constrained")
-        figure.suptitle(f"{self.model}: {PLOTS[kind]} — {self._drawn()}", fontsize="medium")
-        plt.close(figure)  # returned, not left open: pyplot would show it a second time in a notebook
-        return figure
+        return np.ravel(axes)[0].figure
 
     def _drawn(self) -> str:
         """What the draws are, for a figure's title: chains of NUTS, or independent draws of SVI's guide."""

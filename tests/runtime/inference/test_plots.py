@@ -44,7 +44,7 @@ def test_the_trace_has_a_density_and_a_trace_row_per_variable(schools):
     _, posterior = schools
     figure = posterior.plot("trace")
     names = posterior.plotted()
-    assert names == ("mu", "tau", "eta", "theta")
+    assert names == ("mu", "tau", "eta"), "the latents, and no deterministic variable unless named"
     assert [axis.get_title() for axis in figure.axes] == [name for name in names for _ in (0, 1)]
     # the trace column draws each chain's draws of mu, in order
     traced = [line.get_ydata() for line in figure.axes[1].get_lines()]
@@ -67,8 +67,8 @@ def test_the_forest_lists_every_variable_combined_with_ess_and_rhat(schools):
     _, posterior = schools
     figure = posterior.plot("forest")
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
-    assert len(labels) == sum(components(posterior, name) for name in posterior.plottable)
-    for name in posterior.plottable:
+    assert len(labels) == sum(components(posterior, name) for name in posterior.plotted())
+    for name in posterior.plotted():
         assert any(label.startswith(name) for label in labels)
     assert [axis.get_title() for axis in figure.axes][1:] == ["ess", "r_hat"]
     # mu's row spans its 94% highest-density interval of both chains' draws, computed here by hand
@@ -150,3 +150,21 @@ def test_a_posterior_of_class_labels_only_has_nothing_to_plot():
     labels = Posterior("labels", "numpyro", "nuts", {"z": np.zeros((1, 10, 4), np.int64)}, classes={"z": 2})
     with pytest.raises(ainative.ModelError, match=r"no real-valued variable to plot .*z have class_probabilities"):
         labels.plot("forest")
+
+
+def test_draws_arviz_cannot_bin_are_a_model_error_and_leave_no_figure_open():
+    import matplotlib.pyplot as plt
+
+    almost_constant = np.float32(1) + np.float32(1e-7) * np.arange(30, dtype=np.float32)
+    posterior = Posterior("flat", "numpyro", "svi", {"a": almost_constant[None]})
+    before = plt.get_fignums()
+    with pytest.raises(ainative.ModelError, match=r"ArviZ could not draw the trace plot of flat's a \(ValueError: "):
+        posterior.plot("trace")
+    assert plt.get_fignums() == before
+
+
+def test_a_deterministic_variable_is_plotted_only_when_named(schools):
+    _, posterior = schools
+    assert "theta" in posterior.deterministic and "theta" not in posterior.plotted()
+    figure = posterior.plot("trace", var_names=["theta"])
+    assert [axis.get_title() for axis in figure.axes] == ["theta", "theta"]

@@ -124,7 +124,7 @@ bench: install federated-install
 	$(PY) benchmarks/run.py
 
 # PyMC and nutpie have their own venv: pip would install them beside ours without changing a package (a dry run
-# says so), but the main venv stays what `make install` makes. The run takes about 20 minutes on 2 cores.
+# says so), but the main venv stays what `make install` makes. The run takes about 16 minutes on 2 cores.
 PYMC_VENV ?= benchmarks/.venv-pymc
 PYMC_STAMP := $(PYMC_VENV)/.installed
 

@@ -203,6 +203,15 @@ def moments(chains: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
     return out
 
 
+def versions(settings: argparse.Namespace) -> str:
+    """The versions of the packages measured, each read from the venv that runs it."""
+    ask = "import importlib.metadata as m, sys; print(', '.join(f'{n} {m.version(n)}' for n in sys.argv[1:]))"
+    ours = subprocess.run([sys.executable, "-c", ask, "jax", "numpyro"], capture_output=True, text=True)
+    theirs = subprocess.run([os.path.abspath(settings.pymc_python), "-c", ask, "pymc", "pytensor", "nutpie", "numba"],
+                            capture_output=True, text=True)
+    return ", ".join(done.stdout.strip() for done in (ours, theirs) if done.returncode == 0)
+
+
 def environment(tool: str, caches: Path) -> dict[str, str]:
     """The process's environment: its caches in ``caches`` (empty for a cold run) and nothing inherited about them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "AINATIVE_", "PYTENSOR", "NUMBA_"))}
@@ -319,7 +328,8 @@ def table(models: list[str], tools: list[str], runs: dict, settings: argparse.Na
         f" ({settings.big_repeats} for the 25-coefficient regression)" if settings.big_repeats != settings.repeats
         else "")
     caption = (f"{CHAINS} chains × ({settings.warmup} warm-up + {settings.draws} draws), {reps}, each fit a new "
-               f"process; {platform.machine()}, nproc {os.cpu_count()}, Python {platform.python_version()}, load "
+               f"process; {platform.machine()}, nproc {os.cpu_count()}, Python {platform.python_version()}, "
+               f"{settings.versions}, load "
                f"average at the start {settings.load} (the machine is shared). Wall time: process start (imports "
                f"included) to draws in hand. Cold: empty caches; warm: the same fit again in a new process, with the "
                f"caches the cold run left. min ESS: bulk, ArviZ, over every scalar latent component; min ESS/s divides "
@@ -339,7 +349,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of each cold and warm fit")
-    parser.add_argument("--big-repeats", type=int, default=1, help="repetitions for the 25-coefficient regression")
+    parser.add_argument("--big-repeats", type=int, default=3, help="repetitions for the 25-coefficient regression")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=TOOLS)
     parser.add_argument("--pymc-python", default=str(PYMC_PYTHON), help="the python of the venv with PyMC and nutpie")
@@ -348,6 +358,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS))
     settings = parser.parse_args()
     settings.load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    settings.versions = versions(settings)
     with tempfile.TemporaryDirectory(prefix="bench-vs-pymc-") as work:
         runs = measure(settings.models, settings.tools, settings, Path(work))
     text = table(settings.models, settings.tools, runs, settings)

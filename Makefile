@@ -1,4 +1,5 @@
 # make lab: JupyterLab with ainative, opening notebooks/.  make test: every test.  make bench: benchmarks.
+# make bench-pymc: time to posterior against PyMC and nutpie.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --progress-bar on
 
 .PHONY: install federated-install lab test checks browser lint unit notebooks federated save-notebooks notation \
-	binder-check bench clean
+	binder-check bench bench-pymc clean
 
 SOURCES := pyproject.toml package.json yarn.lock \
 	$(shell find ainative -path ainative/labextension -prune -o \( -name '*.py' -o -name '*.lark' \) -print) \
@@ -122,5 +123,20 @@ binder-check:
 bench: install federated-install
 	$(PY) benchmarks/run.py
 
+# PyMC and nutpie have their own venv: pip would install them beside ours without changing a package (a dry run
+# says so), but the main venv stays what `make install` makes. The run takes about 16 minutes on 2 cores.
+PYMC_VENV ?= benchmarks/.venv-pymc
+PYMC_STAMP := $(PYMC_VENV)/.installed
+
+$(PYMC_STAMP):
+	@printf '\n==> %s\n' "$(PYMC_VENV): PyMC and nutpie, for benchmarks/bench_vs_pymc.py"
+	test -x $(PYMC_VENV)/bin/python || $(PYTHON) -m venv $(PYMC_VENV)
+	$(PYMC_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYMC_VENV)/bin/python -m pip install $(PIP_FLAGS) pymc==5.28.5 nutpie==0.16.8
+	touch $(PYMC_STAMP)
+
+bench-pymc: install $(PYMC_STAMP)
+	$(PY) benchmarks/bench_vs_pymc.py --pymc-python $(PYMC_VENV)/bin/python
+
 clean:
-	rm -rf $(VENV) $(FEDERATED) build dist .pytest_cache .ruff_cache node_modules ainative/labextension labextension/lib
+	rm -rf $(VENV) $(FEDERATED) $(PYMC_VENV) build dist .pytest_cache .ruff_cache node_modules ainative/labextension labextension/lib

@@ -260,9 +260,10 @@ def read_data(
         value = given.get(name)
         if value is None:
             arrays[name] = None
+        elif name in ir.integers:
+            arrays[name] = _numbers(name, value, "input")
         else:
-            arrays[name] = _numbers(name, value, "input") if name in ir.integers else as_array(name, value, "input",
-                                                                                                 real)
+            arrays[name] = as_array(name, value, "input", real)
         if arrays[name] is not None and arrays[name].ndim != len(shapes[name]):
             raise DataError(
                 f"input {name} has shape {arrays[name].shape}, but the model expects {format_shape(shapes[name])}; "

@@ -127,7 +127,7 @@ def _run_shown(mcmc, key, args, kwargs) -> tuple[dict, dict]:
     with tqdm(total=warmup + total, desc=f"warm-up, {chains} chain(s)", unit="draw", mininterval=0) as bar:
         started = time.perf_counter()
         mcmc.warmup(key, *args, extra_fields=tuple(STATS), **kwargs)
-        expected = (time.perf_counter() - started) * total / max(warmup, 1)
+        expected = (time.perf_counter() - started) * total / warmup if warmup else 0.0  # no warm-up: one piece
         piece = -(-total // min(PIECES, max(1, round(expected / SECONDS_A_PIECE))))
         bar.update(warmup)
         bar.set_description(f"sampling, {chains} chain(s)")

@@ -1,10 +1,11 @@
 """``write_pipeline``: a model's Kubeflow Pipelines v2 pipeline, compiled by ``kfp`` to its pipeline spec YAML.
 
-The pipeline validates the data, trains, and writes the verified ONNX graph (the steps are ``pipeline_steps``);
-its outputs are the trained parameters (``.npz``) and the ONNX graph. Every step runs from one image (``image``)
-after ``pip install`` of ``packages``; the cell text and the fit settings are pipeline parameters with the user's
-values as defaults, so the same YAML runs with other data or settings without being compiled again. ``kfp`` is
-imported only here, when a pipeline is built: ``pip install 'ainative[pipelines]'``.
+The pipeline validates the data, trains, and writes the serving repository with its verified ONNX graph (the
+steps are ``pipeline_steps``); its outputs are the trained parameters (``.npz``), the ONNX graph and the serving
+repository. Every step runs from one image (``image``) after ``pip install`` of ``packages``; the cell text and
+the fit settings are pipeline parameters with the user's values as defaults, so the same YAML runs with other
+data or settings without being compiled again. ``kfp`` is imported only here, when a pipeline is built:
+``pip install 'ainative[pipelines]'``.
 """
 
 import os
@@ -76,6 +77,7 @@ def write_pipeline(
     class Outputs(NamedTuple):
         params: dsl.Model
         onnx: dsl.Model
+        serving: dsl.Artifact
 
     defaults = dict(cell=cell, dims=dict(dims or {}), loss=loss or "", steps=int(steps), optimizer=optimizer,
                     learning_rate=float(learning_rate), batch_size=int(batch_size or 0), seed=int(seed))
@@ -88,7 +90,8 @@ def write_pipeline(
         trained = train(cell=cell, dataset=checked_data.outputs["dataset"], dims=dims, loss=loss, steps=steps,
                         optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, seed=seed)
         exported = export(cell=cell, params=trained.outputs["params"], dims=dims)
-        return Outputs(params=trained.outputs["params"], onnx=exported.outputs["onnx"])
+        return Outputs(params=trained.outputs["params"], onnx=exported.outputs["onnx"],
+                       serving=exported.outputs["serving"])
 
     compiled = dsl.pipeline(name=pipeline_name(name), description=f"Train and export {name}, from its cell")(pipeline)
     with tempfile.TemporaryDirectory() as scratch:

@@ -10,7 +10,7 @@ The annotations (``Input[Dataset]``, ``Output[Metrics]``) are kfp's artifact typ
 output of a component typed in the compiled YAML. This module is imported only when a pipeline is built.
 """
 
-from kfp.dsl import Dataset, Input, Metrics, Model, Output
+from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
 
 
 def validate_data(cell: str, data: str, dims: dict, dataset: Output[Dataset]) -> None:
@@ -70,13 +70,16 @@ def train_params(cell: str, dataset: Input[Dataset], dims: dict, loss: str, step
     metrics.log_metric("least_loss", float(np.min(history)))
 
 
-def export_params(cell: str, params: Input[Model], dims: dict, onnx: Output[Model], metrics: Output[Metrics]
-                  ) -> None:
-    """Write the verified ONNX graph of the trained model; its verification figures go to ``metrics``.
+def export_params(cell: str, params: Input[Model], dims: dict, onnx: Output[Model], serving: Output[Artifact],
+                  metrics: Output[Metrics]) -> None:
+    """Write the serving repository of the trained model (``m.export_serving``) and its verified ONNX graph.
 
-    ``m.export_onnx`` checks the graph in onnxruntime against JAX and raises when they disagree, which fails
-    the step.
+    The repository's ONNX file is checked in onnxruntime against JAX before the repository is written, and
+    the check raising fails the step; its figures go to ``metrics``. ``onnx`` is that same file.
     """
+    import shutil
+    from pathlib import Path
+
     import numpy as np
 
     import ainative
@@ -84,7 +87,9 @@ def export_params(cell: str, params: Input[Model], dims: dict, onnx: Output[Mode
     m, dims = ainative.model(cell), {name: int(size) for name, size in dims.items()}
     with np.load(params.path) as arrays:
         values = {name: arrays[name] for name in arrays.files}
-    report = m.export_onnx(onnx.path, values, overwrite=True, **dims)
+    written = m.export_serving(serving.path, values, overwrite=True, **dims)
+    shutil.copyfile(Path(serving.path) / m.name / "1" / "model.onnx", onnx.path)
+    report = written.onnx
     for figure in ("max_abs_error", "max_rel_error", "random_max_abs_error", "random_max_rel_error"):
         metrics.log_metric(figure, float(getattr(report, figure)))
     metrics.log_metric("nodes", report.nodes)

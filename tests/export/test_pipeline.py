@@ -51,7 +51,7 @@ def test_the_yaml_loads_with_kfps_own_loader(compiled):
     assert pipeline.name == "clf"
     assert set(pipeline.component_spec.inputs) == {"data", "cell", "dims", "loss", "steps", "optimizer",
                                                    "learning_rate", "batch_size", "seed"}
-    assert set(pipeline.component_spec.outputs) == {"params", "onnx"}
+    assert set(pipeline.component_spec.outputs) == {"params", "onnx", "serving"}
 
 
 def test_the_settings_are_the_defaults_and_the_cell_rebuilds_the_model(compiled):
@@ -114,25 +114,28 @@ def test_an_unknown_optimizer_is_refused_before_anything_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
+def run_locally(path: Path, data_path: Path, root: Path):
     """The compiled YAML run by kfp's subprocess runner in this environment, with this source tree importable."""
     import kfp.local
 
-    work = tmp_path_factory.mktemp("run")
-    path = classifier().export_pipeline(work / "pipeline", packages=(), **SETTINGS)
-    np.savez(work / "data.npz", **data())
-    kfp.local.init(runner=kfp.local.SubprocessRunner(use_venv=False), pipeline_root=str(work / "root"))
+    kfp.local.init(runner=kfp.local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
     before = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), before) if p)
     try:
-        task = components.load_component_from_file(str(path))(data=str(work / "data.npz"))
+        return components.load_component_from_file(str(path))(data=str(data_path))
     finally:
         if before is None:
             del os.environ["PYTHONPATH"]
         else:
             os.environ["PYTHONPATH"] = before
-    return task, work
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("run")
+    path = classifier().export_pipeline(work / "pipeline", packages=(), **SETTINGS)
+    np.savez(work / "data.npz", **data())
+    return run_locally(path, work / "data.npz", work / "root"), work
 
 
 def test_the_local_run_trains_what_fit_trains(local_run):
@@ -165,3 +168,22 @@ def test_the_local_runs_onnx_graph_computes_the_trained_model(local_run):
     y = np.exp(z - z.max(axis=1, keepdims=True))
     y /= y.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(loss, -(given["t"] * np.log(y)).sum(axis=1), rtol=1e-4, atol=1e-5)
+
+
+def test_the_local_run_writes_a_serving_repository_with_the_same_graph(local_run):
+    task, _ = local_run
+    repository = Path(task.outputs["serving"].path)
+    model = repository / "clf"
+    assert (repository / "settings.json").is_file() and (model / "model-settings.json").is_file()
+    assert (model / "1" / "model.onnx").read_bytes() == Path(task.outputs["onnx"].path).read_bytes()
+
+
+def test_data_without_an_input_fails_the_validation_step_with_the_notebooks_error(local_run, capsys):
+    _, work = local_run
+    np.savez(work / "no-targets.npz", x=data()["x"])
+    with pytest.raises(RuntimeError, match=r"Inner task failed: .*validate-data"):
+        run_locally(work / "pipeline" / "pipeline.yaml", work / "no-targets.npz", work / "root")
+    shown = capsys.readouterr()
+    out = shown.out + shown.err
+    assert "DataError" in out and "has no array for input t of clf" in out
+    assert "train-params" not in out

@@ -402,16 +402,18 @@ class DeterministicModel(Model[dict]):
         self.latest._set(result.params)
         return result
 
-    def export_pipeline(self, folder: str | os.PathLike, /, *, loss: str | None = None, steps: int = 1000,
-                        optimizer: str = "adam", learning_rate: float = 1e-3, batch_size: int | None = None,
-                        seed: int = 0, image: str | None = None, packages=None, overwrite: bool = False,
-                        **dims: int) -> Path:
-        """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, trains this model and exports
-        its verified ONNX graph, as ``fit(init(seed, ...), data, loss, steps=..., optimizer=...)`` would here.
+    def export_pipeline(self, folder: str | os.PathLike, /, *, dims: Mapping[str, int] | None = None,
+                        loss: str | None = None, steps: int = 1000, optimizer: str = "adam",
+                        learning_rate: float = 1e-3, batch_size: int | None = None, seed: int = 0,
+                        image: str | None = None, packages=None, overwrite: bool = False) -> Path:
+        """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, trains this model and writes
+        its serving repository and verified ONNX graph, as ``fit(init(seed, ...), data, loss, steps=...,
+        optimizer=...)`` and ``export_serving`` would here.
 
-        ``optimizer`` is "adam" or "sgd" with ``learning_rate``; dimensions the data does not fix come by keyword
-        (``H=8``). Each step runs in ``image`` after installing ``packages`` (see ``export.pipeline``). The data
-        (a ``.npz``) is named when the pipeline runs. Needs ``pip install 'ainative[pipelines]'``.
+        ``optimizer`` is "adam" or "sgd" with ``learning_rate``; ``dims`` are the dimensions the data does not fix
+        (``{"H": 8}``: a mapping, not keywords, so no input's name can clash with an option's). Each step runs in
+        ``image`` after installing ``packages`` (see ``export.pipeline``). The data (a ``.npz``) is named when the
+        pipeline runs. Needs ``pip install 'ainative[pipelines]'``.
         """
         from .export import pipeline
 

@@ -20,7 +20,7 @@ yaml = pytest.importorskip("yaml")
 from kfp import components  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = dict(steps=40, learning_rate=0.05, seed=3, H=4)
+SETTINGS = dict(steps=40, learning_rate=0.05, seed=3, dims={"H": 4})
 STEPS = ("comp-validate-data", "comp-train-params", "comp-export-params")
 
 
@@ -94,23 +94,31 @@ def test_compiling_twice_gives_the_same_bytes(tmp_path):
 
 def test_the_image_and_packages_are_the_users(tmp_path):
     text = classifier().export_pipeline(tmp_path, image="example.org/ainative:0.1", packages=["ainative[export]==0.1"],
-                                        H=4).read_text()
+                                        dims={"H": 4}).read_text()
     executors = documents(text)["deploymentSpec"]["executors"].values()
     assert {e["container"]["image"] for e in executors} == {"example.org/ainative:0.1"}
     assert all("'ainative[export]==0.1'" in " ".join(e["container"]["command"]) for e in executors)
 
 
 def test_an_existing_pipeline_is_replaced_only_when_asked(tmp_path):
-    path = classifier().export_pipeline(tmp_path, H=4)
+    path = classifier().export_pipeline(tmp_path, dims={"H": 4})
     with pytest.raises(ExistsError):
-        classifier().export_pipeline(tmp_path, H=4)
-    assert classifier().export_pipeline(tmp_path, steps=7, overwrite=True, H=4) == path
+        classifier().export_pipeline(tmp_path, dims={"H": 4})
+    assert classifier().export_pipeline(tmp_path, steps=7, overwrite=True, dims={"H": 4}) == path
     assert documents(path.read_text())["root"]["inputDefinitions"]["parameters"]["steps"]["defaultValue"] == 7
+
+
+def test_a_probabilistic_model_is_told_pipelines_are_for_deterministic_ones_for_now(tmp_path):
+    from tests.cells import REGRESSION
+
+    with pytest.raises(ainative.ModelError, match="export_pipeline is for deterministic models"):
+        ainative.model(REGRESSION, header="regression(X) -> y").export_pipeline(tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_unknown_optimizer_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(ainative.ModelError, match="'rmsprop' is not one of adam, sgd"):
-        classifier().export_pipeline(tmp_path, optimizer="rmsprop", H=4)
+        classifier().export_pipeline(tmp_path, optimizer="rmsprop", dims={"H": 4})
     assert list(tmp_path.iterdir()) == []
 
 

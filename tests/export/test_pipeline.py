@@ -5,6 +5,7 @@ Needs kfp (``pip install 'ainative[pipelines]'``); without it these tests are sk
 """
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -86,10 +87,15 @@ def test_no_path_of_this_machine_appears(compiled):
     assert [place for place in places if place in text] == []
 
 
-def test_compiling_twice_gives_the_same_bytes(tmp_path):
+def test_compiling_twice_gives_the_same_bytes_in_this_process_and_another(tmp_path):
     first = classifier().export_pipeline(tmp_path / "a", **SETTINGS)
     second = classifier().export_pipeline(tmp_path / "b", **SETTINGS)
-    assert first.read_bytes() == second.read_bytes()
+    script = ("import sys\nfrom tests.export.test_pipeline import SETTINGS, classifier\n"
+              "classifier().export_pipeline(sys.argv[1], **SETTINGS)\n")
+    environment = {**os.environ, "PYTHONHASHSEED": "7", "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "c")], check=True, env=environment, cwd=ROOT)
+    assert first.read_bytes() == second.read_bytes() == (tmp_path / "c" / "pipeline.yaml").read_bytes()
 
 
 def test_the_image_and_packages_are_the_users(tmp_path):

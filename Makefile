@@ -22,9 +22,9 @@ $(STAMP): $(SOURCES)
 	$(PY) -m pip install --quiet --upgrade pip
 	@printf '\n==> %s\n' "[2/3] $(VENV): PyTorch, CPU build (before Pyro, so pip does not fetch a CUDA build)"
 	$(PY) -m pip install $(PIP_FLAGS) torch==2.13.0
-	@printf '\n==> %s\n' "[3/3] $(VENV): ainative with JupyterLab, Pyro, NumPyro, ONNX, MLServer, test tools; jlpm builds the lab extension"
+	@printf '\n==> %s\n' "[3/3] $(VENV): ainative with JupyterLab, Pyro, NumPyro, ONNX, MLServer, Kubeflow Pipelines SDK, test tools; jlpm builds the lab extension"
 	rm -rf ainative/labextension
-	$(PY) -m pip install $(PIP_FLAGS) ".[lab,test,pyro,export,serve]"
+	$(PY) -m pip install $(PIP_FLAGS) ".[lab,test,pyro,export,serve,pipelines]"
 	touch $(STAMP)
 
 install: $(STAMP)

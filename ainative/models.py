@@ -402,6 +402,26 @@ class DeterministicModel(Model[dict]):
         self.latest._set(result.params)
         return result
 
+    def export_pipeline(self, folder: str | os.PathLike, /, *, dims: Mapping[str, int] | None = None,
+                        loss: str | None = None, steps: int = 1000, optimizer: str = "adam",
+                        learning_rate: float = 1e-3, batch_size: int | None = None, seed: int = 0,
+                        image: str | None = None, packages=None, overwrite: bool = False) -> Path:
+        """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, trains this model and writes
+        its serving repository and verified ONNX graph, as ``fit(init(seed, ...), data, loss, steps=...,
+        optimizer=...)`` and ``export_serving`` would here.
+
+        ``optimizer`` is "adam" or "sgd" with ``learning_rate``; ``dims`` are the dimensions the data does not fix
+        (``{"H": 8}``: a mapping, not keywords, so no input's name can clash with an option's). Each step runs in
+        ``image`` after installing ``packages`` (see ``export.pipeline``). The data (a ``.npz``) is named when the
+        pipeline runs. Needs ``pip install 'ainative[pipelines]'``.
+        """
+        from .export import pipeline
+
+        return pipeline.write_pipeline(
+            self.name, self.text, folder, dims=dims, loss=loss, steps=steps, optimizer=optimizer,
+            learning_rate=learning_rate, batch_size=batch_size, seed=seed, image=image or pipeline.IMAGE,
+            packages=pipeline.PACKAGES if packages is None else tuple(packages), overwrite=overwrite)
+
     def devices(self) -> list[str]:
         import jax
 

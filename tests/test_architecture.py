@@ -2,7 +2,8 @@
 decide by a model's kind or backend.
 
 Imports are read from the source (every ``import``, inside functions too, but not those under
-``if TYPE_CHECKING:``, which only type checkers run).
+``if TYPE_CHECKING:``, which only type checkers run, nor those inside the functions of a module in ``SHIPPED``,
+whose bodies kfp copies into a pipeline and runs in its container, where they use the public API like a notebook).
 """
 
 import ast
@@ -29,10 +30,20 @@ def layer(module: str) -> str:
     return parts[1] if len(parts) > 1 else "root"
 
 
+#: modules whose functions are pipeline steps: kfp runs their bodies in another process, not in this one
+SHIPPED = {"ainative.export.pipeline_steps"}
+
+
+def shipped_bodies(tree: ast.AST) -> list[ast.AST]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+
+
 def imports(path: Path) -> set[str]:
     """The ainative modules a file imports, resolved to absolute names."""
     tree = ast.parse(path.read_text())
     guarded = [n for n in ast.walk(tree) if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test)]
+    if module_name(path) in SHIPPED:
+        guarded += shipped_bodies(tree)
     skipped = {id(n) for node in guarded for n in ast.walk(node)}
     here = module_name(path).split(".")
     package = here if path.name == "__init__.py" else here[:-1]
@@ -89,6 +100,18 @@ def test_runtime_subsystems_never_see_a_model():
     for module, dependencies in GRAPH.items():
         if layer(module) in ("frontend", "printers", "runtime", "export", "serving", "federated"):
             assert "ainative.models" not in dependencies and "ainative" not in dependencies, module
+
+
+def test_pipeline_steps_use_only_the_public_api():
+    """A step's body is all kfp ships: from ainative it may import the package itself, nothing inside it."""
+    for module in SHIPPED:
+        tree = ast.parse((PACKAGE.parent / (module.replace(".", "/") + ".py")).read_text())
+        found = {alias.name for body in shipped_bodies(tree) for node in ast.walk(body) if isinstance(node, ast.Import)
+                 for alias in node.names}
+        relative = [ast.unparse(node) for body in shipped_bodies(tree) for node in ast.walk(body)
+                    if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("ainative"))]
+        assert "ainative" in found and not relative, module
+        assert {name for name in found if name.startswith("ainative")} == {"ainative"}, module
 
 
 def decisions_by_kind(tree: ast.AST) -> list[str]:

@@ -11,7 +11,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 def test_the_story_is_all_there():
     assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "bayesian_regression", "eight_schools",
                                            "transfer_learning", "bayesian_neural_net", "serving", "federated_learning",
-                                           "model_comparison"}
+                                           "model_comparison", "pipeline"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -405,7 +405,8 @@ class DeterministicModel(Model[dict]):
     def export_pipeline(self, folder: str | os.PathLike, /, *, dims: Mapping[str, int] | None = None,
                         loss: str | None = None, steps: int = 1000, optimizer: str = "adam",
                         learning_rate: float = 1e-3, batch_size: int | None = None, seed: int = 0,
-                        image: str | None = None, packages=None, overwrite: bool = False) -> Path:
+                        image: str | None = None, packages: Sequence[str] | None = None,
+                        overwrite: bool = False) -> Path:
         """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, trains this model and writes
         its serving repository and verified ONNX graph, as ``fit(init(seed, ...), data, loss, steps=...,
         optimizer=...)`` and ``export_serving`` would here.

@@ -23,12 +23,6 @@ class LikelihoodWarning(UserWarning):
     """An observed variable has no pointwise log-likelihood (LOO and ``compare`` leave it out)."""
 
 
-def _logsumexp(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    top = np.max(values, axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    return np.squeeze(top, axis) + np.log(np.sum(np.exp(values - top), axis=axis))
-
-
 def pointwise(ir: ModelIR, backend, program: Callable, draws: dict[str, np.ndarray], args, kwargs,
               classes: dict[str, int], shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     """Each observed variable's log-likelihood terms, ``(draws, *terms)``, given ``draws`` of the continuous latents;
@@ -61,7 +55,7 @@ def pointwise(ir: ModelIR, backend, program: Callable, draws: dict[str, np.ndarr
                 readers[name].append(z)
                 prior = np.stack([values[z] for values in by_label])
                 if prior.shape == stacked.shape:
-                    marginal.setdefault(z, {})[name] = _logsumexp(prior + stacked)
+                    marginal.setdefault(z, {})[name] = np.logaddexp.reduce(prior + stacked, axis=0)
     result = {}
     for name, values in terms.items():
         labels = readers[name]

@@ -31,13 +31,13 @@ def pointwise(ir: ModelIR, backend, program: Callable, draws: dict[str, np.ndarr
     for name, label in chained.items():
         warnings.warn(f"{name} has no pointwise log-likelihood: its entries are linked through the hidden chain "
                       f"{label} (they are not independent given the continuous latents), so to_arviz leaves it "
-                      "out of log_likelihood and LOO cannot use it", LikelihoodWarning, stacklevel=3)
+                      "out of log_likelihood and LOO cannot use it", LikelihoodWarning, stacklevel=5)
     for term in ir.statements:
         read = [n for n in used_names(term) if n in ir.roles.observed] if isinstance(term, Factor) else []
         if read:
             warnings.warn(f"the log-density term on line {term.span.line} ({term.text}) reads {read[0]}; it is not "
                           f"a sampling statement, so {read[0]}'s pointwise log-likelihood leaves it out",
-                          LikelihoodWarning, stacklevel=3)
+                          LikelihoodWarning, stacklevel=5)
     sites = [name for name in ir.roles.observed if name not in chained]
     summed = sorted(enumerated_latents(ir) & set(classes))
     if not sites:
@@ -72,7 +72,7 @@ def pointwise(ir: ModelIR, backend, program: Callable, draws: dict[str, np.ndarr
                f"its entries do not each read one entry of {z}")
         warnings.warn(f"{name} has no pointwise log-likelihood: summing out {z} does not split into a term per "
                       f"entry of {name} ({why}), so to_arviz leaves it out of log_likelihood",
-                      LikelihoodWarning, stacklevel=3)
+                      LikelihoodWarning, stacklevel=5)
     return result
 
 

@@ -61,6 +61,13 @@ class Diagnostics:
         return "\n".join([head, *(f"warning: {p}" for p in self.problems), *(f"advice: {a}" for a in self.advice)])
 
 
+def halves(draws: np.ndarray) -> np.ndarray:
+    """One chain's draws (its last axis) as two chains, its first and second halves: ArviZ's R̂ needs two chains,
+    and the halves of one that has not settled disagree."""
+    half = draws.shape[-1] // 2
+    return draws[..., : 2 * half].reshape(2, half)
+
+
 def _components(chains: Mapping[str, np.ndarray]):
     """``(label, (chains, draws) array)`` for every scalar component of every variable."""
     for name, values in chains.items():
@@ -83,8 +90,7 @@ def diagnose(ir: ModelIR, chains: Mapping[str, np.ndarray], stats: Mapping[str, 
     for label, values in _components(continuous):
         if np.ptp(values) == 0:
             continue
-        halves = values if count > 1 else values[:, : draws // 2 * 2].reshape(2, draws // 2)
-        rhats[label] = float(az.rhat(halves))
+        rhats[label] = float(az.rhat(values if count > 1 else halves(values)))
         bulk[label], tail[label] = float(az.ess(values, method="bulk")), float(az.ess(values, method="tail"))
     worst_rhat = max(rhats, key=rhats.get, default="")
     worst_ess = min(bulk, key=lambda k: min(bulk[k], tail[k]), default="")

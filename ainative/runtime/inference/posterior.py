@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, halves
 
 #: the summary's columns that are ArviZ's, under the names this table gives them
 DIAGNOSTICS = {"ess_bulk": "n_eff", "r_hat": "r_hat"}
@@ -258,7 +258,7 @@ class Posterior:
         else:  # ArviZ's R̂ needs two chains (and warns): that of one chain's two halves, its ESS as it is
             half = count // 2
             stats.update(ess_bulk=lambda x: az.ess(x[None], method="bulk") if count > 3 else np.nan,
-                         r_hat=lambda x: az.rhat(x[: 2 * half].reshape(2, half)) if half > 3 else np.nan)
+                         r_hat=lambda x: az.rhat(halves(x)) if half > 3 else np.nan)
             table = az.summary(data, stat_funcs=stats, extend=False, round_to="none")
         table = table.rename(columns=DIAGNOSTICS)[columns]
         table.index = [label.replace(", ", ",") for label in table.index]

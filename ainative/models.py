@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar, final
 
 import numpy as np
 
-from .errors import ExportError, ModelError, ModelSyntaxError, ShapeError, Span, WrongKindError
+from .errors import DataError, ExportError, ModelError, ModelSyntaxError, ShapeError, Span, WrongKindError
 from .frontend import shapes
 from .frontend.build import build
 from .frontend.ir import ModelIR
@@ -281,12 +281,23 @@ class Model(ABC, Generic[T]):
         return export_serving(self.name, folder, write_onnx, formats=formats or FORMATS, storage_uri=storage_uri,
                               version=version, max_batch_size=max_batch_size, overwrite=overwrite)
 
+    @abstractmethod
+    def export_pipeline(self, folder: str | os.PathLike, /, *, dims: Mapping[str, int] | None = None,
+                        overwrite: bool = False, **settings: Any):
+        """Write ``folder/pipeline.yaml``, a Kubeflow pipeline that trains and exports this model; returns a
+        ``PipelineReport``."""
+
     def export(self, format: str, folder: str | os.PathLike = ".", value: T | None = None, *,
                overwrite: bool = False):
-        """Export under the names every view uses: ``FOLDER/NAME.onnx`` or the repository ``FOLDER/NAME-serving``.
+        """Export under the names every view uses: ``FOLDER/NAME.onnx``, the repository ``FOLDER/NAME-serving``, or
+        the Kubeflow pipeline ``FOLDER/NAME-pipeline/pipeline.yaml``.
 
-        ``format`` is "onnx" or "serving"; ``value`` defaults to what ``init`` or ``fit`` last returned.
+        ``format`` is "onnx", "serving" or "pipeline"; ``value`` defaults to what ``init`` or ``fit`` last returned.
+        A pipeline trains again from the data it is given, with the default settings (each one a run parameter); the
+        dimensions no input fixes (a hidden layer's width) are read from ``value``.
         """
+        if format not in EXPORT_FORMATS:
+            raise ExportError(f"format {format!r} is not one of {', '.join(EXPORT_FORMATS)}")
         folder, value = Path(folder), self.latest.value if value is None else value
         if value is None:
             raise ModelError(f"{self.name} has no parameters yet: run {self.name}.init(...) or "
@@ -295,7 +306,18 @@ class Model(ABC, Generic[T]):
             return self.export_onnx(folder / f"{self.name}.onnx", value, overwrite=overwrite)
         if format == "serving":
             return self.export_serving(folder / f"{self.name}-serving", value, overwrite=overwrite)
-        raise ExportError(f"format {format!r} is not one of onnx, serving")
+        return self.export_pipeline(folder / f"{self.name}-pipeline", dims=self.free_dims(value), overwrite=overwrite)
+
+    def free_dims(self, value: T) -> dict[str, int]:
+        """The dimensions that no input's shape fixes (nor the cell), as ``value``'s arrays bind them: what a pipeline
+        must be told, since the data it is run on fix the others."""
+        fixed = {dim for name in self.inputs for dim in self.ir.shape_of[name]} | dict(self.ir.dim_values).keys()
+        bound = shapes.bind(self.ir, self._value_shapes(value), what="parameter")
+        return {dim: bound[dim].value for dim in self.ir.roles.dims if dim not in fixed and dim in bound}
+
+    @abstractmethod
+    def _value_shapes(self, value: T) -> dict[str, tuple[int, ...]]:
+        """The shape of each parameter or latent in ``value``, one draw of it for a posterior."""
 
 
 @final
@@ -402,26 +424,40 @@ class DeterministicModel(Model[dict]):
         self.latest._set(result.params)
         return result
 
+    def check_data(self, data: Mapping[str, Any], /, **dims: Any) -> dict[str, int]:
+        """Every dimension, as ``data`` and ``dims`` bind them; or the ``DataError``/``ShapeError`` that ``init`` and
+        ``fit`` would raise, before any training: what a pipeline's first step runs."""
+        unknown = [name for name in data if name not in self.inputs]
+        missing = [name for name in self.inputs if name not in data]
+        if unknown or missing:
+            said = f"unknown input {unknown[0]!r}" if unknown else f"missing input(s) {', '.join(missing)}"
+            raise DataError(f"{said}; the inputs of {self.name} are {', '.join(self.inputs)}")
+        arrays = {name: as_array(name, value, "input") for name, value in data.items()}
+        bound = shapes.bind(self.ir, arrays, shapes.keywords(self.ir, dims))
+        for name in self.params:
+            shapes.concrete(self.shapes[name], bound, name)
+        return {dim: binding.value for dim, binding in bound.items()}
+
     def export_pipeline(self, folder: str | os.PathLike, /, *, dims: Mapping[str, int] | None = None,
                         loss: str | None = None, steps: int = 1000, optimizer: str = "adam",
                         learning_rate: float = 1e-3, batch_size: int | None = None, seed: int = 0,
-                        image: str | None = None, packages: Sequence[str] | None = None,
-                        overwrite: bool = False) -> Path:
+                        deploy: bool = False, image: str | None = None, packages: Sequence[str] | None = None,
+                        overwrite: bool = False):
         """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, trains this model and writes
         its serving repository and verified ONNX graph, as ``fit(init(seed, ...), data, loss, steps=...,
-        optimizer=...)`` and ``export_serving`` would here.
+        optimizer=...)`` and ``export_serving`` would here; with ``deploy`` it then applies the KServe manifest.
 
         ``optimizer`` is "adam" or "sgd" with ``learning_rate``; ``dims`` are the dimensions the data does not fix
         (``{"H": 8}``: a mapping, not keywords, so no input's name can clash with an option's). Each step runs in
         ``image`` after installing ``packages`` (see ``export.pipeline``). The data (a ``.npz``) is named when the
-        pipeline runs. Needs ``pip install 'ainative[pipelines]'``.
+        pipeline runs. Returns a ``PipelineReport``. Needs ``pip install 'ainative[pipelines]'``.
         """
         from .export import pipeline
 
-        return pipeline.write_pipeline(
-            self.name, self.text, folder, dims=dims, loss=loss, steps=steps, optimizer=optimizer,
-            learning_rate=learning_rate, batch_size=batch_size, seed=seed, image=image or pipeline.IMAGE,
-            packages=pipeline.PACKAGES if packages is None else tuple(packages), overwrite=overwrite)
+        settings = dict(loss=loss or "", steps=int(steps), optimizer=optimizer, learning_rate=float(learning_rate),
+                        batch_size=int(batch_size or 0), seed=int(seed))
+        return pipeline.write_pipeline(self.kind, self.name, self.text, folder, settings, dims=dims, deploy=deploy,
+                                       image=image or pipeline.IMAGE, packages=packages, overwrite=overwrite)
 
     def devices(self) -> list[str]:
         import jax
@@ -444,6 +480,9 @@ class DeterministicModel(Model[dict]):
 
     def _latest_arrays(self) -> dict[str, Any]:
         return dict(self.latest.value or {})
+
+    def _value_shapes(self, value: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {name: tuple(np.shape(value[name])) for name in self.params if name in value}
 
     def export_onnx(self, path: str | os.PathLike, params: Mapping[str, Any], /, **options: Any):
         """Write an ONNX graph of the model with ``params``, verified in onnxruntime against JAX.
@@ -500,6 +539,36 @@ class ProbabilisticModel(Model[Posterior]):
                         progress=progress, device=device, precision=precision, **dims)
         return self.latest._set(posterior)
 
+    def check_data(self, data: Mapping[str, Any], /, **dims: Any) -> dict[str, int]:
+        """Every dimension, as ``data`` and ``dims`` bind them; or the ``DataError``/``ShapeError`` that ``fit`` would
+        raise, before any sampling: what a pipeline's first step runs. Every observed input is needed."""
+        from .runtime.data import read_data
+
+        return {dim: binding.value for dim, binding in read_data(self.ir, data, dims, need_observed=True)[1].items()}
+
+    def export_pipeline(self, folder: str | os.PathLike, /, *, dims: Mapping[str, int] | None = None,
+                        method: str = "nuts", num_warmup: int = 500, num_samples: int = 500,
+                        num_chains: int = CHAINS, steps: int = 2000, lr: float = 0.01, seed: int = 0,
+                        precision: str = "float32", quantiles: Sequence[float] = (0.05, 0.95), draws: int = 200,
+                        deploy: bool = False, image: str | None = None, packages: Sequence[str] | None = None,
+                        overwrite: bool = False):
+        """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, fits this model and writes the
+        serving repository of its posterior predictive, as ``fit(data, method, ...)`` and ``export_serving(...,
+        quantiles=..., draws=...)`` would here; with ``deploy`` it then applies the KServe manifest.
+
+        The settings are ``fit``'s and ``export_onnx``'s; ``dims`` are the dimensions the data does not fix, as a
+        mapping. The posterior travels between steps as ``Posterior.save`` writes it. Each step runs in ``image``
+        after installing ``packages`` (see ``export.pipeline``). The data (a ``.npz``) is named when the pipeline
+        runs. Returns a ``PipelineReport``. Needs ``pip install 'ainative[pipelines]'``.
+        """
+        from .export import pipeline
+
+        settings = dict(method=method, num_warmup=int(num_warmup), num_samples=int(num_samples),
+                        num_chains=int(num_chains), steps=int(steps), lr=float(lr), seed=int(seed),
+                        precision=precision, quantiles=[float(q) for q in quantiles], draws=int(draws))
+        return pipeline.write_pipeline(self.kind, self.name, self.text, folder, settings, dims=dims, deploy=deploy,
+                                       image=image or pipeline.IMAGE, packages=packages, overwrite=overwrite)
+
     def sample_prior(self, num_samples: int, /, seed: int = 0, **data: Any) -> dict:
         """Draws of every variable from the prior, given the inputs that are not observed."""
         from .runtime.inference import sample_prior
@@ -532,6 +601,11 @@ class ProbabilisticModel(Model[Posterior]):
         posterior = self.latest.value
         return {} if posterior is None else {k: v[0] for k, v in posterior.samples.items()}
 
+    def _value_shapes(self, posterior: Posterior) -> dict[str, tuple[int, ...]]:
+        if not isinstance(posterior, Posterior):
+            raise ExportError(f"{self.name} is probabilistic: export it with the Posterior from {self.name}.fit")
+        return {name: posterior.chains[name].shape[2:] for name in self.latents if name in posterior.chains}
+
     def export_onnx(self, path: str | os.PathLike, posterior: Posterior, /, **options: Any):
         """Write the posterior predictive of the observed variable as a verified ONNX graph.
 
@@ -542,6 +616,9 @@ class ProbabilisticModel(Model[Posterior]):
 
         return export_posterior(self.ir, path, posterior, **options)
 
+
+#: what ``Model.export`` writes, by the name every view gives it
+EXPORT_FORMATS = ("onnx", "serving", "pipeline")
 
 #: the methods that take inputs or dimensions by keyword, beside their own keyword options
 KEYWORD_TAKERS = ("__call__", "init", "fit", "sample_prior", "predict", "export_onnx", "export_serving")

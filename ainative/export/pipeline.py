@@ -1,17 +1,19 @@
 """``write_pipeline``: a model's Kubeflow Pipelines v2 pipeline, compiled by ``kfp`` to its pipeline spec YAML.
 
-The pipeline validates the data, trains, and writes the serving repository with its verified ONNX graph (the
-steps are ``pipeline_steps``); its outputs are the trained parameters (``.npz``), the ONNX graph and the serving
-repository. Every step runs from one image (``image``) after ``pip install`` of ``packages``; the cell text and
-the fit settings are pipeline parameters with the user's values as defaults, so the same YAML runs with other
-data or settings without being compiled again. ``kfp`` is imported only here, when a pipeline is built:
-``pip install 'ainative[pipelines]'``.
+The pipeline validates the data, trains (parameters for a deterministic model, a posterior for a probabilistic
+one), writes the serving repository with its verified ONNX graph, and, when its ``deploy`` parameter is true,
+applies the repository's KServe ``InferenceService`` (the steps are ``pipeline_steps``). Every step runs from one
+image (``image``) after ``pip install`` of ``packages``; the cell text and the settings are pipeline parameters
+with the user's values as defaults, so the same YAML runs with other data or settings without being compiled
+again. ``kfp`` is imported only here, when a pipeline is built: ``pip install 'ainative[pipelines]'``.
 """
 
+import inspect
 import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -20,9 +22,37 @@ from .files import checked, os_errors, refuse_to_overwrite, write_atomic
 
 #: the image every step runs from unless told otherwise: a plain Python, ainative installed at the start
 IMAGE = "python:3.11-slim"
-#: what each step installs in ``IMAGE``; an image with ainative in it needs none (``packages=()``)
-PACKAGES = ("ainative[export]",)
-OPTIMIZERS = ("adam", "sgd")
+#: what each step installs in ``IMAGE``, by the kind of model; an image with ainative in it needs none
+PACKAGES = {"deterministic": ("ainative[export]",), "probabilistic": ("ainative[export,pyro]",)}
+#: what the deploy step installs: the Kubernetes client (KServe's own SDK would clash with the serving extra)
+DEPLOY_PACKAGES = ("kubernetes>=8,<31",)
+#: the steps by kind of model: validate, train, export (``pipeline_steps``' functions), and what training makes
+STEPS = {"deterministic": ("validate_data", "train_params", "export_params"),
+         "probabilistic": ("validate_data", "train_posterior", "export_posterior")}
+TRAINED = {"deterministic": "params", "probabilistic": "posterior"}
+#: the choices of the settings that have a few
+CHOICES = {"optimizer": ("adam", "sgd"), "method": ("nuts", "svi"), "precision": ("float32", "float64")}
+
+
+@dataclass(frozen=True)
+class PipelineReport:
+    """Where the pipeline went, its steps and its run parameters: what the views show after an export."""
+
+    path: str
+    name: str
+    steps: tuple[str, ...]
+    parameters: tuple[str, ...]
+
+    def __str__(self) -> str:
+        others = ", ".join(p for p in self.parameters if p != "data")
+        return (f"Kubeflow pipeline {self.name}: {self.path}\n  steps: {' → '.join(self.steps)} (deploy only when "
+                f"deploy=True)\n  run it with data=<.npz path or URI>; the other parameters ({others}) default to "
+                "this export's settings")
+
+    def to_json(self) -> dict:
+        """The report as plain data for tools: what to show as written (the YAML), its steps and parameters."""
+        return {"paths": [self.path], "path": self.path, "name": self.name, "steps": list(self.steps),
+                "parameters": list(self.parameters)}
 
 
 def _kfp():
@@ -40,59 +70,64 @@ def pipeline_name(model: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-") or "model"
 
 
+def check_settings(settings: Mapping[str, Any]) -> None:
+    """A ``ModelError`` at a setting outside its choices or a quantile outside (0, 1), before anything is written;
+    the train step's ``fit`` checks the numbers again where they are used."""
+    for name, choices in CHOICES.items():
+        if name in settings and settings[name] not in choices:
+            raise ModelError(f"{name} {settings[name]!r} is not one of {', '.join(choices)}")
+    for quantile in settings.get("quantiles", ()):
+        if not 0 < quantile < 1:
+            raise ModelError(f"quantile {quantile!r} is not between 0 and 1")
+
+
 def write_pipeline(
+    kind: str,
     name: str,
     cell: str,
     folder: str | os.PathLike,
+    settings: Mapping[str, Any],
     *,
     dims: Mapping[str, int] | None = None,
-    loss: str | None = None,
-    steps: int = 1000,
-    optimizer: str = "adam",
-    learning_rate: float = 1e-3,
-    batch_size: int | None = None,
-    seed: int = 0,
+    deploy: bool = False,
     image: str = IMAGE,
-    packages: Sequence[str] = PACKAGES,
+    packages: Sequence[str] | None = None,
     overwrite: bool = False,
-) -> Path:
-    """Compile the pipeline of the deterministic model ``name`` (cell text ``cell``) to ``folder/pipeline.yaml``.
+) -> PipelineReport:
+    """Compile the pipeline of the ``kind`` model ``name`` (cell text ``cell``) to ``folder/pipeline.yaml``.
 
-    The pipeline's ``data`` parameter (the ``.npz`` to train on) has no default: a path of this machine means
-    nothing on a cluster, so each run names it (``arguments={"data": ...}``). The other parameters default to
-    the values given here. Returns the path of the YAML, written atomically.
+    ``settings`` are the train step's parameters besides the data, with their defaults (``loss``, ``steps``,
+    ``optimizer``… or ``method``, ``num_samples``…). The pipeline's ``data`` parameter (the ``.npz`` to train on)
+    has no default: a path of this machine means nothing on a cluster, so each run names it
+    (``arguments={"data": ...}``). Returns a ``PipelineReport``; the YAML is written atomically.
     """
     kfp, compiler, dsl = _kfp()
     from . import pipeline_steps
 
-    if optimizer not in OPTIMIZERS:
-        raise ModelError(f"optimizer {optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
+    check_settings(settings)
     target = checked(folder) / "pipeline.yaml"
     refuse_to_overwrite(target, overwrite)
-    options: dict[str, Any] = {"base_image": image, "packages_to_install": list(packages)}
-    validate = dsl.component(pipeline_steps.validate_data, **options)
-    train = dsl.component(pipeline_steps.train_params, **options)
-    export = dsl.component(pipeline_steps.export_params, **options)
+    options: dict[str, Any] = {"base_image": image, "packages_to_install": list(
+        PACKAGES[kind] if packages is None else packages)}
+    steps = [dsl.component(getattr(pipeline_steps, step), **options) for step in STEPS[kind]]
+    deploy_step = dsl.component(pipeline_steps.deploy_serving, base_image=image,
+                                packages_to_install=list(DEPLOY_PACKAGES))
+    defaults = {"cell": cell, "dims": dict(dims or {}), **settings, "deploy": bool(deploy)}
+    Outputs = NamedTuple("Outputs", [(TRAINED[kind], dsl.Model), ("onnx", dsl.Model), ("serving", dsl.Artifact)])
 
-    class Outputs(NamedTuple):
-        params: dsl.Model
-        onnx: dsl.Model
-        serving: dsl.Artifact
+    def pipeline(*values):
+        arguments, made = dict(zip(["data", *defaults], values)), {}
+        for step in steps:
+            task = step(**{p: made.get(p, arguments.get(p)) for p in step.component_spec.inputs or {}})
+            made.update({output: task.outputs[output] for output in task.component_spec.outputs or {}})
+        with dsl.If(arguments["deploy"] == True, name="if-deploy"):  # noqa: E712 (a pipeline condition)
+            deploy_step(serving=made["serving"], name=name).set_caching_options(False)  # a cluster's state may change
+        return Outputs(made[TRAINED[kind]], made["onnx"], made["serving"])
 
-    defaults = dict(cell=cell, dims=dict(dims or {}), loss=loss or "", steps=int(steps), optimizer=optimizer,
-                    learning_rate=float(learning_rate), batch_size=int(batch_size or 0), seed=int(seed))
-
-    def pipeline(data: str, cell: str = defaults["cell"], dims: dict = defaults["dims"],
-                 loss: str = defaults["loss"], steps: int = defaults["steps"],
-                 optimizer: str = defaults["optimizer"], learning_rate: float = defaults["learning_rate"],
-                 batch_size: int = defaults["batch_size"], seed: int = defaults["seed"]) -> Outputs:
-        checked_data = validate(cell=cell, data=data, dims=dims)
-        trained = train(cell=cell, dataset=checked_data.outputs["dataset"], dims=dims, loss=loss, steps=steps,
-                        optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, seed=seed)
-        exported = export(cell=cell, params=trained.outputs["params"], dims=dims)
-        return Outputs(params=trained.outputs["params"], onnx=exported.outputs["onnx"],
-                       serving=exported.outputs["serving"])
-
+    pipeline.__signature__ = inspect.Signature(
+        [inspect.Parameter("data", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+         *(inspect.Parameter(key, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=value, annotation=_type(value))
+           for key, value in defaults.items())], return_annotation=Outputs)
     compiled = dsl.pipeline(name=pipeline_name(name), description=f"Train and export {name}, from its cell")(pipeline)
     with tempfile.TemporaryDirectory() as scratch:
         spec = Path(scratch) / "pipeline.yaml"
@@ -106,7 +141,15 @@ def write_pipeline(
     except Exception as error:
         raise ExportError(f"kfp cannot read back the pipeline it compiled for {name}: {error}") from error
     with os_errors(target):
-        return write_atomic(target, text)
+        written = write_atomic(target, text)
+    names = tuple(step.component_spec.name.replace("_", "-") for step in [*steps, deploy_step])
+    return PipelineReport(str(written), pipeline_name(name), names, ("data", *defaults))
+
+
+def _type(value: Any) -> type:
+    """A parameter's type in the pipeline spec, from its default: a list and a mapping are kfp's ``list`` and
+    ``dict``, and a whole-number float stays a float."""
+    return next(kind for kind in (bool, int, float, str, list, dict) if isinstance(value, kind))
 
 
 def _comment_cell(text: str, cell: str) -> str:

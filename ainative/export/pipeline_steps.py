@@ -17,7 +17,7 @@ def validate_data(cell: str, data: str, dims: dict, dataset: Output[Dataset]) ->
     """Read the ``.npz`` at ``data``, check it against the model's inputs and shapes, and pass it on as a dataset.
 
     A missing input or an array the model's shapes refuse fails the step with the notebook's ``DataError`` or
-    ``ShapeError``; an array the model has no input for is refused rather than silently dropped.
+    ``ShapeError`` (``m.check_data``); an array the model has no input for is refused rather than silently dropped.
     """
     import shutil
 
@@ -35,7 +35,7 @@ def validate_data(cell: str, data: str, dims: dict, dataset: Output[Dataset]) ->
     if unknown:
         raise ainative.DataError(f"{data} has {', '.join(unknown)}, which {m.name} has no input for "
                                  f"(its inputs: {', '.join(m.inputs)})")
-    m.init(0, **given, **dims)
+    m.check_data(given, **dims)
     shutil.copyfile(data, dataset.path)
 
 
@@ -93,3 +93,101 @@ def export_params(cell: str, params: Input[Model], dims: dict, onnx: Output[Mode
     for figure in ("max_abs_error", "max_rel_error", "random_max_abs_error", "random_max_rel_error"):
         metrics.log_metric(figure, float(getattr(report, figure)))
     metrics.log_metric("nodes", report.nodes)
+
+
+def train_posterior(cell: str, dataset: Input[Dataset], dims: dict, method: str, num_warmup: int, num_samples: int,
+                    num_chains: int, steps: int, lr: float, seed: int, precision: str, posterior: Output[Model],
+                    metrics: Output[Metrics]) -> None:
+    """Fit a probabilistic model as ``m.fit(data, method, ...)`` would in the notebook: NUTS or SVI.
+
+    The posterior goes to ``posterior`` as ``Posterior.save`` writes it (arrays and JSON, no pickle). NUTS's
+    divergences, largest R̂ and least bulk and tail ESS go to ``metrics``, and a fit that fails a diagnostic says
+    why in the step's log; SVI's first and final loss go there instead.
+    """
+    import numpy as np
+
+    import ainative
+
+    m, dims = ainative.model(cell), {name: int(size) for name, size in dims.items()}
+    with np.load(dataset.path) as arrays:
+        data = {name: arrays[name] for name in arrays.files}
+    fitted = m.fit(data, method, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains, steps=steps,
+                   lr=lr, seed=seed, precision=precision, progress=False, **dims)
+    fitted.save(posterior.path)
+    report = fitted.diagnostics
+    if report is not None:
+        print(report)
+        metrics.log_metric("divergences", report.divergences)
+        metrics.log_metric("max_rhat", float(report.max_rhat))
+        metrics.log_metric("min_ess_bulk", float(report.min_ess_bulk))
+        metrics.log_metric("min_ess_tail", float(report.min_ess_tail))
+    if len(fitted.history):
+        metrics.log_metric("first_loss", float(fitted.history[0]))
+        metrics.log_metric("final_loss", float(fitted.history[-1]))
+
+
+def export_posterior(cell: str, posterior: Input[Model], dims: dict, quantiles: list, draws: int,
+                     onnx: Output[Model], serving: Output[Artifact], metrics: Output[Metrics]) -> None:
+    """Write the serving repository of the fitted model's posterior predictive (``m.export_serving``): its location
+    and ``quantiles`` over ``draws`` posterior draws, in an ONNX graph checked in onnxruntime against JAX before
+    the repository is written (the check raising fails the step); its figures go to ``metrics``."""
+    import shutil
+    from pathlib import Path
+
+    import ainative
+
+    m, dims = ainative.model(cell), {name: int(size) for name, size in dims.items()}
+    fitted = ainative.Posterior.load(posterior.path)
+    written = m.export_serving(serving.path, fitted, overwrite=True, quantiles=tuple(quantiles), draws=draws, **dims)
+    shutil.copyfile(Path(serving.path) / m.name / "1" / "model.onnx", onnx.path)
+    report = written.onnx
+    for figure in ("max_abs_error", "max_rel_error", "random_max_abs_error", "random_max_rel_error"):
+        metrics.log_metric(figure, float(getattr(report, figure)))
+    metrics.log_metric("nodes", report.nodes)
+
+
+def deploy_serving(serving: Input[Artifact], name: str) -> str:
+    """Apply the serving repository's KServe ``InferenceService`` in this cluster, pointed at the repository where
+    the pipeline stored it; returns what was done.
+
+    Off a cluster (kfp's local runner, a laptop) there is nothing to apply to, and a cluster without KServe has no
+    ``InferenceService``: the step says so and succeeds, since the repository is already written. A ``minio://``
+    artifact store (Kubeflow's own) is S3 to KServe, which needs the store's credentials (docs/pipelines.md).
+    """
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        message = (f"not deployed: this step is not running in a Kubernetes cluster; the repository is at "
+                   f"{serving.uri}, and {name}/inferenceservice.yaml in it is the manifest to apply")
+        print(message)
+        return message
+    from kubernetes import client, config
+    from kubernetes.client.rest import ApiException
+
+    config.load_incluster_config()
+    groups = {group.name for group in client.ApisApi().get_api_versions().groups}
+    if "serving.kserve.io" not in groups:
+        message = ("not deployed: this cluster has no KServe (no serving.kserve.io API); the repository is at "
+                   f"{serving.uri}")
+        print(message)
+        return message
+    manifest = yaml.safe_load((Path(serving.path) / name / "inferenceservice.yaml").read_text())
+    uri = serving.uri.replace("minio://", "s3://", 1) if serving.uri.startswith("minio://") else serving.uri
+    manifest["spec"]["predictor"]["model"]["storageUri"] = f"{uri.rstrip('/')}/{name}"
+    namespace = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read_text().strip()
+    api, service = client.CustomObjectsApi(), manifest["metadata"]["name"]
+    where = dict(group="serving.kserve.io", version="v1beta1", namespace=namespace, plural="inferenceservices")
+    try:
+        api.create_namespaced_custom_object(body=manifest, **where)
+        done = "created"
+    except ApiException as error:
+        if error.status != 409:
+            raise
+        api.patch_namespaced_custom_object(name=service, body=manifest, **where)
+        done = "updated"
+    message = f"{done} InferenceService {service} in namespace {namespace}, serving {uri.rstrip('/')}/{name}"
+    print(message)
+    return message

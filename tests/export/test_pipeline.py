@@ -22,7 +22,7 @@ from kfp import components  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = dict(steps=40, learning_rate=0.05, seed=3, dims={"H": 4})
-STEPS = ("comp-validate-data", "comp-train-params", "comp-export-params")
+STEPS = ("comp-validate-data", "comp-train-params", "comp-export-params", "comp-condition-1", "comp-deploy-serving")
 
 
 def classifier():
@@ -38,7 +38,7 @@ def data(n: int = 24) -> dict:
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pipeline")
-    path = classifier().export_pipeline(folder, **SETTINGS)
+    path = Path(classifier().export_pipeline(folder, **SETTINGS).path)
     return path, path.read_text(encoding="utf-8")
 
 
@@ -51,7 +51,7 @@ def test_the_yaml_loads_with_kfps_own_loader(compiled):
     pipeline = components.load_component_from_file(str(path))
     assert pipeline.name == "clf"
     assert set(pipeline.component_spec.inputs) == {"data", "cell", "dims", "loss", "steps", "optimizer",
-                                                   "learning_rate", "batch_size", "seed"}
+                                                   "learning_rate", "batch_size", "seed", "deploy"}
     assert set(pipeline.component_spec.outputs) == {"params", "onnx", "serving"}
 
 
@@ -72,7 +72,8 @@ def test_every_input_and_output_of_every_step_is_typed(compiled):
         for side in ("inputDefinitions", "outputDefinitions"):
             definitions = signature.get(side, {})
             for name, parameter in definitions.get("parameters", {}).items():
-                assert parameter.get("parameterType") in {"STRING", "NUMBER_INTEGER", "NUMBER_DOUBLE", "STRUCT"}, name
+                assert parameter.get("parameterType") in {"STRING", "NUMBER_INTEGER", "NUMBER_DOUBLE", "STRUCT",
+                                                                  "BOOLEAN", "LIST"}, name
             for name, artifact in definitions.get("artifacts", {}).items():
                 assert artifact["artifactType"]["schemaTitle"].startswith("system."), name
     train = spec["components"]["comp-train-params"]
@@ -88,8 +89,8 @@ def test_no_path_of_this_machine_appears(compiled):
 
 
 def test_compiling_twice_gives_the_same_bytes_in_this_process_and_another(tmp_path):
-    first = classifier().export_pipeline(tmp_path / "a", **SETTINGS)
-    second = classifier().export_pipeline(tmp_path / "b", **SETTINGS)
+    first = Path(classifier().export_pipeline(tmp_path / "a", **SETTINGS).path)
+    second = Path(classifier().export_pipeline(tmp_path / "b", **SETTINGS).path)
     script = ("import sys\nfrom tests.export.test_pipeline import SETTINGS, classifier\n"
               "classifier().export_pipeline(sys.argv[1], **SETTINGS)\n")
     environment = {**os.environ, "PYTHONHASHSEED": "7", "PYTHONPATH": os.pathsep.join(
@@ -100,26 +101,21 @@ def test_compiling_twice_gives_the_same_bytes_in_this_process_and_another(tmp_pa
 
 def test_the_image_and_packages_are_the_users(tmp_path):
     text = classifier().export_pipeline(tmp_path, image="example.org/ainative:0.1", packages=["ainative[export]==0.1"],
-                                        dims={"H": 4}).read_text()
-    executors = documents(text)["deploymentSpec"]["executors"].values()
-    assert {e["container"]["image"] for e in executors} == {"example.org/ainative:0.1"}
-    assert all("'ainative[export]==0.1'" in " ".join(e["container"]["command"]) for e in executors)
+                                        dims={"H": 4}).path
+    text = Path(text).read_text()
+    executors = documents(text)["deploymentSpec"]["executors"]
+    assert {e["container"]["image"] for e in executors.values()} == {"example.org/ainative:0.1"}
+    for name, executor in executors.items():
+        wanted = "'kubernetes>=8,<31'" if name == "exec-deploy-serving" else "'ainative[export]==0.1'"
+        assert wanted in " ".join(executor["container"]["command"]), name
 
 
 def test_an_existing_pipeline_is_replaced_only_when_asked(tmp_path):
-    path = classifier().export_pipeline(tmp_path, dims={"H": 4})
+    path = classifier().export_pipeline(tmp_path, dims={"H": 4}).path
     with pytest.raises(ExistsError):
         classifier().export_pipeline(tmp_path, dims={"H": 4})
-    assert classifier().export_pipeline(tmp_path, steps=7, overwrite=True, dims={"H": 4}) == path
-    assert documents(path.read_text())["root"]["inputDefinitions"]["parameters"]["steps"]["defaultValue"] == 7
-
-
-def test_a_probabilistic_model_is_told_pipelines_are_for_deterministic_ones_for_now(tmp_path):
-    from tests.cells import REGRESSION
-
-    with pytest.raises(ainative.ModelError, match="export_pipeline is for deterministic models"):
-        ainative.model(REGRESSION, header="regression(X) -> y").export_pipeline(tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert classifier().export_pipeline(tmp_path, steps=7, overwrite=True, dims={"H": 4}).path == path
+    assert documents(Path(path).read_text())["root"]["inputDefinitions"]["parameters"]["steps"]["defaultValue"] == 7
 
 
 def test_an_unknown_optimizer_is_refused_before_anything_is_written(tmp_path):
@@ -147,7 +143,7 @@ def run_locally(path: Path, data_path: Path, root: Path):
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("run")
-    path = classifier().export_pipeline(work / "pipeline", packages=(), **SETTINGS)
+    path = Path(classifier().export_pipeline(work / "pipeline", packages=(), **SETTINGS).path)
     np.savez(work / "data.npz", **data())
     return run_locally(path, work / "data.npz", work / "root"), work
 

@@ -3,8 +3,12 @@ ArviZ's pictures of them."""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +19,9 @@ DIAGNOSTICS = {"ess_bulk": "n_eff", "r_hat": "r_hat"}
 #: what ``Posterior.plot`` draws, by kind
 PLOTS = {"trace": "trace plot", "rank": "rank plot", "forest": "forest plot",
          "ppc": "posterior predictive check"}
+#: the groups of arrays a saved posterior holds, and what its JSON says it is
+GROUPS = ("chains", "stats", "log_likelihood", "observed", "constant")
+FORMAT = "ainative-posterior/1"
 #: how many variables a plot shows when not told which (a figure per variable row stays readable)
 MAX_PLOTTED = 8
 
@@ -263,6 +270,52 @@ class Posterior:
         table = table.rename(columns=DIAGNOSTICS)[columns]
         table.index = [label.replace(", ", ",") for label in table.index]
         return table
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fit to ``path`` as one ``.npz`` (NumPy's format; ``np.load`` reads it without pickle): every
+        array by group (``chains/mu``), and what the arrays are, with the diagnostics, as JSON in
+        ``posterior.json``. ``Posterior.load`` reads it back; the file is replaced atomically."""
+        meta = {"format": FORMAT, "model": self.model, "backend": self.backend, "method": self.method,
+                "classes": self.classes, "dims": self.dims, "precision": self.precision,
+                "deterministic": list(self.deterministic),
+                "diagnostics": None if self.diagnostics is None else asdict(self.diagnostics)}
+        arrays = {f"{group}/{name}": np.asarray(value) for group in GROUPS
+                  for name, value in getattr(self, group).items()}
+        target = Path(path)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                np.savez(stream, history=np.asarray(self.history), **arrays,
+                         **{"posterior.json": np.asarray(json.dumps(meta))})
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Posterior:
+        """The fit ``save`` wrote to ``path``; a file it did not write is a ``DataError`` saying so."""
+        from ...errors import DataError
+
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                arrays = {name: stored[name] for name in stored.files}
+            meta = json.loads(str(arrays.pop("posterior.json")))
+        except (OSError, ValueError, KeyError) as error:
+            raise DataError(f"{path} is not a posterior that Posterior.save wrote ({type(error).__name__}: "
+                            f"{error})") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise DataError(f"{path} is not a posterior that Posterior.save wrote (its posterior.json says "
+                            f"format {meta.get('format') if isinstance(meta, dict) else meta!r})")
+        groups = {group: {key.split("/", 1)[1]: value for key, value in arrays.items() if key.startswith(group + "/")}
+                  for group in GROUPS}
+        report = meta["diagnostics"]
+        return cls(meta["model"], meta["backend"], meta["method"], history=arrays["history"], **groups,
+                   classes=meta["classes"], dims={name: tuple(dims) for name, dims in meta["dims"].items()},
+                   precision=meta["precision"], deterministic=tuple(meta["deterministic"]),
+                   diagnostics=None if report is None else Diagnostics(
+                       **{k: tuple(v) if isinstance(v, list) else v for k, v in report.items()}))
 
     def __repr__(self) -> str:
         head = (f"Posterior of {self.model} ({self.backend}, {self.method}): {self.num_draws} draws of "

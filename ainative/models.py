@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar, final
 
 import numpy as np
 
-from .errors import DataError, ExportError, ModelError, ModelSyntaxError, ShapeError, Span, WrongKindError
+from .errors import ExportError, ModelError, ModelSyntaxError, ShapeError, Span, WrongKindError
 from .frontend import shapes
 from .frontend.build import build
 from .frontend.ir import ModelIR
@@ -427,13 +427,12 @@ class DeterministicModel(Model[dict]):
     def check_data(self, data: Mapping[str, Any], /, **dims: Any) -> dict[str, int]:
         """Every dimension, as ``data`` and ``dims`` bind them; or the ``DataError``/``ShapeError`` that ``init`` and
         ``fit`` would raise, before any training: what a pipeline's first step runs."""
-        unknown = [name for name in data if name not in self.inputs]
-        missing = [name for name in self.inputs if name not in data]
-        if unknown or missing:
-            said = f"unknown input {unknown[0]!r}" if unknown else f"missing input(s) {', '.join(missing)}"
-            raise DataError(f"{said}; the inputs of {self.name} are {', '.join(self.inputs)}")
-        arrays = {name: as_array(name, value, "input") for name, value in data.items()}
-        bound = shapes.bind(self.ir, arrays, shapes.keywords(self.ir, dims))
+        from .runtime.data import batch_shape, read_inputs
+
+        given = shapes.keywords(self.ir, dims)
+        arrays = read_inputs(self.ir, (), data, given)
+        batch_shape(self.ir, arrays)
+        bound = shapes.bind(self.ir, arrays, given)
         for name in self.params:
             shapes.concrete(self.shapes[name], bound, name)
         return {dim: binding.value for dim, binding in bound.items()}

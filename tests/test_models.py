@@ -117,8 +117,56 @@ def test_export_names_files_as_every_view_does(tmp_path):
     params = model.init(0, D=3, H=4, K=2)
     assert model.export("onnx", tmp_path).path == str(tmp_path / "mlp.onnx")
     assert model.export("serving", tmp_path, params).folder == str(tmp_path / "mlp-serving")
-    with pytest.raises(ainative.ExportError, match="format 'tflite' is not one of onnx, serving"):
+    with pytest.raises(ainative.ExportError, match="format 'tflite' is not one of onnx, serving, pipeline"):
         model.export("tflite", tmp_path)
+
+
+def test_a_pipeline_export_is_told_the_dimensions_no_input_fixes(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    pytest.importorskip("kfp")
+    model = ainative.model(MLP, header="mlp(x) -> y")
+    params = model.init(0, D=3, H=4, K=2)
+    assert model.free_dims(params) == {"H": 4, "K": 2}
+    report = model.export("pipeline", tmp_path)
+    assert report.path == str(tmp_path / "mlp-pipeline" / "pipeline.yaml")
+    assert report.to_json()["paths"] == [report.path]
+    spec = next(yaml.safe_load_all((tmp_path / "mlp-pipeline" / "pipeline.yaml").read_text()))
+    assert spec["root"]["inputDefinitions"]["parameters"]["dims"]["defaultValue"] == {"H": 4, "K": 2}
+    with pytest.raises(ainative.ExistsError):
+        model.export("pipeline", tmp_path)
+
+
+def test_a_probabilistic_pipeline_export_takes_its_posterior(tmp_path):
+    pytest.importorskip("kfp")
+    model = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
+    with pytest.raises(ainative.ExportError, match=r"export it with the Posterior from eight_schools\.fit"):
+        model.export("pipeline", tmp_path, {"mu": np.zeros(())})
+    data = {"sigma": np.array([15.0, 10, 16, 11, 9, 11, 10, 18]), "y": np.array([28.0, 8, -3, 7, -1, 1, 18, 12])}
+    posterior = model.fit(data, num_warmup=20, num_samples=20, num_chains=1, progress=False)
+    assert model.free_dims(posterior) == {}
+    report = model.export("pipeline", tmp_path)
+    assert report.steps == ("validate-data", "train-posterior", "export-posterior", "deploy-serving")
+
+
+def test_check_data_binds_every_dimension_or_raises_what_fit_would():
+    from tests.cells import CLASSIFIER, REGRESSION
+
+    classifier = ainative.model(CLASSIFIER, header="clf(x, t) -> L")
+    x, t = np.zeros((5, 3), np.float32), np.zeros((5, 2), np.float32)
+    assert classifier.check_data({"x": x, "t": t}, H=4) == {"D": 3, "K": 2, "H": 4}
+    with pytest.raises(ainative.ShapeError, match=r"dimension H .* is not bound: pass H="):
+        classifier.check_data({"x": x, "t": t})
+    with pytest.raises(ainative.DataError, match=r"input t has batch axes \(4,\), but x has \(5,\)"):
+        classifier.check_data({"x": x, "t": t[:4]}, H=4)
+    with pytest.raises(ainative.DataError, match="unknown input 'z'"):
+        classifier.check_data({"x": x, "t": t, "z": t}, H=4)
+    regression = ainative.model(REGRESSION, header="regression(X, y)")
+    X = np.zeros((6, 2))
+    assert regression.check_data({"X": X, "y": np.zeros(6)}) == {"N": 6, "K": 2}
+    with pytest.raises(ainative.DataError, match="fit needs observed data for y"):
+        regression.check_data({"X": X})
+    with pytest.raises(ainative.DataError, match="N = 5 here, but N = 6"):
+        regression.check_data({"X": X, "y": np.zeros(5)})
 
 
 def test_a_method_of_the_other_kind_says_so():

@@ -4,9 +4,12 @@ paths and the same on every compile; run locally with kfp's subprocess runner, i
 Needs kfp (``pip install 'ainative[pipelines]'``); without it these tests are skipped.
 """
 
+import json
 import os
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,8 @@ import pytest
 import ainative
 from ainative.errors import ExistsError
 from tests.cells import CLASSIFIER
+from tests.processes import stop
+from tests.serving.conftest import JSON, model_ready, request, start
 
 kfp = pytest.importorskip("kfp")
 yaml = pytest.importorskip("yaml")
@@ -125,19 +130,60 @@ def test_an_unknown_optimizer_is_refused_before_anything_is_written(tmp_path):
 
 
 def run_locally(path: Path, data_path: Path, root: Path):
-    """The compiled YAML run by kfp's subprocess runner in this environment, with this source tree importable."""
+    """The compiled YAML run by kfp's subprocess runner in this environment, with this source tree importable, and
+    off any cluster (a CI runner in a pod would otherwise look like one to the deploy step)."""
     import kfp.local
 
     kfp.local.init(runner=kfp.local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
-    before = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), before) if p)
+    before = dict(os.environ)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), before.get("PYTHONPATH")) if p)
+    os.environ.pop("KUBERNETES_SERVICE_HOST", None)
     try:
         return components.load_component_from_file(str(path))(data=str(data_path))
     finally:
-        if before is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = before
+        os.environ.clear()
+        os.environ.update(before)
+
+
+def step_output(task, step: str) -> dict:
+    """What a step of the run that made ``task`` wrote as its outputs (kfp's executor output): its metrics' values
+    and its returned parameter."""
+    run = Path(task.outputs["serving"].path).parents[1]
+    return json.loads((run / step / "executor_output.json").read_text())
+
+
+@contextmanager
+def serving(folder: Path, name: str):
+    """``ainative serve`` on a repository the pipeline wrote, ready, and stopped for certain afterwards."""
+    server = start(folder)
+    try:
+        deadline = time.monotonic() + 60
+        while not model_ready(server, name):
+            assert server.process.poll() is None, server.output()
+            assert time.monotonic() < deadline, "ainative serve did not become ready in 60 s"
+            time.sleep(0.1)
+        yield server
+    finally:
+        stop(server.process)
+        os.unlink(server.log)
+
+
+def v2_answer(task, name: str, inputs: dict) -> dict:
+    """The served model's answer to a V2 request with ``inputs``, by output name; its status must be 200."""
+    with serving(Path(task.outputs["serving"].path), name) as server:
+        body = {"inputs": [{"name": k, "shape": list(v.shape), "datatype": "FP32", "data": v.ravel().tolist()}
+                           for k, v in inputs.items()]}
+        status, answer = request(server, "POST", f"/v2/models/{name}/infer", json.dumps(body).encode(), JSON)
+    assert status == 200, answer
+    return {out["name"]: np.reshape(out["data"], out["shape"]) for out in answer["outputs"]}
+
+
+def onnx_answer(task, inputs: dict) -> dict:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(task.outputs["onnx"].path, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(names, inputs)))
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +243,153 @@ def test_data_without_an_input_fails_the_validation_step_with_the_notebooks_erro
     out = shown.out + shown.err
     assert "DataError" in out and "has no array for input t of clf" in out
     assert "train-params" not in out
+
+
+def test_the_deterministic_repository_serves_what_onnxruntime_computes(local_run):
+    task, _ = local_run
+    given = data(5)
+    served = v2_answer(task, "clf", given)
+    np.testing.assert_allclose(served["L"], onnx_answer(task, given)["L"], rtol=1e-6)
+
+
+def test_without_deploy_the_deploy_step_does_not_run(local_run):
+    task, _ = local_run
+    assert not (Path(task.outputs["serving"].path).parents[1] / "deploy-serving").exists()
+
+
+# A probabilistic model: a regression with known noise, whose posterior is Gaussian in closed form -----------------
+
+CONJUGATE = """X ∈ ℝ^{N×K}
+β ~ 𝒩(0, 1);  β ∈ ℝ^K
+y ~ 𝒩(X β, 0.5)"""
+FIT = dict(num_warmup=300, num_samples=400, seed=5, quantiles=(0.1, 0.9), draws=100)
+
+
+def conjugate():
+    return ainative.model(CONJUGATE, header="conjugate(X, y) -> y --backend numpyro")
+
+
+def regression_data(n: int = 30) -> dict:
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(n, 2)).astype(np.float32)
+    return {"X": X, "y": (X @ np.array([0.8, -0.4]) + 0.5 * rng.normal(size=n)).astype(np.float32)}
+
+
+def closed_form(X: np.ndarray, y: np.ndarray, noise: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """The posterior mean and covariance of β under the prior 𝒩(0, I) and y ~ 𝒩(Xβ, noise²)."""
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    covariance = np.linalg.inv(np.eye(X.shape[1]) + X.T @ X / noise**2)
+    return covariance @ X.T @ y / noise**2, covariance
+
+
+@pytest.fixture(scope="module")
+def probabilistic_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("probabilistic")
+    report = conjugate().export_pipeline(work / "pipeline", packages=(), deploy=True, **FIT)
+    np.savez(work / "data.npz", **regression_data())
+    return run_locally(Path(report.path), work / "data.npz", work / "root"), work
+
+
+def test_the_probabilistic_yaml_has_the_fit_and_export_settings_as_typed_parameters(tmp_path):
+    report = conjugate().export_pipeline(tmp_path, method="svi", steps=300, lr=0.02, **FIT)
+    assert report.steps == ("validate-data", "train-posterior", "export-posterior", "deploy-serving")
+    spec = documents(Path(report.path).read_text())
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    types = {name: p["parameterType"] for name, p in parameters.items()}
+    assert types == {"data": "STRING", "cell": "STRING", "dims": "STRUCT", "method": "STRING",
+                     "num_warmup": "NUMBER_INTEGER", "num_samples": "NUMBER_INTEGER", "num_chains": "NUMBER_INTEGER",
+                     "steps": "NUMBER_INTEGER", "lr": "NUMBER_DOUBLE", "seed": "NUMBER_INTEGER", "precision": "STRING",
+                     "quantiles": "LIST", "draws": "NUMBER_INTEGER", "deploy": "BOOLEAN"}
+    defaults = {name: p.get("defaultValue") for name, p in parameters.items()}
+    assert defaults["method"] == "svi" and defaults["quantiles"] == [0.1, 0.9] and defaults["deploy"] is False
+    assert defaults["num_chains"] == 4 and defaults["lr"] == 0.02 and defaults["precision"] == "float32"
+    train = spec["components"]["comp-train-posterior"]["outputDefinitions"]["artifacts"]
+    assert train["posterior"]["artifactType"]["schemaTitle"] == "system.Model"
+    assert set(components.load_component_from_file(report.path).component_spec.outputs) == {
+        "posterior", "onnx", "serving"}
+
+
+@pytest.mark.parametrize("settings, words", [
+    (dict(method="hmc"), "method 'hmc' is not one of nuts, svi"),
+    (dict(precision="float16"), "precision 'float16' is not one of float32, float64"),
+    (dict(quantiles=(0.5, 1.0)), "quantile 1.0 is not between 0 and 1"),
+])
+def test_a_setting_outside_its_choices_is_refused_before_anything_is_written(tmp_path, settings, words):
+    with pytest.raises(ainative.ModelError, match=words):
+        conjugate().export_pipeline(tmp_path, **settings)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_pipelines_posterior_is_the_closed_form_and_the_notebooks_fit_within_monte_carlo_error(
+        probabilistic_run):
+    import arviz as az
+
+    task, _ = probabilistic_run
+    fitted = ainative.Posterior.load(task.outputs["posterior"].path)
+    given = regression_data()
+    direct = conjugate().fit(given, num_warmup=FIT["num_warmup"], num_samples=FIT["num_samples"], seed=FIT["seed"],
+                             progress=False)
+    mean, covariance = closed_form(given["X"], given["y"])
+    draws = fitted.chains["beta"].astype(np.float64)
+    assert draws.shape == (4, 400, 2)
+    error = draws.std(axis=(0, 1)) / np.sqrt([az.ess(draws[..., k]) for k in range(2)])
+    np.testing.assert_array_less(np.abs(draws.mean(axis=(0, 1)) - mean), 5 * error)
+    np.testing.assert_allclose(draws.std(axis=(0, 1)), np.sqrt(np.diag(covariance)), rtol=0.15)
+    np.testing.assert_array_less(np.abs(draws.mean(axis=(0, 1)) - direct.chains["beta"].mean(axis=(0, 1))),
+                                 5 * np.sqrt(2) * error)
+
+
+def test_the_train_steps_metrics_are_the_fits_diagnostics(probabilistic_run):
+    task, _ = probabilistic_run
+    fitted = ainative.Posterior.load(task.outputs["posterior"].path)
+    metrics = step_output(task, "train-posterior")["artifacts"]["metrics"]["artifacts"][0]["metadata"]
+    report = fitted.diagnostics
+    assert metrics["divergences"] == report.divergences == int(fitted.stats["diverging"].sum())
+    assert metrics["max_rhat"] == pytest.approx(report.max_rhat) and report.max_rhat < 1.05
+    assert metrics["min_ess_bulk"] == pytest.approx(report.min_ess_bulk) and report.min_ess_bulk > 200
+
+
+def test_the_predictive_graph_gives_the_location_and_quantiles_of_the_pipelines_posterior(probabilistic_run):
+    import onnx
+
+    task, _ = probabilistic_run
+    fitted = ainative.Posterior.load(task.outputs["posterior"].path)
+    X_new = np.random.default_rng(7).normal(size=(6, 2)).astype(np.float32)
+    out = onnx_answer(task, {"X": X_new})
+    assert set(out) == {"y", "y_q10", "y_q90"}
+    np.testing.assert_allclose(out["y"], X_new @ fitted.samples["beta"].mean(axis=0), rtol=1e-4, atol=1e-5)
+    stored = {i.name: onnx.numpy_helper.to_array(i) for i in onnx.load(task.outputs["onnx"].path).graph.initializer}
+    kept = stored["draws/beta"].reshape(-1, 2)
+    assert len(kept) == FIT["draws"]
+    assert all((fitted.samples["beta"] == row).all(axis=1).any() for row in kept)
+    per_draw = kept @ X_new.T
+    np.testing.assert_allclose(out["y_q10"], np.quantile(per_draw, 0.1, axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out["y_q90"], np.quantile(per_draw, 0.9, axis=0), rtol=1e-4, atol=1e-5)
+
+
+def test_the_probabilistic_repository_serves_what_onnxruntime_computes(probabilistic_run):
+    task, _ = probabilistic_run
+    X_new = np.random.default_rng(8).normal(size=(4, 2)).astype(np.float32)
+    served, computed = v2_answer(task, "conjugate", {"X": X_new}), onnx_answer(task, {"X": X_new})
+    assert set(served) == set(computed)
+    for name in computed:
+        np.testing.assert_allclose(served[name], computed[name], rtol=1e-6, err_msg=name)
+
+
+def test_off_a_cluster_the_deploy_step_says_it_did_not_deploy_and_the_run_succeeds(probabilistic_run):
+    task, _ = probabilistic_run
+    said = step_output(task, "deploy-serving")["parameterValues"]["Output"]
+    assert said.startswith("not deployed: this step is not running in a Kubernetes cluster")
+    assert f"the repository is at {task.outputs['serving'].path}, and conjugate/inferenceservice.yaml" in said
+
+
+def test_data_that_contradicts_itself_fails_validation_with_the_notebooks_error(probabilistic_run, capsys):
+    _, work = probabilistic_run
+    given = regression_data()
+    np.savez(work / "short-y.npz", X=given["X"], y=given["y"][:-1])
+    with pytest.raises(RuntimeError, match=r"Inner task failed: .*validate-data"):
+        run_locally(work / "pipeline" / "pipeline.yaml", work / "short-y.npz", work / "root")
+    shown = capsys.readouterr()
+    out = shown.out + shown.err
+    assert "DataError" in out and "N = 29 here, but N = 30" in out
+    assert "train-posterior" not in out

@@ -24,7 +24,7 @@ $(STAMP): $(SOURCES)
 	$(PY) -m pip install $(PIP_FLAGS) torch==2.13.0
 	@printf '\n==> %s\n' "[3/3] $(VENV): ainative with JupyterLab, Pyro, NumPyro, ONNX, MLServer, Kubeflow Pipelines SDK, test tools; jlpm builds the lab extension"
 	rm -rf ainative/labextension
-	$(PY) -m pip install $(PIP_FLAGS) ".[lab,test,pyro,export,serve,pipelines]"
+	$(PY) -m pip install $(PIP_FLAGS) ".[lab,test,pyro,export,serve,pipelines,parquet]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -23,6 +23,7 @@ from .runtime import compilation_cache as _compilation_cache
 from .runtime import host_devices as _host_devices
 
 if TYPE_CHECKING:
+    from .export.pipeline import PipelineReport
     from .export.serving import ServingReport
     from .export.verified import ExportReport
     from .frontend.spec import ModelSpec
@@ -40,13 +41,13 @@ _TYPES = {
     "Model": "models", "DeterministicModel": "models", "ProbabilisticModel": "models",
     "ModelSpec": "frontend.spec", "FitResult": "runtime.training", "FederatedResult": "runtime.training",
     "Penalty": "runtime.training", "Posterior": "runtime.inference.posterior", "ExportReport": "export.verified",
-    "ServingReport": "export.serving",
+    "ServingReport": "export.serving", "PipelineReport": "export.pipeline",
 }
 __all__ = [
     "DataError", "DeterministicModel", "ExistsError", "ExportError", "ExportReport", "FederatedResult", "FitResult",
-    "Model", "ModelError", "ModelSpec", "ModelSyntaxError", "Penalty", "Posterior", "ProbabilisticModel",
-    "ServingReport", "ShapeError", "UnknownNameError", "WrongKindError", "compare", "load_ipython_extension", "model",
-    "usage",
+    "Model", "ModelError", "ModelSpec", "ModelSyntaxError", "Penalty", "PipelineReport", "Posterior",
+    "ProbabilisticModel", "ServingReport", "ShapeError", "UnknownNameError", "WrongKindError", "compare", "load_data",
+    "load_ipython_extension", "model", "usage",
 ]
 
 
@@ -64,6 +65,14 @@ def compare(posteriors: dict[str, Posterior], **options):
     from .runtime.inference.posterior import compare as rank
 
     return rank(posteriors, **options)
+
+
+def load_data(path) -> dict:
+    """The arrays in a ``.npz`` or Parquet file, by name, as ``fit`` takes them (see ``runtime.datasets``): how a
+    pipeline's steps read their data, and how a notebook can read the same file."""
+    from .runtime.datasets import load_data as read
+
+    return read(path)
 
 
 def usage() -> str:

@@ -23,7 +23,7 @@ from .files import checked, os_errors, refuse_to_overwrite, write_atomic
 #: the image every step runs from unless told otherwise: a plain Python, ainative installed at the start
 IMAGE = "python:3.11-slim"
 #: what each step installs in ``IMAGE``, by the kind of model; an image with ainative in it needs none
-PACKAGES = {"deterministic": ("ainative[export]",), "probabilistic": ("ainative[export,pyro]",)}
+PACKAGES = {"deterministic": ("ainative[export,parquet]",), "probabilistic": ("ainative[export,pyro,parquet]",)}
 #: what the deploy step installs: the Kubernetes client (KServe's own SDK would clash with the serving extra)
 DEPLOY_PACKAGES = ("kubernetes>=8,<31",)
 #: the steps by kind of model: validate, train, export (``pipeline_steps``' functions), and what training makes
@@ -116,9 +116,13 @@ def write_pipeline(
     Outputs = NamedTuple("Outputs", [(TRAINED[kind], dsl.Model), ("onnx", dsl.Model), ("serving", dsl.Artifact)])
 
     def pipeline(*values):
-        arguments, made = dict(zip(["data", *defaults], values)), {}
+        arguments = dict(zip(["data", *defaults], values))
+        imported = dsl.importer(artifact_uri=arguments["data"], artifact_class=dsl.Dataset).set_caching_options(False)
+        made = {"data": imported.output}
         for step in steps:
             task = step(**{p: made.get(p, arguments.get(p)) for p in step.component_spec.inputs or {}})
+            if step is steps[0]:  # the file at a URI can change between runs: read it each time, not from a cache
+                task.set_caching_options(False)
             made.update({output: task.outputs[output] for output in task.component_spec.outputs or {}})
         with dsl.If(arguments["deploy"] == True, name="if-deploy"):  # noqa: E712 (a pipeline condition)
             deploy_step(serving=made["serving"], name=name).set_caching_options(False)  # a cluster's state may change

@@ -13,30 +13,29 @@ output of a component typed in the compiled YAML. This module is imported only w
 from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
 
 
-def validate_data(cell: str, data: str, dims: dict, dataset: Output[Dataset]) -> None:
-    """Read the ``.npz`` at ``data``, check it against the model's inputs and shapes, and pass it on as a dataset.
+def validate_data(cell: str, data: Input[Dataset], dims: dict, dataset: Output[Dataset]) -> None:
+    """Read the data file (``.npz`` or Parquet, ``ainative.load_data``), check it against the model's inputs and
+    shapes, and pass it on as an ``.npz`` dataset.
 
     A missing input or an array the model's shapes refuse fails the step with the notebook's ``DataError`` or
     ``ShapeError`` (``m.check_data``); an array the model has no input for is refused rather than silently dropped.
     """
-    import shutil
-
     import numpy as np
 
     import ainative
 
     m, dims = ainative.model(cell), {name: int(size) for name, size in dims.items()}
-    with np.load(data) as arrays:
-        given = {name: arrays[name] for name in arrays.files}
+    given = ainative.load_data(data.path)
     missing = [name for name in m.inputs if name not in given]
     if missing:
-        raise ainative.DataError(f"{data} has no array for input {', '.join(missing)} of {m.name}")
+        raise ainative.DataError(f"{data.uri} has no array for input {', '.join(missing)} of {m.name}")
     unknown = sorted(set(given) - set(m.inputs))
     if unknown:
-        raise ainative.DataError(f"{data} has {', '.join(unknown)}, which {m.name} has no input for "
+        raise ainative.DataError(f"{data.uri} has {', '.join(unknown)}, which {m.name} has no input for "
                                  f"(its inputs: {', '.join(m.inputs)})")
     m.check_data(given, **dims)
-    shutil.copyfile(data, dataset.path)
+    with open(dataset.path, "wb") as stream:
+        np.savez(stream, **given)
 
 
 def train_params(cell: str, dataset: Input[Dataset], dims: dict, loss: str, steps: int, optimizer: str,

@@ -27,7 +27,8 @@ from kfp import components  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = dict(steps=40, learning_rate=0.05, seed=3, dims={"H": 4})
-STEPS = ("comp-validate-data", "comp-train-params", "comp-export-params", "comp-condition-1", "comp-deploy-serving")
+STEPS = ("comp-importer", "comp-validate-data", "comp-train-params", "comp-export-params", "comp-condition-1",
+         "comp-deploy-serving")
 
 
 def classifier():
@@ -87,6 +88,14 @@ def test_every_input_and_output_of_every_step_is_typed(compiled):
     assert train["outputDefinitions"]["artifacts"]["metrics"]["artifactType"]["schemaTitle"] == "system.Metrics"
 
 
+def test_the_data_is_imported_from_its_uri_and_read_afresh_on_every_run(compiled):
+    tasks = documents(compiled[1])["root"]["dag"]["tasks"]
+    assert tasks["importer"]["inputs"]["parameters"]["uri"] == {"componentInputParameter": "data"}
+    assert tasks["validate-data"]["inputs"]["artifacts"]["data"]["taskOutputArtifact"]["producerTask"] == "importer"
+    assert not tasks["importer"]["cachingOptions"] and not tasks["validate-data"]["cachingOptions"]
+    assert tasks["train-params"]["cachingOptions"] == {"enableCache": True}
+
+
 def test_no_path_of_this_machine_appears(compiled):
     path, text = compiled
     places = {str(path.parent), str(ROOT), str(Path.home()), sys.prefix, "/tmp/", "/work/"}
@@ -108,7 +117,8 @@ def test_the_image_and_packages_are_the_users(tmp_path):
     text = classifier().export_pipeline(tmp_path, image="example.org/ainative:0.1", packages=["ainative[export]==0.1"],
                                         dims={"H": 4}).path
     text = Path(text).read_text()
-    executors = documents(text)["deploymentSpec"]["executors"]
+    executors = {name: e for name, e in documents(text)["deploymentSpec"]["executors"].items() if "container" in e}
+    assert set(executors) == {"exec-validate-data", "exec-train-params", "exec-export-params", "exec-deploy-serving"}
     assert {e["container"]["image"] for e in executors.values()} == {"example.org/ainative:0.1"}
     for name, executor in executors.items():
         wanted = "'kubernetes>=8,<31'" if name == "exec-deploy-serving" else "'ainative[export]==0.1'"
@@ -243,6 +253,20 @@ def test_data_without_an_input_fails_the_validation_step_with_the_notebooks_erro
     out = shown.out + shown.err
     assert "DataError" in out and "has no array for input t of clf" in out
     assert "train-params" not in out
+
+
+def test_a_parquet_table_trains_what_the_same_data_as_npz_trains(local_run):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    task, work = local_run
+    given = data()
+    pq.write_table(pa.table({name: pa.array(array.tolist(), type=pa.list_(pa.float32()))
+                             for name, array in given.items()}), work / "data.parquet")
+    again = run_locally(work / "pipeline" / "pipeline.yaml", work / "data.parquet", work / "root")
+    with np.load(task.outputs["params"].path) as first, np.load(again.outputs["params"].path) as second:
+        assert first.files == second.files
+        for name in first.files:
+            np.testing.assert_array_equal(second[name], first[name], err_msg=name)
 
 
 def test_the_deterministic_repository_serves_what_onnxruntime_computes(local_run):

@@ -440,11 +440,13 @@ class DeterministicModel(Model[dict]):
     def export_pipeline(self, folder: str | os.PathLike, /, *, dims: Mapping[str, int] | None = None,
                         loss: str | None = None, steps: int = 1000, optimizer: str = "adam",
                         learning_rate: float = 1e-3, batch_size: int | None = None, seed: int = 0,
-                        deploy: bool = False, image: str | None = None, packages: Sequence[str] | None = None,
+                        deploy: bool = False, service_account: str = "", image: str | None = None,
+                        packages: Sequence[str] | None = None,
                         overwrite: bool = False):
         """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, trains this model and writes
         its serving repository and verified ONNX graph, as ``fit(init(seed, ...), data, loss, steps=...,
-        optimizer=...)`` and ``export_serving`` would here; with ``deploy`` it then applies the KServe manifest.
+        optimizer=...)`` and ``export_serving`` would here; with ``deploy`` it then applies the KServe manifest in
+        the cluster it runs on (``service_account``: the account KServe reads the pipeline's artifacts with).
 
         ``optimizer`` is "adam" or "sgd" with ``learning_rate``; ``dims`` are the dimensions the data does not fix
         (``{"H": 8}``: a mapping, not keywords, so no input's name can clash with an option's). Each step runs in
@@ -456,7 +458,8 @@ class DeterministicModel(Model[dict]):
         settings = dict(loss=loss or "", steps=int(steps), optimizer=optimizer, learning_rate=float(learning_rate),
                         batch_size=int(batch_size or 0), seed=int(seed))
         return pipeline.write_pipeline(self.kind, self.name, self.text, folder, settings, dims=dims, deploy=deploy,
-                                       image=image or pipeline.IMAGE, packages=packages, overwrite=overwrite)
+                                       service_account=service_account, image=image or pipeline.IMAGE,
+                                       packages=packages, overwrite=overwrite)
 
     def devices(self) -> list[str]:
         import jax
@@ -549,11 +552,13 @@ class ProbabilisticModel(Model[Posterior]):
                         method: str = "nuts", num_warmup: int = 500, num_samples: int = 500,
                         num_chains: int = CHAINS, steps: int = 2000, lr: float = 0.01, seed: int = 0,
                         precision: str = "float32", quantiles: Sequence[float] = (0.05, 0.95), draws: int = 200,
-                        deploy: bool = False, image: str | None = None, packages: Sequence[str] | None = None,
+                        deploy: bool = False, service_account: str = "", image: str | None = None,
+                        packages: Sequence[str] | None = None,
                         overwrite: bool = False):
         """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, fits this model and writes the
         serving repository of its posterior predictive, as ``fit(data, method, ...)`` and ``export_serving(...,
-        quantiles=..., draws=...)`` would here; with ``deploy`` it then applies the KServe manifest.
+        quantiles=..., draws=...)`` would here; with ``deploy`` it then applies the KServe manifest in the cluster
+        it runs on (``service_account``: the account KServe reads the pipeline's artifacts with).
 
         The settings are ``fit``'s and ``export_onnx``'s; ``dims`` are the dimensions the data does not fix, as a
         mapping. The posterior travels between steps as ``Posterior.save`` writes it. Each step runs in ``image``
@@ -566,7 +571,8 @@ class ProbabilisticModel(Model[Posterior]):
                         num_chains=int(num_chains), steps=int(steps), lr=float(lr), seed=int(seed),
                         precision=precision, quantiles=[float(q) for q in quantiles], draws=int(draws))
         return pipeline.write_pipeline(self.kind, self.name, self.text, folder, settings, dims=dims, deploy=deploy,
-                                       image=image or pipeline.IMAGE, packages=packages, overwrite=overwrite)
+                                       service_account=service_account, image=image or pipeline.IMAGE,
+                                       packages=packages, overwrite=overwrite)
 
     def sample_prior(self, num_samples: int, /, seed: int = 0, **data: Any) -> dict:
         """Draws of every variable from the prior, given the inputs that are not observed."""

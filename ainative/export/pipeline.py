@@ -90,6 +90,7 @@ def write_pipeline(
     *,
     dims: Mapping[str, int] | None = None,
     deploy: bool = False,
+    service_account: str = "",
     image: str = IMAGE,
     packages: Sequence[str] | None = None,
     overwrite: bool = False,
@@ -99,7 +100,8 @@ def write_pipeline(
     ``settings`` are the train step's parameters besides the data, with their defaults (``loss``, ``steps``,
     ``optimizer``… or ``method``, ``num_samples``…). The pipeline's ``data`` parameter (the ``.npz`` to train on)
     has no default: a path of this machine means nothing on a cluster, so each run names it
-    (``arguments={"data": ...}``). Returns a ``PipelineReport``; the YAML is written atomically.
+    (``arguments={"data": ...}``). ``deploy`` and ``service_account`` are the deploy step's (``pipeline_steps.
+    deploy_serving``). Returns a ``PipelineReport``; the YAML is written atomically.
     """
     kfp, compiler, dsl = _kfp()
     from . import pipeline_steps
@@ -112,7 +114,8 @@ def write_pipeline(
     steps = [dsl.component(getattr(pipeline_steps, step), **options) for step in STEPS[kind]]
     deploy_step = dsl.component(pipeline_steps.deploy_serving, base_image=image,
                                 packages_to_install=list(DEPLOY_PACKAGES))
-    defaults = {"cell": cell, "dims": dict(dims or {}), **settings, "deploy": bool(deploy)}
+    defaults = {"cell": cell, "dims": dict(dims or {}), **settings, "deploy": bool(deploy),
+                "service_account": service_account}
     Outputs = NamedTuple("Outputs", [(TRAINED[kind], dsl.Model), ("onnx", dsl.Model), ("serving", dsl.Artifact)])
 
     def pipeline(*values):
@@ -125,7 +128,8 @@ def write_pipeline(
                 task.set_caching_options(False)
             made.update({output: task.outputs[output] for output in task.component_spec.outputs or {}})
         with dsl.If(arguments["deploy"] == True, name="if-deploy"):  # noqa: E712 (a pipeline condition)
-            deploy_step(serving=made["serving"], name=name).set_caching_options(False)  # a cluster's state may change
+            deploy_step(serving=made["serving"], name=name, service_account=arguments["service_account"]
+                        ).set_caching_options(False)  # a cluster's state may change between runs
         return Outputs(made[TRAINED[kind]], made["onnx"], made["serving"])
 
     pipeline.__signature__ = inspect.Signature(

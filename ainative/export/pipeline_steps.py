@@ -145,9 +145,10 @@ def export_posterior(cell: str, posterior: Input[Model], dims: dict, quantiles: 
     metrics.log_metric("nodes", report.nodes)
 
 
-def deploy_serving(serving: Input[Artifact], name: str) -> str:
+def deploy_serving(serving: Input[Artifact], name: str, service_account: str) -> str:
     """Apply the serving repository's KServe ``InferenceService`` in this cluster, pointed at the repository where
-    the pipeline stored it; returns what was done.
+    the pipeline stored it; returns what was done. ``service_account`` (when not "") is the one KServe reads the
+    repository with: the pipeline's artifact store needs credentials that the default account lacks.
 
     Off a cluster (kfp's local runner, a laptop) there is nothing to apply to, and a cluster without KServe has no
     ``InferenceService``: the step says so and succeeds, since the repository is already written. A ``minio://``
@@ -176,6 +177,8 @@ def deploy_serving(serving: Input[Artifact], name: str) -> str:
     manifest = yaml.safe_load((Path(serving.path) / name / "inferenceservice.yaml").read_text())
     uri = serving.uri.replace("minio://", "s3://", 1) if serving.uri.startswith("minio://") else serving.uri
     manifest["spec"]["predictor"]["model"]["storageUri"] = f"{uri.rstrip('/')}/{name}"
+    if service_account:
+        manifest["spec"]["predictor"]["serviceAccountName"] = service_account
     namespace = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read_text().strip()
     api, service = client.CustomObjectsApi(), manifest["metadata"]["name"]
     where = dict(group="serving.kserve.io", version="v1beta1", namespace=namespace, plural="inferenceservices")

@@ -57,7 +57,8 @@ def test_the_yaml_loads_with_kfps_own_loader(compiled):
     pipeline = components.load_component_from_file(str(path))
     assert pipeline.name == "clf"
     assert set(pipeline.component_spec.inputs) == {"data", "cell", "dims", "loss", "steps", "optimizer",
-                                                   "learning_rate", "batch_size", "seed", "deploy"}
+                                                   "learning_rate", "batch_size", "seed", "deploy",
+                                                   "service_account"}
     assert set(pipeline.component_spec.outputs) == {"params", "onnx", "serving"}
 
 
@@ -323,7 +324,8 @@ def test_the_probabilistic_yaml_has_the_fit_and_export_settings_as_typed_paramet
     assert types == {"data": "STRING", "cell": "STRING", "dims": "STRUCT", "method": "STRING",
                      "num_warmup": "NUMBER_INTEGER", "num_samples": "NUMBER_INTEGER", "num_chains": "NUMBER_INTEGER",
                      "steps": "NUMBER_INTEGER", "lr": "NUMBER_DOUBLE", "seed": "NUMBER_INTEGER", "precision": "STRING",
-                     "quantiles": "LIST", "draws": "NUMBER_INTEGER", "deploy": "BOOLEAN"}
+                     "quantiles": "LIST", "draws": "NUMBER_INTEGER", "deploy": "BOOLEAN",
+                     "service_account": "STRING"}
     defaults = {name: p.get("defaultValue") for name, p in parameters.items()}
     assert defaults["method"] == "svi" and defaults["quantiles"] == [0.1, 0.9] and defaults["deploy"] is False
     assert defaults["num_chains"] == 4 and defaults["lr"] == 0.02 and defaults["precision"] == "float32"

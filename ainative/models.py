@@ -566,7 +566,9 @@ class ProbabilisticModel(Model[Posterior]):
         runs. Returns a ``PipelineReport``. Needs ``pip install 'ainative[pipelines]'``.
         """
         from .export import pipeline
+        from .export.verified import predictive_target
 
+        predictive_target(self.ir)
         settings = dict(method=method, num_warmup=int(num_warmup), num_samples=int(num_samples),
                         num_chains=int(num_chains), steps=int(steps), lr=float(lr), seed=int(seed),
                         precision=precision, quantiles=[float(q) for q in quantiles], draws=int(draws))

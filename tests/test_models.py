@@ -136,16 +136,25 @@ def test_a_pipeline_export_is_told_the_dimensions_no_input_fixes(tmp_path):
         model.export("pipeline", tmp_path)
 
 
-def test_a_probabilistic_pipeline_export_takes_its_posterior(tmp_path):
+def test_a_probabilistic_pipeline_export_takes_its_posterior_and_a_model_it_can_serve(tmp_path):
     pytest.importorskip("kfp")
-    model = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
-    with pytest.raises(ainative.ExportError, match=r"export it with the Posterior from eight_schools\.fit"):
-        model.export("pipeline", tmp_path, {"mu": np.zeros(())})
-    data = {"sigma": np.array([15.0, 10, 16, 11, 9, 11, 10, 18]), "y": np.array([28.0, 8, -3, 7, -1, 1, 18, 12])}
-    posterior = model.fit(data, num_warmup=20, num_samples=20, num_chains=1, progress=False)
+    from tests.cells import GROUPS, REGRESSION
+
+    model = ainative.model(REGRESSION, header="regression(X, y) --backend numpyro")
+    with pytest.raises(ainative.ExportError, match=r"export it with the Posterior from regression\.fit"):
+        model.export("pipeline", tmp_path, {"alpha": np.zeros(())})
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    posterior = model.fit({"X": X, "y": X @ np.ones(2)}, num_warmup=20, num_samples=20, num_chains=1, progress=False)
     assert model.free_dims(posterior) == {}
     report = model.export("pipeline", tmp_path)
     assert report.steps == ("validate-data", "train-posterior", "export-posterior", "deploy-serving")
+    groups = ainative.model(GROUPS, header="groups(county, x, y)")
+    with pytest.raises(ainative.ExportError, match="written with indices, and its posterior predictive graph"):
+        groups.export_pipeline(tmp_path / "groups")
+    with pytest.raises(ainative.ExportError, match="observes nothing; export serves one observed variable"):
+        ainative.model("μ ~ 𝒩(0, 1)", header="prior()").export_pipeline(tmp_path / "prior")
+    assert not (tmp_path / "groups").exists() and not (tmp_path / "prior").exists()
 
 
 def test_check_data_binds_every_dimension_or_raises_what_fit_would():

@@ -46,8 +46,8 @@ class PipelineReport:
     def __str__(self) -> str:
         others = ", ".join(p for p in self.parameters if p != "data")
         return (f"Kubeflow pipeline {self.name}: {self.path}\n  steps: {' → '.join(self.steps)} (deploy only when "
-                f"deploy=True)\n  run it with data=<.npz path or URI>; the other parameters ({others}) default to "
-                "this export's settings")
+                f"deploy=True)\n  run it with data=<path or URI of an .npz or .parquet>; the other parameters "
+                f"({others}) default to this export's settings")
 
     def to_json(self) -> dict:
         """The report as plain data for tools: what to show as written (the YAML), its steps and parameters."""

@@ -312,6 +312,19 @@ def _verify_posterior(ir: ModelIR, target: str, reference: tuple[Any, tuple[str,
     return data, agreement
 
 
+def predictive_target(ir: ModelIR) -> str:
+    """The observed variable whose posterior predictive an export serves; an ``ExportError`` where the model has none
+    that can be exported, raised before any fit is spent on it."""
+    from ..printers.onnx import predictive_exportable
+
+    observed = ir.roles.observed
+    if len(observed) != 1:
+        raise ExportError(f"{ir.header.name} observes {', '.join(observed) or 'nothing'}; export serves one observed "
+                          "variable")
+    predictive_exportable(ir)
+    return observed[0]
+
+
 def export_posterior(ir: ModelIR, path: str | os.PathLike, posterior: Posterior, *,
                      quantiles: tuple[float, ...] = (0.05, 0.95), draws: int = 200, opset: int = 17,
                      ir_version: int = 8, atol: float = 1e-4, rtol: float = 1e-3, seed: int = 0,
@@ -325,10 +338,7 @@ def export_posterior(ir: ModelIR, path: str | os.PathLike, posterior: Posterior,
     if not isinstance(posterior, Posterior):
         raise ExportError(f"{name} is probabilistic: export it with the Posterior from {name}.fit")
     refuse_to_overwrite(path, overwrite)
-    observed = ir.roles.observed
-    if len(observed) != 1:
-        raise ExportError(f"{name} observes {', '.join(observed) or 'nothing'}; export serves one observed variable")
-    target = observed[0]
+    target = predictive_target(ir)
     samples = posterior.samples
     total = next(iter(samples.values())).shape[0]
     keep = np.unique(np.linspace(0, total - 1, min(draws, total)).round().astype(int))
@@ -336,9 +346,6 @@ def export_posterior(ir: ModelIR, path: str | os.PathLike, posterior: Posterior,
     means = {k: samples[k].mean(axis=0) for k in ir.roles.latents}
     options = dict(quantiles=tuple(quantiles), opset=opset, ir_version=ir_version, atol=atol, rtol=rtol, seed=seed,
                    **dims)
-    from ..printers.onnx import predictive_exportable
-
-    predictive_exportable(ir)
     reference = _location_function(ir, target)
     data, yours = _verify_posterior(ir, target, reference, means, thinned, "your posterior", **options)
     _, theirs = _verify_posterior(ir, target, reference, *random_posterior(ir, means, thinned, seed),

@@ -15,8 +15,8 @@ Y = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
 SIGMA = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
 
 
-def schools(method: str = "nuts", **options):
-    model = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
+def schools(method: str = "nuts", backend: str = "numpyro", **options):
+    model = ainative.model(EIGHT_SCHOOLS, header=f"eight_schools(σ, y) --backend {backend}")
     settings = dict(num_warmup=100, num_samples=100, num_chains=2, steps=200, seed=4, progress=False)
     return model, model.fit({"sigma": SIGMA, "y": Y}, method, **{**settings, **options})
 
@@ -50,8 +50,9 @@ def test_a_nuts_fit_comes_back_whole_and_its_tables_agree(nuts, tmp_path):
     assert list(tmp_path.iterdir()) == [path]
 
 
-def test_an_svi_fit_keeps_its_loss_history(tmp_path):
-    _, svi = schools("svi")
+@pytest.mark.parametrize("backend", ["numpyro", "pyro"])
+def test_an_svi_fit_keeps_its_loss_history(tmp_path, backend):
+    _, svi = schools("svi", backend)
     loaded = Posterior.load(svi.save(tmp_path / "svi.npz"))
     assert_same(loaded, svi)
     assert loaded.diagnostics is None and len(loaded.history) == 200
@@ -116,3 +117,10 @@ def test_a_pickled_object_in_the_file_is_never_unpickled(nuts, tmp_path):
     np.savez(tmp_path / "trapped.npz", **{**arrays, "chains/mu": trap})
     with pytest.raises(ainative.DataError, match=r"is not a posterior that Posterior\.save wrote"):
         Posterior.load(tmp_path / "trapped.npz")
+
+
+def test_a_pyro_nuts_fit_comes_back_whole(tmp_path):
+    _, fitted = schools(backend="pyro", num_warmup=30, num_samples=30, num_chains=1)
+    loaded = Posterior.load(fitted.save(tmp_path / "pyro.npz"))
+    assert_same(loaded, fitted)
+    assert loaded.backend == "pyro" and set(loaded.stats) == {"diverging", "lp", "acceptance_rate", "step_size"}

@@ -115,7 +115,7 @@ def write_pipeline(
     deploy_step = dsl.component(pipeline_steps.deploy_serving, base_image=image,
                                 packages_to_install=list(DEPLOY_PACKAGES))
     defaults = {"cell": cell, "dims": dict(dims or {}), **settings, "deploy": bool(deploy),
-                "service_account": service_account}
+                "service_account": service_account, "image": image}
     Outputs = NamedTuple("Outputs", [(TRAINED[kind], dsl.Model), ("onnx", dsl.Model), ("serving", dsl.Artifact)])
 
     def pipeline(*values):
@@ -124,12 +124,13 @@ def write_pipeline(
         made = {"data": imported.output}
         for step in steps:
             task = step(**{p: made.get(p, arguments.get(p)) for p in step.component_spec.inputs or {}})
+            task.set_container_image(arguments["image"])
             if step is steps[0]:  # the file at a URI can change between runs: read it each time, not from a cache
                 task.set_caching_options(False)
             made.update({output: task.outputs[output] for output in task.component_spec.outputs or {}})
         with dsl.If(arguments["deploy"] == True, name="if-deploy"):  # noqa: E712 (a pipeline condition)
-            deploy_step(serving=made["serving"], name=name, service_account=arguments["service_account"]
-                        ).set_caching_options(False)  # a cluster's state may change between runs
+            deployed = deploy_step(serving=made["serving"], name=name, service_account=arguments["service_account"])
+            deployed.set_container_image(arguments["image"]).set_caching_options(False)  # the cluster may change
         return Outputs(made[TRAINED[kind]], made["onnx"], made["serving"])
 
     pipeline.__signature__ = inspect.Signature(

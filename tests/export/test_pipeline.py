@@ -58,7 +58,7 @@ def test_the_yaml_loads_with_kfps_own_loader(compiled):
     assert pipeline.name == "clf"
     assert set(pipeline.component_spec.inputs) == {"data", "cell", "dims", "loss", "steps", "optimizer",
                                                    "learning_rate", "batch_size", "seed", "deploy",
-                                                   "service_account"}
+                                                   "service_account", "image"}
     assert set(pipeline.component_spec.outputs) == {"params", "onnx", "serving"}
 
 
@@ -114,13 +114,15 @@ def test_compiling_twice_gives_the_same_bytes_in_this_process_and_another(tmp_pa
     assert first.read_bytes() == second.read_bytes() == (tmp_path / "c" / "pipeline.yaml").read_bytes()
 
 
-def test_the_image_and_packages_are_the_users(tmp_path):
-    text = classifier().export_pipeline(tmp_path, image="example.org/ainative:0.1", packages=["ainative[export]==0.1"],
+def test_the_image_is_a_run_parameter_and_the_packages_are_the_users(tmp_path):
+    path = classifier().export_pipeline(tmp_path, image="example.org/ainative:0.1", packages=["ainative[export]==0.1"],
                                         dims={"H": 4}).path
-    text = Path(text).read_text()
-    executors = {name: e for name, e in documents(text)["deploymentSpec"]["executors"].items() if "container" in e}
+    spec = documents(Path(path).read_text())
+    assert spec["root"]["inputDefinitions"]["parameters"]["image"]["defaultValue"] == "example.org/ainative:0.1"
+    executors = {name: e for name, e in spec["deploymentSpec"]["executors"].items() if "container" in e}
     assert set(executors) == {"exec-validate-data", "exec-train-params", "exec-export-params", "exec-deploy-serving"}
-    assert {e["container"]["image"] for e in executors.values()} == {"example.org/ainative:0.1"}
+    placeholder = "{{$.inputs.parameters['pipelinechannel--image']}}"
+    assert {e["container"]["image"] for e in executors.values()} == {placeholder}
     for name, executor in executors.items():
         wanted = "'kubernetes>=8,<31'" if name == "exec-deploy-serving" else "'ainative[export]==0.1'"
         assert wanted in " ".join(executor["container"]["command"]), name
@@ -325,7 +327,7 @@ def test_the_probabilistic_yaml_has_the_fit_and_export_settings_as_typed_paramet
                      "num_warmup": "NUMBER_INTEGER", "num_samples": "NUMBER_INTEGER", "num_chains": "NUMBER_INTEGER",
                      "steps": "NUMBER_INTEGER", "lr": "NUMBER_DOUBLE", "seed": "NUMBER_INTEGER", "precision": "STRING",
                      "quantiles": "LIST", "draws": "NUMBER_INTEGER", "deploy": "BOOLEAN",
-                     "service_account": "STRING"}
+                     "service_account": "STRING", "image": "STRING"}
     defaults = {name: p.get("defaultValue") for name, p in parameters.items()}
     assert defaults["method"] == "svi" and defaults["quantiles"] == [0.1, 0.9] and defaults["deploy"] is False
     assert defaults["num_chains"] == 4 and defaults["lr"] == 0.02 and defaults["precision"] == "float32"

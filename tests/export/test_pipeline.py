@@ -421,3 +421,19 @@ def test_data_that_contradicts_itself_fails_validation_with_the_notebooks_error(
     out = shown.out + shown.err
     assert "DataError" in out and "N = 29 here, but N = 30" in out
     assert "train-posterior" not in out
+
+
+def test_an_svi_pipeline_logs_its_loss_and_approximates_the_closed_form(tmp_path):
+    report = conjugate().export_pipeline(tmp_path / "pipeline", packages=(), method="svi", steps=4000, lr=0.01,
+                                         num_samples=400, seed=2)
+    np.savez(tmp_path / "data.npz", **regression_data())
+    task = run_locally(Path(report.path), tmp_path / "data.npz", tmp_path / "root")
+    fitted = ainative.Posterior.load(task.outputs["posterior"].path)
+    assert fitted.method == "svi" and fitted.diagnostics is None and len(fitted.history) == 4000
+    metrics = step_output(task, "train-posterior")["artifacts"]["metrics"]["artifacts"][0]["metadata"]
+    assert metrics == {"first_loss": pytest.approx(float(fitted.history[0])),
+                       "final_loss": pytest.approx(float(fitted.history[-1]))}
+    given = regression_data()
+    mean, covariance = closed_form(given["X"], given["y"])
+    np.testing.assert_array_less(np.abs(fitted.samples["beta"].mean(axis=0) - mean),
+                                 0.5 * np.sqrt(np.diag(covariance)))

@@ -27,9 +27,6 @@ from kfp import components  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = dict(steps=40, learning_rate=0.05, seed=3, dims={"H": 4})
-STEPS = ("comp-importer", "comp-validate-data", "comp-train-params", "comp-export-params", "comp-condition-1",
-         "comp-deploy-serving")
-
 
 def classifier():
     return ainative.model(CLASSIFIER, header="clf(x, t) -> L")
@@ -71,21 +68,24 @@ def test_the_settings_are_the_defaults_and_the_cell_rebuilds_the_model(compiled)
     assert ainative.model(defaults["cell"]).ir == classifier().ir
 
 
-def test_every_input_and_output_of_every_step_is_typed(compiled):
-    spec = documents(compiled[1])
-    assert set(spec["components"]) == set(STEPS)
+@pytest.mark.parametrize("kind, trained", [("deterministic", "params"), ("probabilistic", "posterior")])
+def test_every_input_and_output_of_every_step_is_typed(tmp_path, kind, trained):
+    spec = documents(export(kind, tmp_path).read_text())
+    assert set(spec["components"]) == {"comp-importer", "comp-validate-data", f"comp-train-{trained}",
+                                       f"comp-export-{trained}", "comp-condition-1", "comp-deploy-serving"}
     signatures = [spec["root"], *spec["components"].values()]
     for signature in signatures:
         for side in ("inputDefinitions", "outputDefinitions"):
             definitions = signature.get(side, {})
             for name, parameter in definitions.get("parameters", {}).items():
                 assert parameter.get("parameterType") in {"STRING", "NUMBER_INTEGER", "NUMBER_DOUBLE", "STRUCT",
-                                                                  "BOOLEAN", "LIST"}, name
+                                                          "BOOLEAN", "LIST"}, name
             for name, artifact in definitions.get("artifacts", {}).items():
                 assert artifact["artifactType"]["schemaTitle"].startswith("system."), name
-    train = spec["components"]["comp-train-params"]
+    train = spec["components"][f"comp-train-{trained}"]
     assert train["inputDefinitions"]["parameters"]["steps"]["parameterType"] == "NUMBER_INTEGER"
     assert train["inputDefinitions"]["artifacts"]["dataset"]["artifactType"]["schemaTitle"] == "system.Dataset"
+    assert train["outputDefinitions"]["artifacts"][trained]["artifactType"]["schemaTitle"] == "system.Model"
     assert train["outputDefinitions"]["artifacts"]["metrics"]["artifactType"]["schemaTitle"] == "system.Metrics"
 
 
@@ -97,20 +97,27 @@ def test_the_data_is_imported_from_its_uri_and_read_afresh_on_every_run(compiled
     assert tasks["train-params"]["cachingOptions"] == {"enableCache": True}
 
 
-def test_no_path_of_this_machine_appears(compiled):
-    path, text = compiled
-    places = {str(path.parent), str(ROOT), str(Path.home()), sys.prefix, "/tmp/", "/work/"}
+def export(kind: str, folder) -> Path:
+    """The pipeline of the classifier or of the Bayesian regression, with the settings these tests use."""
+    if kind == "deterministic":
+        return Path(classifier().export_pipeline(folder, **SETTINGS).path)
+    return Path(conjugate().export_pipeline(folder, deploy=True, **FIT).path)
+
+
+@pytest.mark.parametrize("kind", ["deterministic", "probabilistic"])
+def test_no_path_of_this_machine_appears(tmp_path, kind):
+    text = export(kind, tmp_path).read_text()
+    places = {str(tmp_path), str(ROOT), str(Path.home()), sys.prefix, "/tmp/", "/work/"}
     assert [place for place in places if place in text] == []
 
 
-def test_compiling_twice_gives_the_same_bytes_in_this_process_and_another(tmp_path):
-    first = Path(classifier().export_pipeline(tmp_path / "a", **SETTINGS).path)
-    second = Path(classifier().export_pipeline(tmp_path / "b", **SETTINGS).path)
-    script = ("import sys\nfrom tests.export.test_pipeline import SETTINGS, classifier\n"
-              "classifier().export_pipeline(sys.argv[1], **SETTINGS)\n")
+@pytest.mark.parametrize("kind", ["deterministic", "probabilistic"])
+def test_compiling_twice_gives_the_same_bytes_in_this_process_and_another(tmp_path, kind):
+    first, second = export(kind, tmp_path / "a"), export(kind, tmp_path / "b")
+    script = "import sys\nfrom tests.export.test_pipeline import export\nexport(sys.argv[1], sys.argv[2])\n"
     environment = {**os.environ, "PYTHONHASHSEED": "7", "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    subprocess.run([sys.executable, "-c", script, str(tmp_path / "c")], check=True, env=environment, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", script, kind, str(tmp_path / "c")], check=True, env=environment, cwd=ROOT)
     assert first.read_bytes() == second.read_bytes() == (tmp_path / "c" / "pipeline.yaml").read_bytes()
 
 

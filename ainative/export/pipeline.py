@@ -97,8 +97,8 @@ def write_pipeline(
 ) -> PipelineReport:
     """Compile the pipeline of the ``kind`` model ``name`` (cell text ``cell``) to ``folder/pipeline.yaml``.
 
-    ``settings`` are the train step's parameters besides the data, with their defaults (``loss``, ``steps``,
-    ``optimizer``… or ``method``, ``num_samples``…). The pipeline's ``data`` parameter (the ``.npz`` to train on)
+    ``settings`` are the train and export steps' parameters, with their defaults (``loss``, ``steps``,
+    ``optimizer``… or ``method``, ``num_samples``…). The pipeline's ``data`` parameter (the ``.npz`` or Parquet file)
     has no default: a path of this machine means nothing on a cluster, so each run names it
     (``arguments={"data": ...}``). ``deploy`` and ``service_account`` are the deploy step's (``pipeline_steps.
     deploy_serving``). Returns a ``PipelineReport``; the YAML is written atomically.

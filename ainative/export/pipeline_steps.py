@@ -3,7 +3,8 @@
 ``kfp`` copies each function's body, not this module, into the pipeline spec, and runs it in the pipeline's
 container, where ainative is installed: so each body imports what it uses itself and rebuilds the model with
 the public ``ainative.model(cell)`` from the cell text that is a pipeline parameter (never pickled code), as a
-notebook would. Those imports run in the container, not here (tests/test_architecture.py knows this module).
+notebook would. Those imports run in the container, not here (tests/test_architecture.py knows this module). The
+deploy step alone needs no ainative: its container has the Kubernetes client.
 
 ``dims`` arrive as a protobuf ``Struct``, whose numbers are floats: each step makes them integers again.
 The annotations (``Input[Dataset]``, ``Output[Metrics]``) are kfp's artifact types: they make every input and

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Generic, TypeVar, final
 import numpy as np
 
 from .errors import ExportError, ModelError, ModelSyntaxError, ShapeError, Span, WrongKindError
+from .export import EXPORT_FORMATS
 from .frontend import shapes
 from .frontend.build import build
 from .frontend.ir import ModelIR
@@ -623,9 +624,6 @@ class ProbabilisticModel(Model[Posterior]):
 
         return export_posterior(self.ir, path, posterior, **options)
 
-
-#: what ``Model.export`` writes, by the name every view gives it
-EXPORT_FORMATS = ("onnx", "serving", "pipeline")
 
 #: the methods that take inputs or dimensions by keyword, beside their own keyword options
 KEYWORD_TAKERS = ("__call__", "init", "fit", "sample_prior", "predict", "export_onnx", "export_serving")

@@ -19,6 +19,7 @@ from IPython.display import display
 from traitlets import Bool, Enum
 
 from ..errors import ModelError
+from ..export import EXPORT_FORMATS
 from ..frontend.spec import BACKENDS
 
 HELP = ("--help", "-h")
@@ -62,7 +63,9 @@ class ModelMagics(Magics):
 
     @magic_arguments()
     @argument("name", help="the model to export")
-    @argument("--format", choices=("onnx", "serving"), default="onnx", help="an ONNX file, or a model repository")
+    @argument("--format", choices=EXPORT_FORMATS, default="onnx",
+              help="an ONNX file (NAME.onnx), a model repository (NAME-serving), or a Kubeflow pipeline that trains "
+                   "and exports the model (NAME-pipeline/pipeline.yaml)")
     @argument("--out", default=".", help="folder to write into (default: the notebook's folder)")
     @argument("--params", default=None, help="variable holding params or a Posterior (default: the latest)")
     @argument("--overwrite", action="store_true", help="replace files that exist")
@@ -70,7 +73,7 @@ class ModelMagics(Magics):
               help="print the outcome as one line of JSON, for tools: the report, or the error's code and message")
     @line_magic
     def model_export(self, line: str):
-        """Export a model to ONNX or to a serving repository; prints where things went."""
+        """Export a model to ONNX, a serving repository or a Kubeflow pipeline; prints where things went."""
         args = parse_argstring(self.model_export, line)
         try:
             model, value = _export_target(self.shell, args.name, args.params)

@@ -68,6 +68,8 @@ class ModelPanel(widgets.Tab):
         self.onnx_button = widgets.Button(description="ONNX", icon="download", tooltip="export to ONNX (verified)")
         self.serving_button = widgets.Button(description="Serving", icon="server",
                                              tooltip="export a model repository for serving")
+        self.pipeline_button = widgets.Button(description="Pipeline", icon="sitemap",
+                                              tooltip="export a Kubeflow pipeline that trains and exports this model")
         self.overwrite = widgets.Checkbox(value=False, description="replace existing files", indent=False)
         self.result = widgets.HTML()
         self.posterior = widgets.HTML(layout=wide())
@@ -76,7 +78,8 @@ class ModelPanel(widgets.Tab):
             self.shapes,
             widgets.VBox([self.device, self.device_note]),
             self.code,
-            widgets.VBox([self.folder, widgets.HBox([self.onnx_button, self.serving_button, self.overwrite]),
+            widgets.VBox([self.folder, widgets.HBox([self.onnx_button, self.serving_button, self.pipeline_button,
+                                                        self.overwrite]),
                           self.result], layout=wide()),
         ]
         titles = DETERMINISTIC_SECTIONS
@@ -85,6 +88,7 @@ class ModelPanel(widgets.Tab):
         super().__init__(children=children, titles=titles, layout=wide())
         self.onnx_button.on_click(lambda _: self.export("onnx"))
         self.serving_button.on_click(lambda _: self.export("serving"))
+        self.pipeline_button.on_click(lambda _: self.export("pipeline"))
         self.device.observe(self._moved, names="value")
         self.refresh()
         panel = weakref.ref(self)
@@ -111,7 +115,7 @@ class ModelPanel(widgets.Tab):
             self.device_note.value = f"<p>{escape(error.message)}</p>"
 
     def export(self, kind: str):
-        """What the ONNX and Serving buttons do: export the latest params, then show where it went."""
+        """What the ONNX, Serving and Pipeline buttons do: export with the latest params, then show where it went."""
         try:
             report = self._model.export(kind, Path(self.folder.value).expanduser(), overwrite=self.overwrite.value)
         except ModelError as error:

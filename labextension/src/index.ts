@@ -1,9 +1,9 @@
 /**
  * ainative's JupyterLab plugin: the Model menu, cell context menu and cell toolbar commands
- * (Export to ONNX, Export for serving, Show panel), highlighting of %%model cells, and the
- * display of models whose live panel is gone. Menus and toolbar items are declared in
- * schema/plugin.json; every command runs one line of the Python API in the kernel, built from
- * a validated model name, after loading ainative there (a notebook needs no %load_ext).
+ * (Export to ONNX, Export for serving, Export as Kubeflow pipeline, Show panel), highlighting of
+ * %%model cells, and the display of models whose live panel is gone. Menus and toolbar items are
+ * declared in schema/plugin.json; every command runs one line of the Python API in the kernel,
+ * built from a validated model name, after loading ainative there (a notebook needs no %load_ext).
  */
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
@@ -23,6 +23,7 @@ import { downloadIcon, launchIcon, LabIcon } from '@jupyterlab/ui-components';
 import { modelDisplayFactory } from './display';
 import { modelHighlighting } from './highlight';
 import {
+  EXPORT_LABELS,
   ExportFormat,
   LIST_CODE,
   LOAD_CODE,
@@ -49,6 +50,7 @@ const DISPLAY_RANK = -20;
 namespace CommandIDs {
   export const exportOnnx = 'ainative:export-onnx';
   export const exportServing = 'ainative:export-serving';
+  export const exportPipeline = 'ainative:export-pipeline';
   export const showPanel = 'ainative:show-panel';
 }
 
@@ -182,8 +184,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         execute
       });
 
-    command(CommandIDs.exportOnnx, 'Export to ONNX', downloadIcon, () => exportModel('onnx'));
-    command(CommandIDs.exportServing, 'Export for serving', downloadIcon, () => exportModel('serving'));
+    command(CommandIDs.exportOnnx, EXPORT_LABELS.onnx, downloadIcon, () => exportModel('onnx'));
+    command(CommandIDs.exportServing, EXPORT_LABELS.serving, downloadIcon, () => exportModel('serving'));
+    command(CommandIDs.exportPipeline, EXPORT_LABELS.pipeline, downloadIcon, () => exportModel('pipeline'));
     command(CommandIDs.showPanel, 'Show panel', launchIcon, async () => {
       const name = await targetModel();
       const panel = tracker.currentWidget;

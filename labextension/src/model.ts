@@ -7,12 +7,13 @@
 
 import notation from './notation.json';
 
-export type ExportFormat = 'onnx' | 'serving';
+export type ExportFormat = 'onnx' | 'serving' | 'pipeline';
 
 /** What each export is called in the Model menu, and so in the messages about it. */
 export const EXPORT_LABELS: Record<ExportFormat, string> = {
   onnx: 'Export to ONNX',
-  serving: 'Export for serving'
+  serving: 'Export for serving',
+  pipeline: 'Export as Kubeflow pipeline'
 };
 
 /**
@@ -114,7 +115,7 @@ export function failureMessage(answer: { name: string; code: string; message: st
   const { name } = answer;
   switch (answer.code) {
     case 'no-params':
-      return `${name} has no parameters yet: run ${name}.init(…) or ${name}.fit(…), then Model → ${EXPORT_LABELS[format]}.`;
+      return `${name} has no parameters: run ${name}.init(…) or ${name}.fit(…), then Model → ${EXPORT_LABELS[format]}.`;
     case 'no-model':
       return `There is no model ${name} in this kernel yet: run its %%model cell, then Model → ${EXPORT_LABELS[format]}.`;
     default:

@@ -2,7 +2,8 @@
 
 ``test.ipynb`` has no ``%load_ext ainative``: running its ``%%model`` cells must load ainative by
 itself. Its panel must render live; Model → Export to ONNX and the ``%%model`` cell's toolbar
-button must each write a file that onnxruntime runs; exporting a model that has no parameters
+button must each write a file that onnxruntime runs; Model → Export as Kubeflow pipeline, and the
+cell's context menu, a pipeline that kfp loads; exporting a model that has no parameters
 says what to do, in a notification that closes itself. A notebook made from the launcher and
 typed at the keyboard exports too; a probabilistic model's Posterior tab draws its fit's plots; a
 kernel without ainative gets a sentence saying how to install it; and the saved notebook, reopened
@@ -234,11 +235,49 @@ def test_exporting_again_asks_before_replacing(lab):
     check_onnx(lab.root / "mlp.onnx")
 
 
+def pipeline_dims(path: Path) -> dict:
+    """The ``dims`` run parameter's default of a compiled pipeline, as kfp's own loader reads it."""
+    from kfp import components
+
+    return components.load_component_from_file(str(path)).component_spec.inputs["dims"].default
+
+
+def test_model_menu_exports_a_kubeflow_pipeline(lab):
+    page = lab.page
+    toast(page, "Exported mlp").wait_for(state="detached", timeout=30000)
+    select_cell(page, 0)
+    menu(page, "Model", "Export as Kubeflow pipeline")
+    message = toast(page, "Exported mlp")
+    message.wait_for(timeout=60000)
+    lab.shot("6b-menu-export-pipeline")
+    path = lab.root / "mlp-pipeline" / "pipeline.yaml"
+    assert "mlp-pipeline/pipeline.yaml" in message.inner_text()
+    wait_for_file(path)
+    assert pipeline_dims(path) == {"H": 8, "K": 3}
+
+
+def test_the_cell_context_menu_exports_the_pipeline_again_when_told_to_replace_it(lab):
+    page = lab.page
+    path = lab.root / "mlp-pipeline" / "pipeline.yaml"
+    before = path.stat().st_mtime_ns
+    toast(page, "Exported mlp").wait_for(state="detached", timeout=30000)
+    select_cell(page, 0)
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(0).locator(".jp-InputPrompt").click(
+        button="right")
+    page.locator(".lm-Menu .lm-Menu-itemLabel", has_text="Export as Kubeflow pipeline").first.click()
+    dialog = page.locator(".jp-Dialog", has_text="Replace the existing export?")
+    dialog.wait_for(timeout=30000)
+    lab.shot("6c-context-menu-replace-pipeline")
+    dialog.locator("button", has_text="Replace").click()
+    toast(page, "Exported mlp").wait_for(timeout=60000)
+    assert path.stat().st_mtime_ns > before and pipeline_dims(path) == {"H": 8, "K": 3}
+
+
 def test_a_model_without_parameters_is_told_what_to_do(lab):
     page = lab.page
     select_cell(page, 2)
     menu(page, "Model", "Export to ONNX")
-    message = toast(page, "untrained has no parameters yet")
+    message = toast(page, "untrained has no parameters: run")
     message.wait_for(timeout=60000)
     lab.shot("7-no-parameters")
     assert "run untrained.init(…) or untrained.fit(…), then Model → Export to ONNX." in message.inner_text()

@@ -144,3 +144,70 @@ def test_model_export_answers_tools_in_json(shell, tmp_path, capsys):
     serving = answer(f"answered --format serving --out {tmp_path}")
     assert serving["report"]["paths"] == [str(tmp_path / "answered-serving")]
     assert str(tmp_path / "answered-serving" / "answered" / "1" / "model.onnx") in serving["report"]["files"]
+
+
+def pipeline_defaults(path) -> dict:
+    """The run parameters' defaults of a compiled pipeline, read back by kfp's own loader."""
+    from kfp import components
+
+    pipeline = components.load_component_from_file(str(path))
+    return {name: spec.default for name, spec in pipeline.component_spec.inputs.items()}
+
+
+def test_model_export_writes_a_kubeflow_pipeline(shell, tmp_path, capsys):
+    pytest.importorskip("kfp")
+    run(shell, f"%%model piped(x) -> y --quiet\n{MLP}")
+    run(shell, "wider = piped.init(1, D=3, H=6, K=5)\nlatest = piped.init(0, D=3, H=4, K=2)")
+    capsys.readouterr()
+    assert run(shell, f"%model_export piped --format pipeline --out {tmp_path} --params wider").success
+    path = tmp_path / "piped-pipeline" / "pipeline.yaml"
+    assert f"Kubeflow pipeline piped: {path}" in capsys.readouterr().out
+    wider = shell.user_ns["wider"]
+    defaults = pipeline_defaults(path)
+    assert defaults["dims"] == {"H": wider["W_1"].shape[0], "K": wider["W_2"].shape[0]}
+    assert ainative.model(defaults["cell"]).ir == shell.user_ns["piped"].ir
+    result = run(shell, f"%model_export piped --format pipeline --out {tmp_path}")
+    assert isinstance(result.error_in_exec, ainative.ExistsError)
+    assert pipeline_defaults(path)["dims"] == defaults["dims"]
+    assert run(shell, f"%model_export piped --format pipeline --out {tmp_path} --overwrite").success
+    latest = shell.user_ns["latest"]
+    assert pipeline_defaults(path)["dims"] == {"H": latest["W_1"].shape[0], "K": latest["W_2"].shape[0]}
+
+
+def test_model_export_answers_tools_about_a_pipeline_in_json(shell, tmp_path, capsys):
+    pytest.importorskip("kfp")
+    run(shell, f"%%model listed_pipeline(x) -> y --quiet\n{MLP}")
+    capsys.readouterr()
+
+    def answer(line):
+        assert run(shell, f"%model_export {line} --format pipeline --out {tmp_path} --json").success
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    assert answer("listed_pipeline")["code"] == "no-params"
+    run(shell, "_ = listed_pipeline.init(0, D=3, H=4, K=2)")
+    done = answer("listed_pipeline")
+    path = str(tmp_path / "listed_pipeline-pipeline" / "pipeline.yaml")
+    assert done["ok"] and done["format"] == "pipeline" and done["report"]["paths"] == [path]
+    assert done["report"]["name"] == "listed-pipeline" and "data" in done["report"]["parameters"]
+    assert set(done["report"]["parameters"]) == set(pipeline_defaults(path))
+    assert answer("listed_pipeline")["code"] == "exists"
+    assert answer("listed_pipeline --overwrite")["ok"]
+
+
+def test_model_export_of_a_probabilistic_model_writes_its_pipeline(shell, tmp_path, capsys):
+    pytest.importorskip("kfp")
+    run(shell, f"%%model schools_piped(σ, y) --backend numpyro --quiet\n{EIGHT_SCHOOLS}")
+    run(shell, "import numpy as np\n_ = schools_piped.fit({'sigma': np.full(8, 10.0), 'y': np.arange(8.0)}, "
+               "method='svi', steps=20, num_samples=5, progress=False)")
+    capsys.readouterr()
+    assert run(shell, f"%model_export schools_piped --format pipeline --out {tmp_path}").success
+    defaults = pipeline_defaults(tmp_path / "schools_piped-pipeline" / "pipeline.yaml")
+    assert defaults["method"] == "nuts" and defaults["dims"] == {}
+
+
+def test_model_export_names_the_formats_it_knows(shell, capsys):
+    result = run(shell, "%model_export piped --format pickle")
+    assert not result.success
+    message = capsys.readouterr().err + str(result.error_in_exec)
+    assert "invalid choice: 'pickle'" in message
+    assert all(f"'{name}'" in message for name in ("onnx", "serving", "pipeline"))

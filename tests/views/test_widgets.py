@@ -103,6 +103,48 @@ def test_export_buttons_write_files_and_show_the_report(mlp, tmp_path):
     assert "model repository" in panel.result.value
 
 
+def pipeline_dims(path: Path) -> dict:
+    """The ``dims`` run parameter's default of a compiled pipeline, as kfp's own loader reads it."""
+    from kfp import components
+
+    return components.load_component_from_file(str(path)).component_spec.inputs["dims"].default
+
+
+def test_pipeline_button_writes_a_kubeflow_pipeline_and_asks_before_replacing_it(mlp, tmp_path):
+    pytest.importorskip("kfp")
+    panel = mlp.panel()
+    panel.folder.value = str(tmp_path)
+    assert [b.description for b in panel.children[4].children[1].children[:3]] == ["ONNX", "Serving", "Pipeline"]
+    panel.pipeline_button.click()
+    assert "no parameters yet" in panel.result.value and not list(tmp_path.iterdir())
+    params = mlp.init(0, D=3, H=4, K=2)
+    panel.pipeline_button.click()
+    path = tmp_path / "mlp-pipeline" / "pipeline.yaml"
+    assert f"Kubeflow pipeline mlp: {path}" in text_of(panel.result.value) and "ainative-report" in panel.result.value
+    assert pipeline_dims(path) == {"H": params["W_1"].shape[0], "K": params["W_2"].shape[0]}
+    wider = mlp.init(1, D=3, H=7, K=2)
+    panel.pipeline_button.click()
+    assert "exists" in panel.result.value and "replace existing files" in panel.result.value
+    assert pipeline_dims(path) == {"H": params["W_1"].shape[0], "K": params["W_2"].shape[0]}
+    panel.overwrite.value = True
+    panel.pipeline_button.click()
+    assert "ainative-report" in panel.result.value
+    assert pipeline_dims(path) == {"H": wider["W_1"].shape[0], "K": wider["W_2"].shape[0]}
+
+
+def test_a_probabilistic_panel_exports_the_pipeline_of_its_fit(tmp_path):
+    pytest.importorskip("kfp")
+    m = ainative.model(EIGHT_SCHOOLS, header="eight_schools(σ, y) --backend numpyro")
+    panel = m.panel()
+    panel.folder.value = str(tmp_path)
+    sigma = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    m.fit({"sigma": sigma, "y": sigma / 2}, method="svi", steps=20, num_samples=5, progress=False)
+    panel.pipeline_button.click()
+    path = tmp_path / "eight_schools-pipeline" / "pipeline.yaml"
+    assert f"Kubeflow pipeline eight-schools: {path}" in text_of(panel.result.value)  # Kubeflow takes no "_"
+    assert pipeline_dims(path) == {}
+
+
 def test_export_error_in_plain_words(tmp_path):
     m = ainative.model("x ∈ ℝ^3\nh = 2 x\ns = softmax(h)", header="f(x) -> s")
     panel = m.panel()

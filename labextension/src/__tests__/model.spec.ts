@@ -40,6 +40,10 @@ describe('names and code', () => {
     expect(LOAD_CODE + '\n').toBe(load);
     expect(exportCode('mlp', 'onnx')).toBe(`${load}%model_export mlp --format onnx --out . --json`);
     expect(exportCode('mlp', 'serving')).toBe(`${load}%model_export mlp --format serving --out . --json`);
+    expect(exportCode('mlp', 'pipeline')).toBe(`${load}%model_export mlp --format pipeline --out . --json`);
+    expect(exportCode('mlp', 'pipeline', true)).toBe(
+      `${load}%model_export mlp --format pipeline --out . --json --overwrite`
+    );
     expect(exportCode('mlp', 'onnx', true)).toBe(`${load}%model_export mlp --format onnx --out . --json --overwrite`);
     expect(() => exportCode('mlp; import os', 'onnx')).toThrow();
     expect(() => exportCode('mlp', 'pickle' as never)).toThrow();
@@ -75,19 +79,24 @@ describe('kernel output', () => {
   it('says what to do next when an export fails, in a notification that fits', () => {
     const noParams = failureMessage({ name: 'untrained', code: 'no-params', message: 'pass --params' }, 'onnx');
     expect(noParams).toBe(
-      'untrained has no parameters yet: run untrained.init(…) or untrained.fit(…), then Model → Export to ONNX.'
+      'untrained has no parameters: run untrained.init(…) or untrained.fit(…), then Model → Export to ONNX.'
     );
     expect(noParams).not.toContain('--params');
     expect(failureMessage({ name: 'bnn', code: 'no-model', message: '' }, 'serving')).toBe(
       'There is no model bnn in this kernel yet: run its %%model cell, then Model → Export for serving.'
     );
+    expect(failureMessage({ name: 'mlp', code: 'no-params', message: '' }, 'pipeline')).toBe(
+      'mlp has no parameters: run mlp.init(…) or mlp.fit(…), then Model → Export as Kubeflow pipeline.'
+    );
     expect(failureMessage({ name: 'f', code: 'export', message: 'softmax of a scalar' }, 'onnx')).toBe(
       'Export to ONNX of f failed: softmax of a scalar'
     );
     for (const code of ['no-params', 'no-model']) {
-      expect(failureMessage({ name: 'a_long_model_name', code, message: '' }, 'serving').length).toBeLessThanOrEqual(
-        NOTIFICATION_LIMIT
-      );
+      for (const format of ['onnx', 'serving', 'pipeline'] as const) {
+        expect(failureMessage({ name: 'a_long_model_name', code, message: '' }, format).length).toBeLessThanOrEqual(
+          NOTIFICATION_LIMIT
+        );
+      }
     }
   });
   it('recognises a kernel without ainative', () => {

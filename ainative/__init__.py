@@ -23,6 +23,10 @@ from .runtime import compilation_cache as _compilation_cache
 from .runtime import host_devices as _host_devices
 
 if TYPE_CHECKING:
+    import os
+
+    import numpy as np
+
     from .export.pipeline import PipelineReport
     from .export.serving import ServingReport
     from .export.verified import ExportReport
@@ -67,7 +71,7 @@ def compare(posteriors: dict[str, Posterior], **options):
     return rank(posteriors, **options)
 
 
-def load_data(path) -> dict:
+def load_data(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """The arrays in a ``.npz`` or Parquet file, by name, as ``fit`` takes them (see ``runtime.datasets``): how a
     pipeline's steps read their data, and how a notebook can read the same file."""
     from .runtime.datasets import load_data as read

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, final
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from .runtime.data import as_array
 from .runtime.inference import CHAINS, ENGINES, Engine
 from .runtime.inference.posterior import Posterior
 from .runtime.training import FederatedResult, FitResult
+
+if TYPE_CHECKING:
+    from .export.pipeline import PipelineReport
 
 #: backend name → the printer of its source (the header's ``--backend`` choices)
 PRINTERS = {"jax": print_jax, "pyro": print_pyro, "numpyro": print_numpyro}
@@ -284,7 +287,7 @@ class Model(ABC, Generic[T]):
 
     @abstractmethod
     def export_pipeline(self, folder: str | os.PathLike, /, *, dims: Mapping[str, int] | None = None,
-                        overwrite: bool = False, **settings: Any):
+                        overwrite: bool = False, **settings: Any) -> PipelineReport:
         """Write ``folder/pipeline.yaml``, a Kubeflow pipeline that trains and exports this model; returns a
         ``PipelineReport``."""
 
@@ -443,7 +446,7 @@ class DeterministicModel(Model[dict]):
                         learning_rate: float = 1e-3, batch_size: int | None = None, seed: int = 0,
                         deploy: bool = False, service_account: str = "", image: str | None = None,
                         packages: Sequence[str] | None = None,
-                        overwrite: bool = False):
+                        overwrite: bool = False) -> PipelineReport:
         """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, trains this model and writes
         its serving repository and verified ONNX graph, as ``fit(init(seed, ...), data, loss, steps=...,
         optimizer=...)`` and ``export_serving`` would here; with ``deploy`` it then applies the KServe manifest in
@@ -451,8 +454,9 @@ class DeterministicModel(Model[dict]):
 
         ``optimizer`` is "adam" or "sgd" with ``learning_rate``; ``dims`` are the dimensions the data does not fix
         (``{"H": 8}``: a mapping, not keywords, so no input's name can clash with an option's). Each step runs in
-        ``image`` after installing ``packages`` (see ``export.pipeline``). The data (a ``.npz``) is named when the
-        pipeline runs. Returns a ``PipelineReport``. Needs ``pip install 'ainative[pipelines]'``.
+        ``image`` after installing ``packages`` (see ``export.pipeline``). The data (an ``.npz`` or Parquet file, by
+        path or URI) is named when the pipeline runs. Returns a ``PipelineReport``. Needs
+        ``pip install 'ainative[pipelines]'``.
         """
         from .export import pipeline
 
@@ -555,7 +559,7 @@ class ProbabilisticModel(Model[Posterior]):
                         precision: str = "float32", quantiles: Sequence[float] = (0.05, 0.95), draws: int = 200,
                         deploy: bool = False, service_account: str = "", image: str | None = None,
                         packages: Sequence[str] | None = None,
-                        overwrite: bool = False):
+                        overwrite: bool = False) -> PipelineReport:
         """Write ``folder/pipeline.yaml``: a Kubeflow pipeline that validates data, fits this model and writes the
         serving repository of its posterior predictive, as ``fit(data, method, ...)`` and ``export_serving(...,
         quantiles=..., draws=...)`` would here; with ``deploy`` it then applies the KServe manifest in the cluster
@@ -563,8 +567,8 @@ class ProbabilisticModel(Model[Posterior]):
 
         The settings are ``fit``'s and ``export_onnx``'s; ``dims`` are the dimensions the data does not fix, as a
         mapping. The posterior travels between steps as ``Posterior.save`` writes it. Each step runs in ``image``
-        after installing ``packages`` (see ``export.pipeline``). The data (a ``.npz``) is named when the pipeline
-        runs. Returns a ``PipelineReport``. Needs ``pip install 'ainative[pipelines]'``.
+        after installing ``packages`` (see ``export.pipeline``). The data (an ``.npz`` or Parquet file, by path or
+        URI) is named when the pipeline runs. Returns a ``PipelineReport``. Needs ``pip install 'ainative[pipelines]'``.
         """
         from .export import pipeline
         from .export.verified import predictive_target

@@ -44,7 +44,7 @@ def _parquet(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise ModelError("reading Parquet needs pyarrow: pip install 'ainative[parquet]'") from None
     try:
         table = pq.read_table(path)
-    except pa.ArrowInvalid as error:
+    except pa.ArrowException as error:
         raise DataError(f"{path} is not a Parquet file pyarrow can read ({error})") from None
     return {name: _column(pa, path, name, table.column(name)) for name in table.column_names}
 

@@ -165,6 +165,14 @@ def run_locally(path: Path, data_path: Path, root: Path):
         os.environ.update(before)
 
 
+def failed_validation(work: Path, data_path: Path, capsys) -> str:
+    """What the run of ``work``'s pipeline on ``data_path`` printed, once it has failed at validation."""
+    with pytest.raises(RuntimeError, match=r"Inner task failed: .*validate-data"):
+        run_locally(work / "pipeline" / "pipeline.yaml", data_path, work / "root")
+    shown = capsys.readouterr()
+    return shown.out + shown.err
+
+
 def step_output(task, step: str) -> dict:
     """What a step of the run that made ``task`` wrote as its outputs (kfp's executor output): its metrics' values
     and its returned parameter."""
@@ -257,10 +265,7 @@ def test_the_local_run_writes_a_serving_repository_with_the_same_graph(local_run
 def test_data_without_an_input_fails_the_validation_step_with_the_notebooks_error(local_run, capsys):
     _, work = local_run
     np.savez(work / "no-targets.npz", x=data()["x"])
-    with pytest.raises(RuntimeError, match=r"Inner task failed: .*validate-data"):
-        run_locally(work / "pipeline" / "pipeline.yaml", work / "no-targets.npz", work / "root")
-    shown = capsys.readouterr()
-    out = shown.out + shown.err
+    out = failed_validation(work, work / "no-targets.npz", capsys)
     assert "DataError" in out and "has no array for input t of clf" in out
     assert "train-params" not in out
 
@@ -422,10 +427,7 @@ def test_data_that_contradicts_itself_fails_validation_with_the_notebooks_error(
     _, work = probabilistic_run
     given = regression_data()
     np.savez(work / "short-y.npz", X=given["X"], y=given["y"][:-1])
-    with pytest.raises(RuntimeError, match=r"Inner task failed: .*validate-data"):
-        run_locally(work / "pipeline" / "pipeline.yaml", work / "short-y.npz", work / "root")
-    shown = capsys.readouterr()
-    out = shown.out + shown.err
+    out = failed_validation(work, work / "short-y.npz", capsys)
     assert "DataError" in out and "N = 29 here, but N = 30" in out
     assert "train-posterior" not in out
 

@@ -310,12 +310,16 @@ class Posterior:
                             f"format {meta.get('format') if isinstance(meta, dict) else meta!r})")
         groups = {group: {key.split("/", 1)[1]: value for key, value in arrays.items() if key.startswith(group + "/")}
                   for group in GROUPS}
-        report = meta["diagnostics"]
-        return cls(meta["model"], meta["backend"], meta["method"], history=arrays["history"], **groups,
-                   classes=meta["classes"], dims={name: tuple(dims) for name, dims in meta["dims"].items()},
-                   precision=meta["precision"], deterministic=tuple(meta["deterministic"]),
-                   diagnostics=None if report is None else Diagnostics(
-                       **{k: tuple(v) if isinstance(v, list) else v for k, v in report.items()}))
+        try:
+            report = meta["diagnostics"]
+            return cls(meta["model"], meta["backend"], meta["method"], history=arrays["history"], **groups,
+                       classes=meta["classes"], dims={name: tuple(dims) for name, dims in meta["dims"].items()},
+                       precision=meta["precision"], deterministic=tuple(meta["deterministic"]),
+                       diagnostics=None if report is None else Diagnostics(
+                           **{k: tuple(v) if isinstance(v, list) else v for k, v in report.items()}))
+        except (KeyError, TypeError, AttributeError) as error:
+            raise DataError(f"{path} is a posterior file with a part missing or altered ({type(error).__name__}: "
+                            f"{error})") from None
 
     def __repr__(self) -> str:
         head = (f"Posterior of {self.model} ({self.backend}, {self.method}): {self.num_draws} draws of "

@@ -101,6 +101,18 @@ def test_a_file_save_did_not_write_is_refused(tmp_path):
         Posterior.load(tmp_path / "other.npz")
 
 
+def test_a_saved_posterior_with_a_part_missing_is_refused(nuts, tmp_path):
+    with np.load(nuts.save(tmp_path / "fit.npz")) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    meta = json.loads(str(arrays["posterior.json"]))
+    del meta["precision"]
+    np.savez(tmp_path / "edited.npz", **{**arrays, "posterior.json": np.asarray(json.dumps(meta))})
+    np.savez(tmp_path / "no-history.npz", **{k: v for k, v in arrays.items() if k != "history"})
+    for name in ("edited.npz", "no-history.npz"):
+        with pytest.raises(ainative.DataError, match="is a posterior file with a part missing or altered"):
+            Posterior.load(tmp_path / name)
+
+
 class Trap:
     """Unpickling this would run code: a file holding it must be refused, not opened."""
 

@@ -92,27 +92,8 @@ def _hooked_stats(records: list) -> dict[str, np.ndarray]:
     return {"lp": lp, "step_size": step, "acceptance_rate": count * mean - (count - 1) * before}
 
 
-def _run_chain(fn, args, kwargs, *, num_warmup, num_samples, seed, progress):
-    """One chain in this process: its draws ``(1, draws, …)`` and its statistics, ``lp``, ``step_size`` and
-    ``acceptance_rate`` from the hook; Pyro keeps no energy nor tree depth per draw."""
-    import pyro
-    from pyro.infer import MCMC
-
-    from .pyro_nuts import CountingNUTS
-
-    pyro.set_rng_seed(seed)
-    records: list = []
-    mcmc = MCMC(CountingNUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, disable_progbar=not progress,
-                hook_fn=_recorder(records))
-    with pyro.validation_enabled(False):  # a point where the model is not finite is rejected, as Stan does
-        mcmc.run(*args, **kwargs)
-    stats = {"diverging": _divergences(mcmc, 1, num_samples), **_hooked_stats(records)}
-    return _numpy(mcmc.get_samples(group_by_chain=True)), stats
-
-
-def _run_in_workers(fn, args, kwargs, *, num_warmup, num_samples, num_chains, seed, progress):
-    """The chains in Pyro's worker processes, one a core: only which draws diverged comes back of their
-    statistics (a hook's records would stay in the workers, and a closure cannot be sent to a spawned one)."""
+def _sampled(fn, args, kwargs, *, num_warmup, num_samples, num_chains, seed, progress, hook_fn=None):
+    """Pyro's MCMC with the counting NUTS kernel, run from ``seed``: in worker processes for several chains."""
     import pyro
     from pyro.infer import MCMC
 
@@ -120,9 +101,27 @@ def _run_in_workers(fn, args, kwargs, *, num_warmup, num_samples, num_chains, se
 
     pyro.set_rng_seed(seed)
     mcmc = MCMC(CountingNUTS(fn), num_samples=num_samples, warmup_steps=num_warmup, num_chains=num_chains,
-                disable_progbar=not progress)
-    with pyro.validation_enabled(False):
+                disable_progbar=not progress, hook_fn=hook_fn)
+    with pyro.validation_enabled(False):  # a point where the model is not finite is rejected, as Stan does
         mcmc.run(*args, **kwargs)
+    return mcmc
+
+
+def _run_chain(fn, args, kwargs, *, num_warmup, num_samples, seed, progress):
+    """One chain in this process: its draws ``(1, draws, …)`` and its statistics, ``lp``, ``step_size`` and
+    ``acceptance_rate`` from the hook; Pyro keeps no energy nor tree depth per draw."""
+    records: list = []
+    mcmc = _sampled(fn, args, kwargs, num_warmup=num_warmup, num_samples=num_samples, num_chains=1, seed=seed,
+                    progress=progress, hook_fn=_recorder(records))
+    stats = {"diverging": _divergences(mcmc, 1, num_samples), **_hooked_stats(records)}
+    return _numpy(mcmc.get_samples(group_by_chain=True)), stats
+
+
+def _run_in_workers(fn, args, kwargs, *, num_warmup, num_samples, num_chains, seed, progress):
+    """The chains in Pyro's worker processes, one a core: only which draws diverged comes back of their
+    statistics (a hook's records would stay in the workers, and a closure cannot be sent to a spawned one)."""
+    mcmc = _sampled(fn, args, kwargs, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+                    seed=seed, progress=progress)
     return _numpy(mcmc.get_samples(group_by_chain=True)), {"diverging": _divergences(mcmc, num_chains, num_samples)}
 
 

@@ -1,6 +1,6 @@
-"""Writing files so that a reader never sees half of one, and folders so that a reader never sees half of them.
+"""Writing folders so that a reader never sees half of them, and refusing to replace what exists unasked.
 
-A file goes to a temporary file in its folder and is renamed into place. A folder of files (a model
+A file goes to a temporary file in its folder and is renamed into place (``runtime.atomic``). A folder of files (a model
 repository) is built inside a *workspace*, a hidden folder next to where it goes, then renamed into place
 in one step. A workspace is locked (``flock``) while its export runs; one whose lock nobody holds was left
 by an export that was killed, and the next export in that folder removes it. Every file and folder gets
@@ -53,37 +53,6 @@ def refuse_to_overwrite(path: str | os.PathLike, overwrite: bool) -> None:
         exists = checked(path).exists()
     if not overwrite and exists:
         raise ExistsError(f"{path} exists; pass overwrite=True to replace it")
-
-
-def make_folder(path: Path) -> None:
-    """Create folder ``path`` and its parents as needed; a file in the way is a ``NotADirectoryError`` naming it."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise NotADirectoryError(errno.ENOTDIR, "it is not a folder", str(path)) from None
-
-
-def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed into place.
-
-    If anything fails before the rename, the temporary file is removed and ``path`` is as it was. The file
-    is created with mode 0666 less the umask, like any new file (``mkstemp`` would make it 0600).
-    """
-    target = Path(path)
-    make_folder(target.parent)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
 
 
 def _locked(path: str | os.PathLike, blocking: bool) -> int | None:

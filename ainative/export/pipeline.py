@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ExportError, ModelError
-from .files import checked, os_errors, refuse_to_overwrite, write_atomic
+from ..runtime.atomic import write_atomic
+from .files import checked, os_errors, refuse_to_overwrite
 
 #: the image every step runs from unless told otherwise: a plain Python, ainative installed at the start
 IMAGE = "python:3.11-slim"

@@ -21,17 +21,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ExistsError, ExportError
+from ..runtime.atomic import make_folder, write_atomic
 from .files import (
     checked,
     claim,
     clean_leftovers,
     create_once,
-    make_folder,
     os_errors,
     refuse_to_overwrite,
     replace_folder,
     workspace,
-    write_atomic,
 )
 from .verified import ExportReport
 

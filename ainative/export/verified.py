@@ -22,8 +22,9 @@ import numpy as np
 from ..errors import ExportError
 from ..frontend.ir import ModelIR
 from ..frontend.shapes import bind, concrete, keywords
+from ..runtime.atomic import write_atomic
 from ..runtime.inference.posterior import Posterior
-from .files import os_errors, refuse_to_overwrite, write_atomic
+from .files import os_errors, refuse_to_overwrite
 
 BATCHES = (1, 17)
 #: a deterministic model's batched call, ``forward(params, **inputs)``: what the graph must reproduce

@@ -16,9 +16,8 @@ from flwr.app import Context
 from flwr.serverapp import Grid, ServerApp
 from flwr.supercore import log
 
-from ..export.files import write_atomic
+from ..runtime.atomic import npz, write_atomic
 from . import adapters
-from .deployment import npz
 
 
 def _arrays(path: object) -> dict[str, np.ndarray]:

@@ -8,7 +8,6 @@ need ainative installed, and each SuperNode is told where its own data is with
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import tomllib
@@ -19,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ExportError, ModelError
-from ..export.files import refuse_to_overwrite, write_atomic
+from ..export.files import refuse_to_overwrite
+from ..runtime.atomic import npz, write_atomic
 from ..runtime.data import read_parameters
 from . import adapters
 from .simulation import checked
@@ -86,13 +86,6 @@ def save_data(path: str | Path, data: Mapping[str, Any], *, overwrite: bool = Fa
     """One client's data as the ``.npz`` file a SuperNode's ``--node-config data=...`` names."""
     refuse_to_overwrite(path, overwrite)
     return write_atomic(path, npz({name: np.asarray(value) for name, value in data.items()}))
-
-
-def npz(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """Arrays as the bytes of an ``.npz`` file, to be written atomically."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
 
 
 def _pyproject(name: str, config: Mapping[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Safe writes: a temporary file renamed into place, nothing half-written, nothing replaced unasked."""
+"""Safe exports: nothing half-written (``runtime.atomic``), no half a folder, nothing replaced unasked."""
 
 import errno
 import os
@@ -8,26 +8,6 @@ import pytest
 import ainative
 from ainative.export import files
 from tests.cells import MLP
-
-
-def test_atomic_write_replaces_whole_files(tmp_path):
-    target = tmp_path / "out" / "a.json"
-    files.write_atomic(target, "first")
-    files.write_atomic(target, b"second")
-    assert target.read_bytes() == b"second" and [p.name for p in target.parent.iterdir()] == ["a.json"]
-
-
-def test_interrupted_write_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
-    target = tmp_path / "a.onnx"
-    target.write_bytes(b"previous")
-
-    def fail(_):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(files.os, "fsync", fail)
-    with pytest.raises(OSError, match="disk full"):
-        files.write_atomic(target, b"new" * 1000)
-    assert target.read_bytes() == b"previous" and os.listdir(tmp_path) == ["a.onnx"]
 
 
 def test_interrupted_export_writes_nothing(tmp_path, monkeypatch):

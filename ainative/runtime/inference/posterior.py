@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import npz, write_atomic
 from .diagnostics import Diagnostics, halves
 
 #: the summary's columns that are ArviZ's, under the names this table gives them
@@ -281,17 +281,8 @@ class Posterior:
                 "diagnostics": None if self.diagnostics is None else asdict(self.diagnostics)}
         arrays = {f"{group}/{name}": np.asarray(value) for group in GROUPS
                   for name, value in getattr(self, group).items()}
-        target = Path(path)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(stream, history=np.asarray(self.history), **arrays,
-                         **{"posterior.json": np.asarray(json.dumps(meta))})
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return target
+        return write_atomic(path, npz({"history": np.asarray(self.history), **arrays,
+                                       "posterior.json": np.asarray(json.dumps(meta))}))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Posterior:

@@ -89,10 +89,8 @@ def export_params(cell: str, params: Input[Model], dims: dict, onnx: Output[Mode
         values = {name: arrays[name] for name in arrays.files}
     written = m.export_serving(serving.path, values, overwrite=True, **dims)
     shutil.copyfile(Path(serving.path) / m.name / "1" / "model.onnx", onnx.path)
-    report = written.onnx
-    for figure in ("max_abs_error", "max_rel_error", "random_max_abs_error", "random_max_rel_error"):
-        metrics.log_metric(figure, float(getattr(report, figure)))
-    metrics.log_metric("nodes", report.nodes)
+    for figure, value in written.onnx.metrics().items():
+        metrics.log_metric(figure, value)
 
 
 def train_posterior(cell: str, dataset: Input[Dataset], dims: dict, method: str, num_warmup: int, num_samples: int,
@@ -140,10 +138,8 @@ def export_posterior(cell: str, posterior: Input[Model], dims: dict, quantiles: 
     fitted = ainative.Posterior.load(posterior.path)
     written = m.export_serving(serving.path, fitted, overwrite=True, quantiles=tuple(quantiles), draws=draws, **dims)
     shutil.copyfile(Path(serving.path) / m.name / "1" / "model.onnx", onnx.path)
-    report = written.onnx
-    for figure in ("max_abs_error", "max_rel_error", "random_max_abs_error", "random_max_rel_error"):
-        metrics.log_metric(figure, float(getattr(report, figure)))
-    metrics.log_metric("nodes", report.nodes)
+    for figure, value in written.onnx.metrics().items():
+        metrics.log_metric(figure, value)
 
 
 def deploy_serving(serving: Input[Artifact], name: str, service_account: str) -> str:

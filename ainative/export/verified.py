@@ -72,6 +72,12 @@ class ExportReport:
         """The report as plain data for tools: what to show as written, and every field."""
         return {"paths": [self.path], **asdict(self)}
 
+    def metrics(self) -> dict[str, float]:
+        """The check's figures as numbers by name: what a pipeline's export step logs as its metrics."""
+        return {"max_abs_error": self.max_abs_error, "max_rel_error": self.max_rel_error,
+                "random_max_abs_error": self.random_max_abs_error, "random_max_rel_error": self.random_max_rel_error,
+                "nodes": float(self.nodes)}
+
 
 def _errors(max_abs: float, max_rel: float, finite_values: int) -> str:
     if finite_values == 0:

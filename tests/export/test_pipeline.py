@@ -407,6 +407,14 @@ def test_the_predictive_graph_gives_the_location_and_quantiles_of_the_pipelines_
     np.testing.assert_allclose(out["y_q90"], np.quantile(per_draw, 0.9, axis=0), rtol=1e-4, atol=1e-5)
 
 
+def test_the_export_steps_metrics_are_its_checks_figures(local_run, probabilistic_run):
+    for task, step in ((local_run[0], "export-params"), (probabilistic_run[0], "export-posterior")):
+        metrics = step_output(task, step)["artifacts"]["metrics"]["artifacts"][0]["metadata"]
+        assert set(metrics) == {"max_abs_error", "max_rel_error", "random_max_abs_error", "random_max_rel_error",
+                                "nodes"}
+        assert metrics["max_abs_error"] <= 1e-4 and metrics["random_max_abs_error"] <= 1e-4 and metrics["nodes"] > 0
+
+
 def test_the_probabilistic_repository_serves_what_onnxruntime_computes(probabilistic_run):
     task, _ = probabilistic_run
     X_new = np.random.default_rng(8).normal(size=(4, 2)).astype(np.float32)
